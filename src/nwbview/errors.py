@@ -1,0 +1,74 @@
+"""User-facing errors and warnings.
+
+Every error a user can cause (a bad file, a missing video, a wrong name) is an
+:class:`NWBViewError`. Its message says what was wrong, why, and how to fix it.
+The CLI prints these messages without a traceback and exits with code 1.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NWBViewError",
+    "InvalidFileError",
+    "MissingFileError",
+    "StreamNotFoundError",
+    "AmbiguousStreamError",
+    "TimestampError",
+    "DataShapeError",
+    "VideoError",
+    "CalibrationError",
+    "WriteError",
+    "FileLockedError",
+    "NWBViewWarning",
+]
+
+
+class NWBViewError(Exception):
+    """Base class of every error nwbview raises for bad input."""
+
+
+class InvalidFileError(NWBViewError):
+    """A file is not an NWB file, or is truncated or corrupt."""
+
+
+class MissingFileError(NWBViewError, FileNotFoundError):
+    """A file (NWB or external video) does not exist where it should."""
+
+
+class StreamNotFoundError(NWBViewError, KeyError):
+    """No stream of the asked kind or name is in the session."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we do not want that
+        return str(self.args[0]) if self.args else ""
+
+
+class AmbiguousStreamError(NWBViewError):
+    """Several streams match and no name was given to choose one."""
+
+
+class TimestampError(NWBViewError):
+    """Timestamps go backwards, hold NaN, or do not match the data."""
+
+
+class DataShapeError(NWBViewError):
+    """Data has a shape or length that does not fit what is expected."""
+
+
+class VideoError(NWBViewError):
+    """A video cannot be opened or decoded."""
+
+
+class CalibrationError(NWBViewError):
+    """A calibration cannot be fitted or is invalid."""
+
+
+class WriteError(NWBViewError):
+    """Results cannot be written into an NWB file."""
+
+
+class FileLockedError(WriteError):
+    """The file is open (locked) in another process."""
+
+
+class NWBViewWarning(UserWarning):
+    """Something a user should know that does not stop the work."""
