@@ -1,0 +1,105 @@
+"""The ``nwbview`` command line: thin wrappers over the Python API.
+
+Every command calls one API function. Errors a user can cause
+(:class:`~nwbview.errors.NWBViewError`) print one readable message on stderr
+and exit with code 1, without a traceback; warnings print as ``warning: ...``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from nwbview.errors import NWBViewError, NWBViewWarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, NWBViewWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        click.echo(f"warning ({category.__name__}): {message}", err=True)
+
+
+def _run(fn):
+    """Run a command body: NWBViewError -> message + exit 1; bugs -> short report + exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        warnings.showwarning = _show_warning
+        try:
+            return fn(*args, **kwargs)
+        except NWBViewError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: short report, traceback on request
+            if os.environ.get("NWBVIEW_DEBUG"):
+                raise
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in nwbview. Run again with NWBVIEW_DEBUG=1 to see the traceback, "
+                "and report it with that output.",
+                err=True,
+            )
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nwbview")
+def main():
+    """nwbview: look at, export and analyse NWB behavior + ephys sessions."""
+
+
+@main.command()
+@click.argument("file")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@_run
+def info(file, as_json):
+    """List the streams of an NWB FILE: videos, positions, pose, LFP, ...
+
+    Each with its NWB path, shape, unit, sampling, time range and the problems
+    found.
+    """
+    import nwbview
+
+    with nwbview.open(file) as s:
+        inv = s.inventory()
+        click.echo(inv.to_json() if as_json else str(inv))
+
+
+@main.command()
+@click.option("--out", "out", default="demo-output", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo session.")
+@click.option("--duration", default=60.0, show_default=True, help="Length of the session in seconds.")
+@click.option("--seed", default=0, show_default=True, help="Random seed (the same seed gives the same session).")
+@_run
+def demo(out, duration, seed):
+    """Make the built-in demo session: a mouse in a 100 x 80 cm open field.
+
+    Writes demo_session.nwb, its video, the arena landmarks (CSV) and the
+    ground truth (JSON) into OUT.
+    """
+    from nwbview.demo import make_demo_session
+
+    Path(out).mkdir(parents=True, exist_ok=True)
+    d = make_demo_session(out, duration=duration, seed=seed)
+    click.echo(f"demo session: {d.nwb_path}")
+    click.echo(f"  video:      {d.video_path}")
+    click.echo(f"  landmarks:  {d.landmarks_csv}")
+    click.echo(f"  truth:      {d.truth_json}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

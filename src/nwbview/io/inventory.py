@@ -1,0 +1,540 @@
+"""Find every stream nwbview can use in an NWB file, wherever it sits.
+
+The inventory walks all objects of the file (acquisition, every processing
+module, stimulus, analysis, scratch) and classifies them by type, not by where
+a convention says they should be. Each entry records its NWB path, type,
+shape, unit, sampling, time range, and the problems found, without reading
+more than the first and last timestamps of large series.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nwbview.io.nwb import OpenedFile, is_remote, nwb_path, series_length, series_scale
+
+__all__ = ["StreamInfo", "Inventory", "build_inventory", "resolve_external_files", "KINDS"]
+
+#: stream kinds, in the order ``nwbview info`` lists them
+KINDS = ("video", "position", "head_direction", "pose", "lfp", "timeseries", "intervals", "calibration", "result")
+
+_PIXEL_UNITS = {"px", "pixel", "pixels"}
+_CHECK_LIMIT = 2_000_000  # read at most this many timestamps for a full check
+
+
+@dataclass
+class StreamInfo:
+    """One stream of a session, as the inventory sees it."""
+
+    kind: str
+    name: str
+    path: str
+    neurodata_type: str
+    shape: tuple = ()
+    unit: str = ""
+    sampling: str = ""
+    rate: float | None = None
+    n_samples: int = 0
+    t_start: float | None = None
+    t_stop: float | None = None
+    problems: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+    obj: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (without the pynwb object)."""
+        out = {k: getattr(self, k) for k in ("kind", "name", "path", "neurodata_type", "unit", "sampling", "rate", "n_samples", "t_start", "t_stop", "problems", "details")}
+        out["shape"] = list(self.shape)
+        return out
+
+
+class Inventory(list):
+    """The streams of a session (a list of :class:`StreamInfo`) with a readable table."""
+
+    def __init__(self, items=(), *, source: str = "", session_info: dict | None = None):
+        super().__init__(items)
+        self.source = source
+        self.session_info = session_info or {}
+
+    def of_kind(self, kind: str) -> list[StreamInfo]:
+        """Streams of one kind, in file order."""
+        return [s for s in self if s.kind == kind]
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem found, prefixed with the stream path."""
+        return [f"{s.path}: {p}" for s in self for p in s.problems]
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "session": self.session_info, "streams": [s.to_dict() for s in self]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=_json_default)
+
+    def __str__(self) -> str:
+        return format_inventory(self)
+
+    def _repr_pretty_(self, p, cycle):  # IPython
+        p.text(str(self))
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _fmt_t(t: float | None) -> str:
+    return "-" if t is None else f"{t:.3f}"
+
+
+def format_inventory(inv: Inventory) -> str:
+    """The inventory as a text table, grouped by kind."""
+    lines = [f"NWB file: {inv.source}"]
+    for k, v in inv.session_info.items():
+        if v not in (None, ""):
+            lines.append(f"  {k}: {v}")
+    if not len(inv):
+        lines.append("")
+        lines.append(
+            "Nothing nwbview can show was found: no video, position, pose, head direction, "
+            "LFP or other time series. The file may hold only metadata or units."
+        )
+        return "\n".join(lines)
+    for kind in KINDS:
+        items = inv.of_kind(kind)
+        if not items:
+            continue
+        lines.append("")
+        lines.append(f"{kind.replace('_', ' ')} ({len(items)})")
+        rows = [("name", "path", "type", "shape", "unit", "sampling", "time (s)")]
+        for s in items:
+            rows.append(
+                (
+                    s.name,
+                    s.path,
+                    s.neurodata_type,
+                    "x".join(str(d) for d in s.shape) if s.shape else "-",
+                    s.unit or "-",
+                    s.sampling or "-",
+                    f"{_fmt_t(s.t_start)} .. {_fmt_t(s.t_stop)}" if s.t_start is not None else "-",
+                )
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for j, r in enumerate(rows):
+            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+            if j == 0:
+                lines.append("  " + "  ".join("-" * w for w in widths))
+        for s in items:
+            for key, val in s.details.items():
+                if key.startswith("_") or val in (None, "", [], {}):
+                    continue
+                lines.append(f"    {s.name}.{key}: {_fmt_detail(val)}")
+            for p in s.problems:
+                lines.append(f"    ! {s.name}: {p}")
+    return "\n".join(lines)
+
+
+def _fmt_detail(val: Any) -> str:
+    if isinstance(val, (list, tuple)):
+        return ", ".join(str(v) for v in val)
+    if isinstance(val, dict):
+        return ", ".join(f"{k}={v}" for k, v in val.items())
+    return str(val)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _time_info(ts: Any, info: StreamInfo, n: int | None = None) -> np.ndarray | None:
+    """Fill sampling and time range; return timestamps when read whole (for checks)."""
+    n = series_length(ts) if n is None else n
+    info.n_samples = n
+    if ts.timestamps is not None:
+        tsd = ts.timestamps
+        m = len(tsd)
+        info.sampling = f"timestamps ({m})"
+        if m == 0:
+            info.problems.append("timestamps are empty")
+            return None
+        full = None
+        if m <= _CHECK_LIMIT:
+            full = np.asarray(tsd[:], dtype=np.float64)
+            first, last = full[0], full[-1]
+        else:
+            first, last = float(tsd[0]), float(tsd[m - 1])
+        info.t_start, info.t_stop = float(first), float(last)
+        if m > 1:
+            sample = full if full is not None else np.asarray(tsd[: min(m, 10_000)], dtype=np.float64)
+            d = np.diff(sample)
+            med = float(np.nanmedian(d)) if d.size else np.nan
+            if np.isfinite(med) and med > 0:
+                info.rate = round(1.0 / med, 6)
+        if full is not None:
+            if not np.all(np.isfinite(full)):
+                info.problems.append(
+                    f"{int((~np.isfinite(full)).sum())} timestamps are NaN/inf (reading this stream will fail)"
+                )
+            elif m > 1 and np.any(np.diff(full) < 0):
+                info.problems.append("timestamps go backwards (reading this stream will fail)")
+        data_n = _data_len(ts)
+        if data_n and data_n != m:
+            info.problems.append(f"{data_n} data samples but {m} timestamps")
+        if _looks_like_frame_numbers(tsd, m):
+            info.problems.append(
+                "timestamps look like frame numbers (0, 1, 2, ...), not seconds; "
+                "store the video's frame times instead"
+            )
+        return full
+    rate = ts.rate
+    start = float(ts.starting_time or 0.0)
+    if rate:
+        info.rate = float(rate)
+        info.sampling = f"{float(rate):g} Hz"
+        info.t_start = start
+        info.t_stop = start + (n - 1) / float(rate) if n else start
+    else:
+        info.problems.append("no timestamps and no rate")
+    return None
+
+
+def _looks_like_frame_numbers(tsd: Any, m: int) -> bool:
+    if m < 10:
+        return False
+    head = np.asarray(tsd[: min(m, 200)], dtype=np.float64)
+    if not np.all(np.isfinite(head)):
+        return False
+    return head[0] in (0.0, 1.0) and np.all(np.diff(head) == 1.0)
+
+
+def _data_len(ts: Any) -> int:
+    data = getattr(ts, "data", None)
+    shape = getattr(data, "shape", None)
+    if shape is not None and len(shape):
+        return int(shape[0])
+    return 0
+
+
+def _shape(ts: Any) -> tuple:
+    data = getattr(ts, "data", None)
+    shape = getattr(data, "shape", None)
+    if shape is not None:
+        return tuple(int(s) for s in shape)
+    try:
+        return (len(data),)
+    except TypeError:
+        return ()
+
+
+def _sample_values(ts: Any, limit: int = 20_000) -> np.ndarray | None:
+    data = getattr(ts, "data", None)
+    if data is None or not hasattr(data, "shape") or not len(data.shape) or data.shape[0] == 0:
+        return None
+    try:
+        raw = np.asarray(data[: min(data.shape[0], limit)], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    conv, off = series_scale(ts)
+    return raw * conv + off
+
+
+def _unit_problems(info: StreamInfo, ts: Any) -> None:
+    """Flag a unit that does not fit the values (the usual sign of a mislabelled unit)."""
+    vals = _sample_values(ts)
+    if vals is None or not np.isfinite(vals).any():
+        return
+    vmax = float(np.nanmax(np.abs(vals)))
+    unit = (info.unit or "").lower()
+    if info.kind == "position" and unit in {"m", "meter", "meters", "metre", "metres"} and vmax > 20:
+        info.problems.append(f"unit is {info.unit!r} but values reach {vmax:.4g}: looks like cm or pixels")
+    if info.kind == "head_direction" and unit.startswith("rad") and vmax > 2 * np.pi + 0.01:
+        info.problems.append(f"unit is {info.unit!r} but values reach {vmax:.4g}: looks like degrees")
+    if info.kind == "lfp" and unit in {"v", "volt", "volts"} and vmax > 0.5:
+        info.problems.append(f"unit is {info.unit!r} but values reach {vmax:.4g} V: check the conversion factor")
+
+
+def resolve_external_files(image_series: Any, folder: Path | None, base_url: str | None = None) -> list[dict]:
+    """Where each external file of an ImageSeries is, and whether it exists.
+
+    Relative paths are resolved against the NWB file's folder (or URL).
+
+    Returns
+    -------
+    list of dict
+        ``{"stored": ..., "resolved": ..., "exists": bool | None}`` per file
+        (``exists`` is None for URLs, which are checked when opened).
+    """
+    out = []
+    for f in list(image_series.external_file[:]):
+        f = f.decode() if isinstance(f, bytes) else str(f)
+        if is_remote(f):
+            out.append({"stored": f, "resolved": f, "exists": None})
+            continue
+        p = Path(f).expanduser()
+        if not p.is_absolute():
+            if base_url is not None:
+                from urllib.parse import urljoin
+
+                out.append({"stored": f, "resolved": urljoin(base_url, f), "exists": None})
+                continue
+            if folder is not None:
+                p = folder / p
+        out.append({"stored": f, "resolved": str(p.resolve()) if p.is_absolute() else str(p), "exists": p.exists()})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _classify(obj: Any) -> str | None:
+    """The kind of a container, or None when nwbview has no use for it."""
+    from pynwb.base import TimeSeries
+    from pynwb.behavior import CompassDirection, Position, SpatialSeries
+    from pynwb.ecephys import ElectricalSeries
+    from pynwb.epoch import TimeIntervals
+    from pynwb.image import ImageSeries
+
+    tname = type(obj).__name__
+    ndt = getattr(obj, "neurodata_type", tname)
+    if ndt == "VideoCalibration":
+        return "calibration"
+    if ndt in {"PoseEstimation"}:
+        return "pose"
+    if ndt in {"PoseEstimationSeries"}:
+        return None  # listed through its PoseEstimation
+    if isinstance(obj, TimeIntervals):
+        return "intervals"
+    if not isinstance(obj, TimeSeries):
+        return None
+    if _is_nwbview_result(obj):
+        return "result"
+    if isinstance(obj, ImageSeries):
+        if type(obj).__name__ in {"ImageMaskSeries", "IndexSeries"}:
+            return None
+        return "video"
+    if isinstance(obj, SpatialSeries):
+        parent = getattr(obj, "parent", None)
+        if isinstance(parent, CompassDirection):
+            return "head_direction"
+        if isinstance(parent, Position):
+            return "position"
+        name = obj.name.lower()
+        if "direction" in name or "heading" in name or "orientation" in name:
+            return "head_direction"
+        return "position"
+    if isinstance(obj, ElectricalSeries):
+        return "lfp"
+    return "timeseries"
+
+
+def _is_nwbview_result(obj: Any) -> bool:
+    desc = getattr(obj, "comments", "") or ""
+    return isinstance(desc, str) and desc.startswith("nwbview:")
+
+
+def build_inventory(opened: OpenedFile) -> Inventory:
+    """List every usable stream of an open NWB file.
+
+    Examples
+    --------
+    >>> import nwbview
+    >>> with nwbview.open("demo_session.nwb") as s:  # doctest: +SKIP
+    ...     print(s.inventory())
+    """
+    nwbfile = opened.nwbfile
+    items: list[StreamInfo] = []
+    seen: set[int] = set()
+    for obj in _walk(nwbfile):
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        kind = _classify(obj)
+        if kind is None:
+            continue
+        try:
+            info = _describe(kind, obj, opened)
+        except Exception as exc:  # noqa: BLE001 - one odd object must not hide the others
+            info = StreamInfo(kind=kind, name=obj.name, path=nwb_path(obj), neurodata_type=type(obj).__name__)
+            info.problems.append(f"could not be described: {type(exc).__name__}: {exc}")
+        items.append(info)
+    order = {k: i for i, k in enumerate(KINDS)}
+    items.sort(key=lambda s: (order[s.kind], s.path))
+    subject = getattr(nwbfile, "subject", None)
+    session_info = {
+        "identifier": nwbfile.identifier,
+        "session_id": nwbfile.session_id,
+        "session_start_time": str(nwbfile.session_start_time),
+        "description": nwbfile.session_description,
+        "subject": getattr(subject, "subject_id", None) if subject is not None else None,
+    }
+    return Inventory(items, source=opened.source, session_info=session_info)
+
+
+def _walk(nwbfile: Any):
+    """Containers of the file in a stable order (sections first, then children)."""
+    sections = [nwbfile.acquisition, nwbfile.processing, nwbfile.stimulus, getattr(nwbfile, "stimulus_template", {}), nwbfile.analysis, getattr(nwbfile, "scratch", {}), getattr(nwbfile, "intervals", {}) or {}]
+    stack = []
+    for sec in sections:
+        if sec:
+            stack.extend(sec[k] for k in sorted(sec))
+    if nwbfile.epochs is not None:
+        stack.append(nwbfile.epochs)
+    if getattr(nwbfile, "trials", None) is not None:
+        stack.append(nwbfile.trials)
+    while stack:
+        obj = stack.pop(0)
+        yield obj
+        children = getattr(obj, "children", None) or []
+        stack[0:0] = [c for c in children if hasattr(c, "name")]
+
+
+def _describe(kind: str, obj: Any, opened: OpenedFile) -> StreamInfo:
+    info = StreamInfo(
+        kind=kind,
+        name=obj.name,
+        path=nwb_path(obj),
+        neurodata_type=getattr(obj, "neurodata_type", type(obj).__name__),
+        obj=obj,
+    )
+    if kind == "video":
+        _describe_video(info, obj, opened)
+    elif kind == "pose":
+        _describe_pose(info, obj)
+    elif kind == "intervals":
+        info.shape = (len(obj),)
+        info.n_samples = len(obj)
+        if len(obj):
+            info.t_start = float(obj["start_time"][0])
+            info.t_stop = float(obj["stop_time"][-1])
+        info.details["columns"] = [c for c in obj.colnames]
+    elif kind == "calibration":
+        info.unit = getattr(obj, "unit", "")
+        info.details["transform_type"] = getattr(obj, "transform_type", None)
+        info.details["method"] = getattr(obj, "method", None)
+        vid = getattr(obj, "image_series", None)
+        info.details["video"] = nwb_path(vid) if vid is not None else None
+        rms = getattr(obj, "residual_rms", None)
+        if rms is not None:
+            info.details["residual_rms"] = float(np.asarray(rms))
+    else:
+        info.shape = _shape(obj)
+        info.unit = obj.unit
+        _time_info(obj, info)
+        if kind == "lfp":
+            _describe_electrodes(info, obj)
+        if kind == "result":
+            info.details["provenance"] = obj.comments
+        if kind in {"position", "head_direction", "lfp"}:
+            _unit_problems(info, obj)
+            if kind == "position":
+                info.details["frame"] = "pixel" if (obj.unit or "").lower() in _PIXEL_UNITS else "world"
+                rf = getattr(obj, "reference_frame", None)
+                if rf:
+                    info.details["reference_frame"] = rf
+    return info
+
+
+def _describe_electrodes(info: StreamInfo, es: Any) -> None:
+    n_ch = info.shape[1] if len(info.shape) > 1 else 1
+    info.details["channels"] = n_ch
+    try:
+        region = es.electrodes
+        idx = list(region.data[:])
+        table = region.table
+        labels = []
+        for i in idx:
+            row = table[int(i)]
+            loc = row["location"].iloc[0] if "location" in row else ""
+            labels.append(f"{int(i)}:{loc}" if loc else str(int(i)))
+        info.details["electrodes"] = labels[:16] + (["..."] if len(labels) > 16 else [])
+    except Exception as exc:  # noqa: BLE001
+        info.problems.append(f"electrodes table unreadable: {exc}")
+    parent = getattr(es, "parent", None)
+    if parent is not None and type(parent).__name__ in {"LFP", "FilteredEphys", "DecompositionSeries"}:
+        info.details["container"] = type(parent).__name__
+
+
+def _describe_video(info: StreamInfo, obj: Any, opened: OpenedFile) -> None:
+    info.unit = ""
+    dim = getattr(obj, "dimension", None)
+    if dim is not None:
+        info.details["dimension"] = [int(d) for d in np.asarray(dim[:]).ravel()]
+    if obj.external_file is not None:
+        files = resolve_external_files(obj, opened.folder, getattr(opened, "base_url", None))
+        info.details["files"] = [f["stored"] for f in files]
+        sf = obj.starting_frame
+        info.details["starting_frame"] = [int(v) for v in (sf[:] if sf is not None else [0])]
+        missing = [f for f in files if f["exists"] is False]
+        for f in missing:
+            where = f" (relative to {opened.folder})" if not Path(f["stored"]).is_absolute() else ""
+            info.problems.append(f"external file not found: {f['resolved']}{where}")
+        n_ts = len(obj.timestamps) if obj.timestamps is not None else None
+        n_frames = None
+        if not missing and all(f["exists"] for f in files):
+            try:
+                from nwbview.io.video import probe_video  # lazy: PyAV import is slow-ish
+
+                probes = [probe_video(f["resolved"]) for f in files]
+                n_frames = sum(int(p["n_frames"]) for p in probes)
+                info.details["codec"] = ", ".join(sorted({str(p["codec"]) for p in probes}))
+                info.details["size"] = f"{probes[0]['width']}x{probes[0]['height']}"
+                info.details["file_fps"] = round(float(probes[0]["fps"]), 3) if probes[0].get("fps") else None
+                info.details["frames_in_files"] = n_frames
+            except Exception as exc:  # noqa: BLE001 - an unreadable video is a problem to report
+                info.problems.append(f"video unreadable: {exc}")
+        n = n_ts if n_ts is not None else (n_frames or 0)
+        info.shape = (n,)
+        _time_info(obj, info, n=n)
+        if n_ts is not None and n_frames is not None:
+            agree = n_ts == n_frames
+            info.details["timestamps_match_file"] = "yes" if agree else f"no ({n_ts} timestamps, {n_frames} frames)"
+            if not agree:
+                info.problems.append(
+                    f"{n_ts} timestamps but {n_frames} frames in the file(s); the shorter one wins"
+                )
+    else:
+        info.shape = _shape(obj)
+        info.details["storage"] = "in-file"
+        _time_info(obj, info)
+
+
+def _describe_pose(info: StreamInfo, pe: Any) -> None:
+    series = list(pe.pose_estimation_series.values())
+    names = [s.name for s in series]
+    skel = getattr(pe, "skeleton", None)
+    if skel is not None and getattr(skel, "nodes", None) is not None:
+        nodes = [n.decode() if isinstance(n, bytes) else str(n) for n in skel.nodes[:]]
+        info.details["skeleton"] = nodes
+    info.details["keypoints"] = names
+    individual = None
+    if skel is not None and getattr(skel, "subject", None) is not None:
+        individual = skel.subject.subject_id
+    info.details["individual"] = individual or pe.name
+    vid = getattr(pe, "source_video", None)
+    if vid is not None:
+        info.details["video"] = nwb_path(vid)
+    elif getattr(pe, "original_videos", None) is not None:
+        info.details["video"] = list(pe.original_videos[:])
+    for attr in ("scorer", "source_software"):
+        v = getattr(pe, attr, None)
+        if v:
+            info.details[attr] = v
+    if not series:
+        info.problems.append("no keypoint series")
+        return
+    first = series[0]
+    info.unit = first.unit
+    info.shape = (series_length(first), 2 if len(_shape(first)) < 2 else _shape(first)[1], len(series))
+    _time_info(first, info)
+    lens = {s.name: series_length(s) for s in series}
+    if len(set(lens.values())) > 1:
+        info.problems.append(f"keypoint series differ in length: {lens}")

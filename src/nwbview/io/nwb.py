@@ -1,0 +1,412 @@
+"""Open NWB files and read their series: time, scaling, lazy data.
+
+This module knows NWB's rules (timestamps vs ``starting_time`` + ``rate``,
+``conversion`` and ``offset``, where objects live) and turns a file's problems
+into :class:`~nwbview.errors.NWBViewError` messages. It never imports
+matplotlib, Qt or napari.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+from xarray.backends import BackendArray
+from xarray.core import indexing
+
+from nwbview.errors import (
+    FileLockedError,
+    InvalidFileError,
+    MissingFileError,
+    NWBViewError,
+    TimestampError,
+)
+
+__all__ = [
+    "OpenedFile",
+    "open_nwb",
+    "is_remote",
+    "nwb_path",
+    "series_length",
+    "series_times",
+    "series_scale",
+    "check_times",
+    "LazySeriesArray",
+]
+
+#: extensions whose Python classes must be imported before reading, so that
+#: pynwb builds their objects (not generic containers) from a file.
+_EXTENSION_MODULES = ("ndx_pose", "ndx_video_calibration")
+
+
+def _import_extensions() -> None:
+    import importlib
+
+    for mod in _EXTENSION_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            pass
+
+
+def is_remote(source: Any) -> bool:
+    """True for ``http(s)://``, ``s3://`` and ``dandi://`` sources."""
+    return isinstance(source, str) and source.split("://", 1)[0].lower() in {
+        "http",
+        "https",
+        "s3",
+        "dandi",
+    }
+
+
+@dataclass
+class OpenedFile:
+    """An open NWB file and what keeps it open.
+
+    ``io`` is ``None`` when the caller handed us an ``NWBFile`` they own; then
+    closing the session does not close their file.
+    """
+
+    nwbfile: Any
+    io: Any = None
+    path: str | None = None
+    source: str = ""
+    keep_alive: list = field(default_factory=list)
+
+    @property
+    def folder(self) -> Path | None:
+        """Folder that relative external paths are resolved against."""
+        return Path(self.path).resolve().parent if self.path else None
+
+    def close(self) -> None:
+        if self.io is not None:
+            try:
+                self.io.close()
+            finally:
+                self.io = None
+        for obj in reversed(self.keep_alive):
+            close = getattr(obj, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing must not raise
+                    pass
+        self.keep_alive.clear()
+
+
+def open_nwb(source: Any) -> OpenedFile:
+    """Open an NWB file from a path or take an already open ``pynwb.NWBFile``.
+
+    Parameters
+    ----------
+    source
+        A path to a local ``.nwb`` (HDF5) file, or an open ``pynwb.NWBFile``.
+
+    Returns
+    -------
+    OpenedFile
+        The file, with the IO object that keeps it open.
+
+    Raises
+    ------
+    MissingFileError
+        The path does not exist.
+    InvalidFileError
+        The file is not HDF5, is truncated or corrupt, or is not NWB.
+    FileLockedError
+        Another process holds the file open for writing.
+
+    Examples
+    --------
+    >>> f = open_nwb("session.nwb")  # doctest: +SKIP
+    >>> f.nwbfile.session_id  # doctest: +SKIP
+    'demo'
+    """
+    import pynwb
+
+    if isinstance(source, pynwb.NWBFile):
+        path = getattr(source, "container_source", None)
+        return OpenedFile(nwbfile=source, io=None, path=path, source=str(path or "<NWBFile>"))
+    if is_remote(source):
+        from nwbview.io.remote import open_remote  # the streaming layer
+
+        return open_remote(source)
+    if not isinstance(source, (str, os.PathLike)):
+        raise NWBViewError(
+            f"Cannot open {source!r} (a {type(source).__name__}): expected a path to an .nwb file, "
+            "a URL, or an open pynwb.NWBFile."
+        )
+    path = Path(source).expanduser()
+    if not path.exists():
+        hint = ""
+        if path.parent.exists():
+            near = sorted(p.name for p in path.parent.glob("*.nwb"))[:5]
+            if near:
+                hint = f" NWB files in that folder: {', '.join(near)}."
+        raise MissingFileError(f"No such NWB file: {path}.{hint} Check the path.")
+    if path.is_dir():
+        raise InvalidFileError(
+            f"{path} is a folder, not an NWB file. Zarr NWB stores are not supported yet; "
+            "pass an HDF5 .nwb file."
+        )
+    if path.stat().st_size == 0:
+        raise InvalidFileError(f"{path} is empty (0 bytes): it is not an NWB file. Was the copy interrupted?")
+    if not h5py.is_hdf5(path):
+        raise InvalidFileError(
+            f"{path} is not an NWB file: it has no HDF5 signature. nwbview reads NWB 2.x files "
+            "stored in HDF5 (.nwb); check that this is the right file and that it was copied whole."
+        )
+    _import_extensions()
+    try:
+        io = pynwb.NWBHDF5IO(str(path), mode="r", load_namespaces=True)
+    except OSError as exc:
+        raise _os_error(path, exc) from exc
+    except Exception as exc:  # noqa: BLE001 - any library failure becomes one clear message
+        raise InvalidFileError(
+            f"Cannot open {path} as NWB: {type(exc).__name__}: {exc}. The file may be corrupt "
+            "or written by a tool that does not follow the NWB schema."
+        ) from exc
+    try:
+        with warnings.catch_warnings():
+            # pynwb warns about every cached namespace it ignores; not the user's business here
+            warnings.filterwarnings("ignore", message=".*[Nn]amespace.*")
+            nwbfile = io.read()
+    except OSError as exc:
+        io.close()
+        raise _os_error(path, exc) from exc
+    except Exception as exc:  # noqa: BLE001
+        io.close()
+        raise InvalidFileError(
+            f"Cannot read {path} as NWB: {type(exc).__name__}: {exc}. The file may be truncated or "
+            "corrupt, or not follow the NWB schema (try `pynwb.validate` or NWB Inspector on it)."
+        ) from exc
+    return OpenedFile(nwbfile=nwbfile, io=io, path=str(path.resolve()), source=str(source))
+
+
+def _os_error(path: Path, exc: OSError) -> NWBViewError:
+    text = str(exc)
+    low = text.lower()
+    if "truncated" in low or "signature" in low or "bad object header" in low:
+        return InvalidFileError(f"{path} is truncated or corrupt: {text}. Copy the file again from its source.")
+    if "unable to lock" in low or "file locking" in low or "resource temporarily unavailable" in low:
+        return FileLockedError(
+            f"{path} is locked by another process (HDF5 file locking): {text}. Close the program "
+            "that has it open for writing, or wait for it to finish, then try again."
+        )
+    return InvalidFileError(f"Cannot read {path}: {text}. The file may be corrupt; copy it again from its source.")
+
+
+# --------------------------------------------------------------------------------------------
+# where objects live
+# --------------------------------------------------------------------------------------------
+
+_TOP_SECTIONS = (
+    ("acquisition", "acquisition"),
+    ("processing", "processing"),
+    ("stimulus", "stimulus/presentation"),
+    ("stimulus_template", "stimulus/templates"),
+    ("analysis", "analysis"),
+    ("scratch", "scratch"),
+    ("intervals", "intervals"),
+    ("devices", "general/devices"),
+)
+
+
+def nwb_path(obj: Any) -> str:
+    """The HDF5-like path of a container inside its NWB file.
+
+    Examples
+    --------
+    >>> nwb_path(nwbfile.processing["behavior"]["Position"]["position"])  # doctest: +SKIP
+    'processing/behavior/Position/position'
+    """
+    from pynwb import NWBFile
+
+    names: list[str] = []
+    cur = obj
+    while cur is not None and not isinstance(cur, NWBFile):
+        parent = getattr(cur, "parent", None)
+        names.append(cur.name)
+        if isinstance(parent, NWBFile):
+            for attr, prefix in _TOP_SECTIONS:
+                section = getattr(parent, attr, None)
+                if section is not None and any(v is cur for v in section.values()):
+                    names.append(prefix)
+                    break
+            else:
+                if parent.electrodes is cur:
+                    return "general/extracellular_ephys/electrodes"
+        cur = parent
+    return "/".join(reversed(names))
+
+
+# --------------------------------------------------------------------------------------------
+# time and values
+# --------------------------------------------------------------------------------------------
+
+
+def series_length(ts: Any) -> int:
+    """Number of samples of a TimeSeries (data rows, or timestamps for external data)."""
+    data = getattr(ts, "data", None)
+    if data is not None and hasattr(data, "shape") and len(data.shape) > 0 and data.shape[0] > 0:
+        return int(data.shape[0])
+    if data is not None and not hasattr(data, "shape"):
+        try:
+            n = len(data)
+            if n:
+                return n
+        except TypeError:
+            pass
+    if ts.timestamps is not None:
+        return int(len(ts.timestamps))
+    return 0
+
+
+def check_times(t: np.ndarray, what: str) -> np.ndarray:
+    """Raise a :class:`TimestampError` if ``t`` holds NaN/inf or goes backwards."""
+    t = np.asarray(t, dtype=np.float64)
+    if t.ndim != 1:
+        raise TimestampError(f"Timestamps of {what} have shape {t.shape}; expected one value per sample.")
+    bad = ~np.isfinite(t)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise TimestampError(
+            f"Timestamps of {what} hold {int(bad.sum())} non-finite values (NaN or inf), the first at "
+            f"index {i}. Every sample needs a time: fix the timestamps in the file (re-export them "
+            "from the acquisition system), or drop those samples."
+        )
+    if t.size > 1:
+        d = np.diff(t)
+        back = d < 0
+        if back.any():
+            i = int(np.flatnonzero(back)[0])
+            raise TimestampError(
+                f"Timestamps of {what} go backwards: index {i + 1} is {t[i + 1]!r} s after "
+                f"{t[i]!r} s at index {i} ({int(back.sum())} such steps). Timestamps must not "
+                "decrease; sort the samples by time or fix the clock in the file."
+            )
+    return t
+
+
+def series_times(ts: Any, n: int | None = None, *, what: str | None = None) -> np.ndarray:
+    """Sample times of a TimeSeries on the session clock, in seconds.
+
+    Uses ``timestamps`` when present (never rebuilt from a rate), else
+    ``starting_time + arange(n) / rate``. Checks that the times are finite and
+    do not go backwards, and that their count equals the data's.
+
+    Parameters
+    ----------
+    ts
+        A ``pynwb.TimeSeries``.
+    n
+        Number of samples, when the data do not say it (external video).
+    what
+        Name used in error messages (default: the object's NWB path).
+
+    Examples
+    --------
+    >>> series_times(nwbfile.acquisition["lfp"])[:3]  # doctest: +SKIP
+    array([0.    , 0.0008, 0.0016])
+    """
+    what = what or nwb_path(ts)
+    if ts.timestamps is not None:
+        t = check_times(np.asarray(ts.timestamps[:], dtype=np.float64), what)
+        n_data = _data_rows(ts)
+        if n_data and n_data != t.size:
+            raise TimestampError(
+                f"{what} has {n_data} data samples but {t.size} timestamps. Each sample needs "
+                "exactly one timestamp: the file was written with mismatched arrays; re-export it."
+            )
+        return t
+    rate = ts.rate
+    if rate is None or not np.isfinite(rate) or rate <= 0:
+        raise TimestampError(
+            f"{what} has neither timestamps nor a valid sampling rate (rate={rate!r}). Add timestamps "
+            "or a positive rate to the series."
+        )
+    if n is None:
+        n = series_length(ts)
+    start = float(ts.starting_time or 0.0)
+    return start + np.arange(n, dtype=np.float64) / float(rate)
+
+
+def _data_rows(ts: Any) -> int:
+    data = getattr(ts, "data", None)
+    if data is None:
+        return 0
+    shape = getattr(data, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) else 0
+    try:
+        return len(data)
+    except TypeError:
+        return 0
+
+
+def series_scale(ts: Any) -> tuple[float, float]:
+    """``(conversion, offset)`` of a TimeSeries: physical = data * conversion + offset."""
+    conversion = float(getattr(ts, "conversion", 1.0) or 1.0)
+    offset = float(getattr(ts, "offset", 0.0) or 0.0)
+    return conversion, offset
+
+
+class LazySeriesArray(BackendArray):
+    """A TimeSeries' data as a lazily indexed, physically scaled array.
+
+    Indexing reads only the asked rows and columns from the file (h5py) and
+    returns ``data * gain + offset`` as float64, where ``gain`` may be one value
+    or one per column (NWB's ``channel_conversion``).
+    """
+
+    def __init__(self, data: Any, gain: float | np.ndarray = 1.0, offset: float = 0.0, columns: np.ndarray | None = None):
+        self._data = data
+        self._gain = np.asarray(gain, dtype=np.float64)
+        self._offset = float(offset)
+        self._columns = None if columns is None else np.asarray(columns, dtype=np.intp)
+        shape = tuple(int(s) for s in data.shape)
+        if self._columns is not None:
+            shape = (shape[0], len(self._columns)) + shape[2:]
+        self.shape = shape
+        self.dtype = np.dtype(np.float64)
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.OUTER, self._raw)
+
+    def _raw(self, key: tuple) -> np.ndarray:
+        ndim = len(self.shape)
+        key = tuple(key) + (slice(None),) * (ndim - len(key))
+        squeeze = tuple(i for i, k in enumerate(key) if isinstance(k, (int, np.integer)))
+        key = tuple(slice(int(k), int(k) + 1) if isinstance(k, (int, np.integer)) else k for k in key)
+        rows = key[0]
+        if isinstance(rows, np.ndarray):
+            # h5py wants sorted unique row lists: read the covering block, then pick
+            lo, hi = (int(rows.min()), int(rows.max()) + 1) if rows.size else (0, 0)
+            out = self._read((slice(lo, hi),) + key[1:])[rows - lo]
+        else:
+            out = self._read(key)
+        return np.squeeze(out, axis=squeeze) if squeeze else out
+
+    def _read(self, key: tuple) -> np.ndarray:
+        """Read rows ``key[0]`` (a slice) and columns ``key[1]`` (slice or index array)."""
+        if len(self.shape) == 1:
+            return np.asarray(self._data[key[0]]).astype(np.float64) * float(self._gain) + self._offset
+        cols_all = self._columns if self._columns is not None else np.arange(self.shape[1])
+        cols = np.atleast_1d(cols_all[key[1]])
+        uniq, inverse = np.unique(cols, return_inverse=True)
+        if uniq.size == 0:
+            raw = np.asarray(self._data[(key[0], slice(0, 0)) + key[2:]])
+        elif uniq[-1] - uniq[0] + 1 == uniq.size:  # contiguous: one hyperslab
+            raw = np.asarray(self._data[(key[0], slice(int(uniq[0]), int(uniq[-1]) + 1)) + key[2:]])
+        else:
+            raw = np.asarray(self._data[(key[0], [int(c) for c in uniq]) + key[2:]])
+        raw = raw[:, inverse]
+        gain = self._gain
+        if gain.ndim == 1:
+            gain = gain[cols].reshape((1, -1) + (1,) * (raw.ndim - 2))
+        return raw.astype(np.float64) * gain + self._offset

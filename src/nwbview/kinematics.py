@@ -1,0 +1,258 @@
+"""Kinematics from positions and pose keypoints: xarray in, xarray out.
+
+Derivatives use the real sample times (``numpy.gradient`` with the time
+coordinate), so dropped frames and jitter do not bias them. NaN gaps are
+respected: a sample next to a NaN has a NaN derivative; nothing is
+interpolated across a gap.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+import xarray as xr
+
+from nwbview.errors import DataShapeError, NWBViewError, StreamNotFoundError
+
+__all__ = [
+    "compute_velocity",
+    "compute_speed",
+    "compute_acceleration",
+    "compute_norm",
+    "compute_head_direction",
+    "smooth",
+    "match_keypoint",
+    "HEAD_NAMES",
+    "TAIL_NAMES",
+]
+
+#: keypoint names tried, in order, for the head and the tail base
+HEAD_NAMES = ("snout", "nose", "head")
+TAIL_NAMES = ("tail_base", "tailbase", "tail_root", "tail")
+
+
+def _check(da: xr.DataArray, what: str) -> xr.DataArray:
+    if isinstance(da, xr.Dataset):
+        if "position" not in da:
+            raise NWBViewError(f"{what} needs a position DataArray or a pose Dataset with 'position'.")
+        da = da["position"]
+    if "time" not in da.dims:
+        raise DataShapeError(f"{what} needs a 'time' dimension; got dims {da.dims}.")
+    if da.sizes["time"] < 2:
+        raise DataShapeError(f"{what} needs at least 2 samples in time; got {da.sizes['time']}.")
+    return da
+
+
+def _unit(da: xr.DataArray) -> str:
+    return str(da.attrs.get("space_unit") or da.attrs.get("units") or "")
+
+
+def _derivative(da: xr.DataArray) -> xr.DataArray:
+    t = np.asarray(da["time"].values, dtype=np.float64)
+    axis = da.get_axis_num("time")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.gradient(np.asarray(da.values, dtype=np.float64), t, axis=axis)
+    return da.copy(data=d)
+
+
+def compute_velocity(position: xr.DataArray) -> xr.DataArray:
+    """Velocity: the time derivative of position, per space axis.
+
+    Parameters
+    ----------
+    position
+        ``(time, space, ...)``, e.g. from ``session.position()`` or a pose's
+        ``position`` variable.
+
+    Returns
+    -------
+    xarray.DataArray
+        Same dims, in ``<unit>/s``.
+
+    Examples
+    --------
+    A mouse walks along x at 10 cm/s:
+
+    >>> t = np.arange(0, 1, 0.1)
+    >>> pos = xr.DataArray(np.c_[10 * t, 0 * t], dims=("time", "space"),
+    ...                    coords={"time": t, "space": ["x", "y"]}, attrs={"units": "cm"})
+    >>> compute_velocity(pos).sel(space="x").values.round(6)[:3]
+    array([10., 10., 10.])
+    """
+    position = _check(position, "compute_velocity")
+    v = _derivative(position)
+    unit = _unit(position)
+    v.attrs = {**position.attrs, "units": f"{unit}/s", "space_unit": unit}
+    v.attrs["log"] = position.attrs.get("log", "") + "compute_velocity;"
+    v.name = "velocity"
+    return v
+
+
+def compute_norm(da: xr.DataArray) -> xr.DataArray:
+    """Euclidean norm over the ``space`` dimension (NaN if any component is NaN).
+
+    Examples
+    --------
+    >>> v = xr.DataArray([[3.0, 4.0]], dims=("time", "space"), coords={"space": ["x", "y"]})
+    >>> float(compute_norm(v)[0])
+    5.0
+    """
+    if "space" not in da.dims:
+        raise DataShapeError(f"compute_norm needs a 'space' dimension; got dims {da.dims}.")
+    out = np.sqrt((da**2).sum("space", skipna=False))
+    out.attrs = dict(da.attrs)
+    return out
+
+
+def compute_speed(position: xr.DataArray) -> xr.DataArray:
+    """Speed: the norm of the velocity.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(time, ...)`` without ``space``, in ``<unit>/s``.
+
+    Examples
+    --------
+    >>> speed = compute_speed(session.position())  # doctest: +SKIP
+    >>> speed.attrs["units"]  # doctest: +SKIP
+    'cm/s'
+    """
+    out = compute_norm(compute_velocity(position))
+    out.name = "speed"
+    out.attrs["log"] = out.attrs.get("log", "") + "compute_speed;"
+    return out
+
+
+def compute_acceleration(position: xr.DataArray) -> xr.DataArray:
+    """Acceleration vector: the second time derivative of position.
+
+    Take :func:`compute_norm` of it for the magnitude.
+
+    Examples
+    --------
+    >>> t = np.arange(0, 1, 0.01)
+    >>> pos = xr.DataArray(np.c_[t**2, 0 * t], dims=("time", "space"),
+    ...                    coords={"time": t, "space": ["x", "y"]}, attrs={"units": "m"})
+    >>> float(compute_acceleration(pos).sel(space="x")[50].round(6))
+    2.0
+    """
+    position = _check(position, "compute_acceleration")
+    a = _derivative(_derivative(position))
+    unit = _unit(position)
+    a.attrs = {**position.attrs, "units": f"{unit}/s^2", "space_unit": unit}
+    a.attrs["log"] = position.attrs.get("log", "") + "compute_acceleration;"
+    a.name = "acceleration"
+    return a
+
+
+def smooth(da: xr.DataArray, window_s: float, statistic: str = "median") -> xr.DataArray:
+    """Centred rolling median or mean over ``window_s`` seconds.
+
+    A window that holds a NaN gives NaN (gaps stay gaps).
+
+    Parameters
+    ----------
+    statistic : {"median", "mean"}, default: "median"
+
+    Examples
+    --------
+    >>> speed = smooth(compute_speed(session.position()), 0.2)  # doctest: +SKIP
+    """
+    allowed = ("median", "mean")
+    if statistic not in allowed:
+        raise NWBViewError(f"Invalid statistic {statistic!r}. Must be one of {allowed}.")
+    if not (np.isfinite(window_s) and window_s > 0):
+        raise NWBViewError(f"Invalid window {window_s!r} s: must be a positive number of seconds.")
+    t = np.asarray(da["time"].values, dtype=np.float64)
+    dt = float(np.median(np.diff(t))) if t.size > 1 else 1.0
+    n = max(1, int(round(window_s / dt)))
+    if n % 2 == 0:
+        n += 1
+    roll = da.rolling(time=n, center=True, min_periods=n)
+    out = roll.median() if statistic == "median" else roll.mean()
+    out.attrs = {**da.attrs, "log": da.attrs.get("log", "") + f"smooth({window_s},{statistic});"}
+    return out
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s_\-]", "", str(s)).lower()
+
+
+def match_keypoint(available: Sequence[str], wanted: str | Sequence[str]) -> str:
+    """Find a keypoint by name, ignoring case, spaces, dashes and underscores.
+
+    Parameters
+    ----------
+    available
+        The pose's keypoint names.
+    wanted
+        One name, or candidates tried in order.
+
+    Examples
+    --------
+    >>> match_keypoint(["Snout", "Tail Base"], "tail_base")
+    'Tail Base'
+    >>> match_keypoint(["nose", "tailbase"], HEAD_NAMES)
+    'nose'
+    """
+    cands = [wanted] if isinstance(wanted, str) else list(wanted)
+    table = {_norm(a): a for a in available}
+    for c in cands:
+        hit = table.get(_norm(c))
+        if hit is not None:
+            return hit
+    raise StreamNotFoundError(
+        f"No keypoint named {' or '.join(repr(c) for c in cands)} in the pose; its keypoints are "
+        f"{list(available)}. Pass the name to use."
+    )
+
+
+def compute_head_direction(
+    pose: xr.Dataset | xr.DataArray,
+    front: str | Sequence[str] = HEAD_NAMES,
+    back: str | Sequence[str] = TAIL_NAMES,
+) -> xr.DataArray:
+    """Head direction from two keypoints: the angle of the vector back -> front.
+
+    The angle is ``atan2(dy, dx)`` in the pose's own frame: counter-clockwise
+    from +x in a world frame (y up); in a pixel frame (y down) the same formula
+    turns clockwise on screen. Convert the pose to the world frame first
+    (``session.pose(frame="world")``) for compass-style angles.
+
+    Parameters
+    ----------
+    pose
+        A pose Dataset (or its ``position``) with a ``keypoint`` dim.
+    front, back
+        Keypoint names (or candidates), matched ignoring case and separators.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(time, individual)`` in radians in ``(-pi, pi]``, NaN where a keypoint is NaN.
+
+    Examples
+    --------
+    >>> hd = compute_head_direction(session.pose(frame="world"))  # doctest: +SKIP
+    """
+    pos = _check(pose, "compute_head_direction")
+    if "keypoint" not in pos.dims:
+        raise DataShapeError(f"compute_head_direction needs a 'keypoint' dimension; got dims {pos.dims}.")
+    names = [str(k) for k in pos["keypoint"].values]
+    f = match_keypoint(names, front)
+    b = match_keypoint(names, back)
+    vec = pos.sel(keypoint=f) - pos.sel(keypoint=b)
+    ang = np.arctan2(vec.sel(space="y"), vec.sel(space="x"))
+    ang = ang.drop_vars([c for c in ("space", "keypoint") if c in ang.coords])
+    ang.attrs = {
+        "units": "radians",
+        "source": pos.attrs.get("source", ""),
+        "frame": pos.attrs.get("frame", ""),
+        "reference_frame": f"angle of {b} -> {f}, from +x, in the {pos.attrs.get('frame', 'pose')} frame",
+        "log": pos.attrs.get("log", "") + f"compute_head_direction({f},{b});",
+    }
+    ang.name = "head_direction"
+    return ang

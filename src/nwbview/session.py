@@ -1,0 +1,737 @@
+"""Session: the lazy, typed view of one NWB file.
+
+A :class:`Session` is what :func:`nwbview.open` returns. Its methods give each
+kind of stream as xarray on the session clock, in physical units, with the
+dims and attrs movement uses:
+
+- ``position()``: ``(time, space)``
+- ``head_direction()``: ``(time,)`` in radians
+- ``pose()``: a Dataset with ``position (time, space, keypoint, individual)``
+  and ``confidence (time, keypoint, individual)``
+- ``lfp()`` and ``timeseries()``: ``(time, channel)``, read lazily
+- ``video()``: a frame-accurate :class:`~nwbview.io.video.VideoReader`
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import xarray as xr
+from xarray.core import indexing
+
+from nwbview.errors import (
+    AmbiguousStreamError,
+    CalibrationError,
+    DataShapeError,
+    MissingFileError,
+    NWBViewError,
+    NWBViewWarning,
+    StreamNotFoundError,
+)
+from nwbview.io.inventory import Inventory, StreamInfo, build_inventory, resolve_external_files
+from nwbview.io.nwb import (
+    LazySeriesArray,
+    OpenedFile,
+    is_remote,
+    nwb_path,
+    open_nwb,
+    series_length,
+    series_scale,
+    series_times,
+)
+
+__all__ = ["Session", "open"]
+
+_PIXEL_UNITS = {"px", "pixel", "pixels"}
+_VOLT_FACTORS = {"v": 1.0, "volt": 1.0, "volts": 1.0, "mv": 1e-3, "millivolts": 1e-3, "uv": 1e-6, "µv": 1e-6, "microvolts": 1e-6}
+_OUT_UNITS = {"uV": 1e-6, "mV": 1e-3, "V": 1.0}
+
+
+def open(source: Any) -> "Session":  # noqa: A001 - nwbview.open mirrors builtins on purpose
+    """Open an NWB session.
+
+    Parameters
+    ----------
+    source
+        A path to a ``.nwb`` file, an already open ``pynwb.NWBFile`` (a file
+        you streamed or built in memory), or, with the ``stream`` extra, an
+        ``http(s)://`` or ``dandi://`` URL.
+
+    Returns
+    -------
+    Session
+        Keeps the file open until closed; use it as a context manager.
+
+    Examples
+    --------
+    A mouse explored an open field; its session file has a video, tracked
+    positions, pose keypoints and LFP:
+
+    >>> import nwbview
+    >>> with nwbview.open("demo_session.nwb") as s:  # doctest: +SKIP
+    ...     pos = s.position()              # (time, space) in cm
+    ...     theta = s.lfp(channels=[0], start=10, stop=20)
+    """
+    return Session(open_nwb(source))
+
+
+class Session:
+    """One NWB file, viewed as streams on a single session clock.
+
+    Build it with :func:`nwbview.open`. The file stays open as long as the
+    session does; close it with :meth:`close` or a ``with`` block.
+
+    Examples
+    --------
+    >>> s = nwbview.open("demo_session.nwb")  # doctest: +SKIP
+    >>> s.position().sel(space="x").mean()  # doctest: +SKIP
+    >>> s.close()  # doctest: +SKIP
+    """
+
+    def __init__(self, opened: OpenedFile):
+        self._f = opened
+        self._inventory: Inventory | None = None
+
+    # -- life cycle --------------------------------------------------------------------------
+    @property
+    def nwbfile(self) -> Any:
+        """The ``pynwb.NWBFile``."""
+        return self._f.nwbfile
+
+    @property
+    def path(self) -> str | None:
+        """Local path of the file (None for an in-memory or remote file)."""
+        return self._f.path
+
+    @property
+    def source(self) -> str:
+        """What the session was opened from (path or URL)."""
+        return self._f.source
+
+    @property
+    def is_remote(self) -> bool:
+        """True when the file is read over the network."""
+        return is_remote(self._f.source)
+
+    def close(self) -> None:
+        """Close the file (if the session opened it)."""
+        self._f.close()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<nwbview.Session {self.source}>"
+
+    # -- inventory ---------------------------------------------------------------------------
+    def inventory(self) -> Inventory:
+        """Every stream nwbview can use, with its path, shape, unit, time range and problems.
+
+        Examples
+        --------
+        >>> print(s.inventory())  # doctest: +SKIP
+        """
+        if self._inventory is None:
+            self._inventory = build_inventory(self._f)
+        return self._inventory
+
+    def _pick(self, kind: str, name: str | None, *, prefer=None, label: str | None = None) -> StreamInfo:
+        label = label or kind.replace("_", " ")
+        items = self.inventory().of_kind(kind)
+        if not items:
+            raise StreamNotFoundError(
+                f"No {label} in {self.source}. `nwbview info {self.source}` lists what the file holds."
+            )
+        if name is not None:
+            hits = _match(items, name)
+            if not hits:
+                raise StreamNotFoundError(
+                    f"No {label} named {name!r} in {self.source}. Available: {_names(items)}."
+                )
+            if len(hits) > 1:
+                raise AmbiguousStreamError(
+                    f"Several {label} streams match {name!r}: {_names(hits)}. Pass the full NWB path."
+                )
+            return hits[0]
+        if len(items) == 1:
+            return items[0]
+        if prefer is not None:
+            preferred = [s for s in items if prefer(s)]
+            if len(preferred) == 1:
+                return preferred[0]
+        raise AmbiguousStreamError(
+            f"{self.source} has {len(items)} {label} streams: {_names(items)}. Pass one of these "
+            "names (or NWB paths) to choose."
+        )
+
+    # -- position ----------------------------------------------------------------------------
+    def position(self, name: str | None = None, *, frame: str = "native") -> xr.DataArray:
+        """Tracked positions as ``(time, space)``.
+
+        Parameters
+        ----------
+        name
+            The ``Position`` container, a ``SpatialSeries`` name or its NWB path.
+            With none, the only one is taken.
+        frame : {"native", "world", "pixel"}, default: "native"
+            ``native`` returns the stored values; ``world`` and ``pixel`` convert
+            through the video calibration when the stored frame differs.
+
+        Returns
+        -------
+        xarray.DataArray
+            ``space = ["x", "y"]`` (or ``["x"]``, ``["x", "y", "z"]``), attrs
+            ``units``, ``space_unit``, ``source``, ``reference_frame``, ``frame``.
+
+        Examples
+        --------
+        >>> pos = s.position()  # doctest: +SKIP
+        >>> pos.attrs["units"]  # doctest: +SKIP
+        'cm'
+        """
+        series = self._position_group(name)
+        first = series[0]
+        t = series_times(first)
+        if len(series) == 1:
+            values = _scaled(first)
+            if values.ndim == 1:
+                values = values[:, None]
+            labels = ["x", "y", "z"][: values.shape[1]] if values.shape[1] <= 3 else [f"d{i}" for i in range(values.shape[1])]
+        else:
+            cols = []
+            for s in series:
+                v = _scaled(s)
+                if v.ndim > 1 and v.shape[1] != 1:
+                    raise AmbiguousStreamError(
+                        f"{nwb_path(first.parent)} holds several multi-column series "
+                        f"({', '.join(s.name for s in series)}); pass one of their names."
+                    )
+                if v.shape[0] != t.size:
+                    raise DataShapeError(
+                        f"The one-column position series of {nwb_path(first.parent)} differ in length "
+                        f"({', '.join(f'{s.name}: {series_length(s)}' for s in series)}); they cannot "
+                        "be combined. Pass one of their names."
+                    )
+                cols.append(v.reshape(-1))
+            values = np.stack(cols, axis=1)
+            labels = _axis_labels([s.name for s in series])
+        unit = first.unit or ""
+        native = "pixel" if unit.lower() in _PIXEL_UNITS else "world"
+        da = xr.DataArray(
+            values,
+            dims=("time", "space"),
+            coords={"time": t, "space": labels},
+            name="position",
+            attrs={
+                "units": unit,
+                "space_unit": unit,
+                "source": nwb_path(first) if len(series) == 1 else nwb_path(first.parent),
+                "reference_frame": getattr(first, "reference_frame", "") or "",
+                "frame": native,
+            },
+        )
+        return self._to_frame(da, frame, video=None)
+
+    def _position_group(self, name: str | None) -> list:
+        items = self.inventory().of_kind("position")
+        if not items:
+            raise StreamNotFoundError(f"No position in {self.source}. `nwbview info {self.source}` lists what the file holds.")
+        groups: dict[str, list[StreamInfo]] = {}
+        for s in items:
+            parent = s.obj.parent
+            key = nwb_path(parent) if type(parent).__name__ == "Position" else s.path
+            groups.setdefault(key, []).append(s)
+        if name is not None:
+            for key, members in groups.items():
+                if name in (key, key.rsplit("/", 1)[-1]):
+                    chosen = members
+                    break
+            else:
+                hits = _match(items, name)
+                if not hits:
+                    raise StreamNotFoundError(f"No position named {name!r} in {self.source}. Available: {_names(items)}.")
+                if len(hits) > 1:
+                    raise AmbiguousStreamError(f"Several positions match {name!r}: {_names(hits)}. Pass the full NWB path.")
+                chosen = hits
+        elif len(groups) == 1:
+            chosen = next(iter(groups.values()))
+        else:
+            raise AmbiguousStreamError(
+                f"{self.source} has {len(groups)} position streams: {', '.join(groups)}. Pass one of "
+                "these names to choose."
+            )
+        series = [s.obj for s in chosen]
+        if len(series) > 1 and any(len(getattr(s.data, "shape", (0, 1))) > 1 and s.data.shape[1] > 1 for s in series):
+            raise AmbiguousStreamError(
+                f"{nwb_path(series[0].parent)} holds several position series "
+                f"({', '.join(s.name for s in series)}); pass one of their names."
+            )
+        return series
+
+    # -- head direction ----------------------------------------------------------------------
+    def head_direction(self, name: str | None = None) -> xr.DataArray:
+        """Head direction as ``(time,)`` in radians (converted from degrees when stored so).
+
+        Examples
+        --------
+        >>> hd = s.head_direction()  # doctest: +SKIP
+        >>> hd.attrs["units"]  # doctest: +SKIP
+        'radians'
+        """
+        info = self._pick("head_direction", name)
+        ts = info.obj
+        t = series_times(ts)
+        v = _scaled(ts)
+        if v.ndim > 1:
+            if v.shape[1] != 1:
+                raise DataShapeError(
+                    f"{info.path} has {v.shape[1]} columns; head direction needs one angle per sample."
+                )
+            v = v[:, 0]
+        unit = (ts.unit or "").lower()
+        if unit.startswith("deg"):
+            v = np.deg2rad(v)
+        return xr.DataArray(
+            v,
+            dims=("time",),
+            coords={"time": t},
+            name="head_direction",
+            attrs={"units": "radians", "source": info.path, "reference_frame": getattr(ts, "reference_frame", "") or ""},
+        )
+
+    # -- pose --------------------------------------------------------------------------------
+    def pose(self, name: str | None = None, *, frame: str = "native") -> xr.Dataset:
+        """Pose keypoints as a movement-style Dataset.
+
+        Parameters
+        ----------
+        name
+            A ``PoseEstimation`` name or path. With none: the only one, or all of
+            them stacked as individuals when they share keypoints and times.
+        frame : {"native", "world", "pixel"}, default: "native"
+            ``world`` converts pixel keypoints to world units (cm) through the
+            calibration of the video the pose links to.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``position (time, space, keypoint, individual)`` and
+            ``confidence (time, keypoint, individual)``.
+
+        Examples
+        --------
+        >>> ds = s.pose(frame="world")  # doctest: +SKIP
+        >>> ds.position.sel(keypoint="snout", space="x")  # doctest: +SKIP
+        """
+        items = self.inventory().of_kind("pose")
+        if name is None and len(items) > 1:
+            parts = [self._pose_one(s) for s in items]
+            if _stackable(parts):
+                ds = xr.concat(parts, dim="individual")
+                return self._to_frame(ds, frame, video=items[0].details.get("video"))
+            raise AmbiguousStreamError(
+                f"{self.source} has {len(items)} pose estimations with different keypoints or times: "
+                f"{_names(items)}. Pass one name."
+            )
+        info = self._pick("pose", name, label="pose estimation")
+        return self._to_frame(self._pose_one(info), frame, video=info.details.get("video"))
+
+    def _pose_one(self, info: StreamInfo) -> xr.Dataset:
+        pe = info.obj
+        series = list(pe.pose_estimation_series.values())
+        if not series:
+            raise StreamNotFoundError(f"{info.path} has no keypoint series.")
+        lengths = {s.name: series_length(s) for s in series}
+        if len(set(lengths.values())) != 1:
+            raise DataShapeError(
+                f"The keypoint series of {info.path} differ in length ({lengths}); every keypoint needs "
+                "one sample per frame. Re-export the pose with equal lengths."
+            )
+        t = series_times(series[0])
+        t = self._pose_times(pe, series[0], t, info.path)
+        n = t.size
+        pos = np.full((n, 2, len(series)), np.nan)
+        conf = np.full((n, len(series)), np.nan)
+        for k, s in enumerate(series):
+            v = _scaled(s)
+            if v.ndim != 2 or v.shape[1] < 2:
+                raise DataShapeError(f"{nwb_path(s)} has shape {v.shape}; keypoints need (time, 2) or (time, 3).")
+            pos[:, :, k] = v[:, :2]
+            if s.confidence is not None:
+                c = np.asarray(s.confidence[:], dtype=np.float64)
+                if c.shape[0] != n:
+                    raise DataShapeError(f"{nwb_path(s)}: confidence has {c.shape[0]} values for {n} samples.")
+                conf[:, k] = c
+        individual = str(info.details.get("individual") or pe.name)
+        unit = series[0].unit or ""
+        ds = xr.Dataset(
+            {
+                "position": (("time", "space", "keypoint"), pos),
+                "confidence": (("time", "keypoint"), conf),
+            },
+            coords={"time": t, "space": ["x", "y"], "keypoint": [s.name for s in series]},
+            attrs={
+                "units": unit,
+                "space_unit": unit,
+                "source": info.path,
+                "source_software": getattr(pe, "source_software", "") or "",
+                "reference_frame": getattr(series[0], "reference_frame", "") or "",
+                "frame": "pixel" if unit.lower() in _PIXEL_UNITS else "world",
+            },
+        )
+        ds = ds.expand_dims(individual=[individual]).transpose("time", "space", "keypoint", "individual")
+        ds["confidence"] = ds["confidence"].transpose("time", "keypoint", "individual")
+        edges = _skeleton_edges(pe, [s.name for s in series])
+        if edges:
+            ds.attrs["skeleton_edges"] = edges
+        return ds
+
+    def _pose_times(self, pe: Any, first: Any, t: np.ndarray, path: str) -> np.ndarray:
+        """Pose times; frame numbers stored as timestamps are mapped through the video."""
+        if t.size < 10 or not (t[0] in (0.0, 1.0) and np.all(np.diff(t[:200]) == 1.0)):
+            return t
+        video = getattr(pe, "source_video", None)
+        fix = (
+            f"Store the video's frame times as the pose timestamps (e.g. "
+            f"PoseEstimationSeries(..., timestamps=<the ImageSeries>))."
+        )
+        if video is not None:
+            try:
+                vt = series_times(video, n=series_length(video))
+            except NWBViewError:
+                vt = np.empty(0)
+            idx = t.astype(np.int64) - int(t[0])
+            if vt.size and idx[-1] < vt.size:
+                warnings.warn(
+                    f"The timestamps of {path} look like frame numbers ({t[0]:g}, {t[1]:g}, {t[2]:g}, ...), "
+                    f"not seconds; nwbview uses the frame times of the linked video {video.name!r} "
+                    f"instead. {fix}",
+                    NWBViewWarning,
+                    stacklevel=4,
+                )
+                return vt[idx]
+        warnings.warn(
+            f"The timestamps of {path} look like frame numbers ({t[0]:g}, {t[1]:g}, {t[2]:g}, ...), not "
+            f"seconds, and no linked video gives frame times: times are left as they are and will not "
+            f"line up with other streams. {fix}",
+            NWBViewWarning,
+            stacklevel=4,
+        )
+        return t
+
+    # -- signals -----------------------------------------------------------------------------
+    def lfp(
+        self,
+        name: str | None = None,
+        *,
+        channels: int | Sequence[int] | None = None,
+        start: float | None = None,
+        stop: float | None = None,
+        units: str = "uV",
+    ) -> xr.DataArray:
+        """LFP (any ``ElectricalSeries``) as a lazy ``(time, channel)`` array.
+
+        Nothing is read from the file until values are used; ``channels``,
+        ``start`` and ``stop`` limit what is read.
+
+        Parameters
+        ----------
+        name
+            Series name or path. With none: the only ElectricalSeries, or the one
+            inside an ``LFP``/``FilteredEphys`` container (or named like "lfp").
+        channels
+            Column indices of the series (0-based).
+        start, stop
+            Session time in seconds, half-open ``[start, stop)``.
+        units : {"uV", "mV", "V"}, default: "uV"
+
+        Examples
+        --------
+        Ten seconds of channel 3, in microvolts:
+
+        >>> x = s.lfp(channels=[3], start=60, stop=70)  # doctest: +SKIP
+        >>> x.values.shape  # doctest: +SKIP
+        (12500, 1)
+        """
+        info = self._pick("lfp", name, prefer=_is_lfp_like, label="LFP (ElectricalSeries)")
+        da = self._signal(info, units=units)
+        return _select(da, channels, start, stop)
+
+    def timeseries(
+        self,
+        name: str,
+        *,
+        channels: int | Sequence[int] | None = None,
+        start: float | None = None,
+        stop: float | None = None,
+    ) -> xr.DataArray:
+        """Any TimeSeries by name or NWB path, as a lazy ``(time,)`` or ``(time, channel)`` array.
+
+        Examples
+        --------
+        >>> s.timeseries("running_speed")  # doctest: +SKIP
+        """
+        items = [s for s in self.inventory() if s.kind in {"timeseries", "lfp", "position", "head_direction", "result"}]
+        hits = _match(items, name)
+        if not hits:
+            raise StreamNotFoundError(f"No time series named {name!r} in {self.source}. Available: {_names(items)}.")
+        if len(hits) > 1:
+            raise AmbiguousStreamError(f"Several time series match {name!r}: {_names(hits)}. Pass the full NWB path.")
+        units = "uV" if hits[0].kind == "lfp" else None
+        return _select(self._signal(hits[0], units=units), channels, start, stop)
+
+    def _signal(self, info: StreamInfo, units: str | None) -> xr.DataArray:
+        ts = info.obj
+        t = series_times(ts)
+        conv, off = series_scale(ts)
+        gain: float | np.ndarray = conv
+        cc = getattr(ts, "channel_conversion", None)
+        if cc is not None:
+            gain = conv * np.asarray(cc[:], dtype=np.float64)
+        unit = ts.unit or ""
+        if units is not None:
+            if units not in _OUT_UNITS:
+                raise NWBViewError(f"Invalid units {units!r}. Must be one of {sorted(_OUT_UNITS)}.")
+            f = _VOLT_FACTORS.get(unit.lower())
+            if f is None:
+                warnings.warn(
+                    f"{info.path} has unit {unit!r}, not volts; values are returned as stored, not in {units}.",
+                    NWBViewWarning,
+                    stacklevel=3,
+                )
+            else:
+                scale = f / _OUT_UNITS[units]
+                gain = np.asarray(gain) * scale
+                off = off * scale
+                unit = units
+        data = ts.data
+        if not hasattr(data, "shape"):
+            data = np.asarray(data)
+        backend = LazySeriesArray(data, gain=gain, offset=off)
+        lazy = indexing.LazilyIndexedArray(backend)
+        if len(backend.shape) == 1:
+            var = xr.Variable(("time",), lazy)
+            coords: dict = {"time": t}
+        else:
+            var = xr.Variable(("time", "channel") + tuple(f"dim_{i}" for i in range(2, len(backend.shape))), lazy)
+            coords = {"time": t, "channel": np.arange(backend.shape[1])}
+            electrodes = _electrode_ids(ts)
+            if electrodes is not None and len(electrodes) == backend.shape[1]:
+                coords["electrode"] = ("channel", electrodes)
+        if var.shape[0] != t.size:
+            raise DataShapeError(f"{info.path}: {var.shape[0]} samples but {t.size} times.")
+        return xr.DataArray(
+            var,
+            coords=coords,
+            name=ts.name,
+            attrs={"units": unit, "source": info.path, "rate": info.rate or np.nan},
+        )
+
+    # -- video -------------------------------------------------------------------------------
+    def video(self, name: str | None = None, **reader_options: Any):
+        """A frame-accurate, lazy reader of a video (``ImageSeries``).
+
+        Parameters
+        ----------
+        name
+            The ImageSeries name or path; with none, the only video.
+        **reader_options
+            Passed to :class:`~nwbview.io.video.VideoReader` (``crop``,
+            ``downsample``, ``cache_size``).
+
+        Returns
+        -------
+        VideoReader
+            ``reader[i]`` is frame ``i`` as RGB; ``reader.times`` are frame times on
+            the session clock.
+
+        Examples
+        --------
+        >>> v = s.video()  # doctest: +SKIP
+        >>> frame = v[v.frame_at(12.5)]  # doctest: +SKIP
+        """
+        info = self._pick("video", name)
+        obj = info.obj
+        if obj.external_file is None:
+            from nwbview.io.video import VideoReader
+
+            return VideoReader.from_array(obj.data, series_times(obj), name=obj.name, **reader_options)
+        files = resolve_external_files(obj, self._f.folder, getattr(self._f, "base_url", None))
+        for f in files:
+            if f["exists"] is False:
+                where = (
+                    f" (the file stores {f['stored']!r}, resolved against the NWB file's folder {self._f.folder})"
+                    if f["stored"] != f["resolved"]
+                    else ""
+                )
+                raise MissingFileError(
+                    f"Video file of {info.path} not found: {f['resolved']}{where}. Put the video next to "
+                    "the NWB file as it was recorded, or fix the path stored in the file."
+                )
+        from nwbview.io.video import VideoReader, probe_video
+
+        paths = [f["resolved"] for f in files]
+        sf = obj.starting_frame
+        starting = [int(v) for v in sf[:]] if sf is not None else None
+        if obj.timestamps is not None:
+            times = series_times(obj)
+        else:
+            n = sum(int(probe_video(p)["n_frames"]) for p in paths)
+            times = series_times(obj, n=n)
+        return VideoReader(paths, starting, times, name=obj.name, source=info.path, **reader_options)
+
+    # -- calibration ---------------------------------------------------------------------------
+    def calibration(self, video: str | None = None):
+        """The stored pixel <-> world calibration of a video, or None when there is none.
+
+        Examples
+        --------
+        >>> cal = s.calibration()  # doctest: +SKIP
+        >>> cal.pixels_to_world([[320, 240]])  # doctest: +SKIP
+        """
+        from nwbview.calibration import Calibration
+
+        cals = self.inventory().of_kind("calibration")
+        if not cals:
+            return None
+        if video is None:
+            videos = self.inventory().of_kind("video")
+            if len(cals) == 1:
+                return Calibration.from_nwb(cals[0].obj)
+            if len(videos) == 1:
+                video = videos[0].path
+            else:
+                raise AmbiguousStreamError(
+                    f"{self.source} has {len(cals)} calibrations ({_names(cals)}); pass video=NAME."
+                )
+        vinfo = self._pick("video", video)
+        for c in cals:
+            if c.details.get("video") == vinfo.path:
+                return Calibration.from_nwb(c.obj)
+        return None
+
+    def _to_frame(self, obj, frame: str, video: str | None):
+        allowed = ("native", "world", "pixel")
+        if frame not in allowed:
+            raise NWBViewError(f"Invalid frame {frame!r}. Must be one of {allowed}.")
+        native = obj.attrs.get("frame")
+        if frame == "native" or frame == native:
+            return obj
+        cal = self.calibration(video)
+        if cal is None:
+            raise CalibrationError(
+                f"{obj.attrs.get('source')} is in {native} coordinates and the session has no video "
+                f"calibration to convert it to {frame} coordinates. Add one with `nwbview calibrate`."
+            )
+        fn = cal.pixels_to_world if frame == "world" else cal.world_to_pixels
+        unit = cal.unit if frame == "world" else "pixels"
+        var = obj["position"] if isinstance(obj, xr.Dataset) else obj
+        moved = var.transpose("space", ...).values
+        xy = np.moveaxis(moved[:2], 0, -1)
+        out = np.moveaxis(np.asarray(fn(xy)), -1, 0)
+        new = moved.copy()
+        new[:2] = out
+        new_var = var.copy(data=np.moveaxis(new, 0, var.dims.index("space")))
+        new_var.attrs.update(units=unit, space_unit=unit, frame=frame, reference_frame=cal.reference_frame if frame == "world" else "video pixels")
+        if isinstance(obj, xr.Dataset):
+            obj = obj.copy()
+            obj["position"] = new_var
+            obj.attrs.update(units=unit, space_unit=unit, frame=frame)
+            return obj
+        return new_var
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _scaled(ts: Any) -> np.ndarray:
+    conv, off = series_scale(ts)
+    return np.asarray(ts.data[:], dtype=np.float64) * conv + off
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s_\-]", "", s).lower()
+
+
+def _match(items: Iterable[StreamInfo], name: str) -> list[StreamInfo]:
+    items = list(items)
+    for test in (
+        lambda s: s.path == name.strip("/"),
+        lambda s: s.name == name,
+        lambda s: s.path.endswith("/" + name.strip("/")),
+        lambda s: _norm(s.name) == _norm(name),
+    ):
+        hits = [s for s in items if test(s)]
+        if hits:
+            return hits
+    return []
+
+
+def _names(items: Iterable[StreamInfo]) -> str:
+    return ", ".join(repr(s.path) for s in items)
+
+
+def _is_lfp_like(s: StreamInfo) -> bool:
+    return s.details.get("container") in {"LFP", "FilteredEphys"} or "lfp" in s.name.lower()
+
+
+def _axis_labels(names: list[str]) -> list[str]:
+    ends = [n.lower().rstrip("_ ")[-1:] for n in names]
+    if sorted(ends) == sorted(["x", "y", "z"][: len(names)]) and len(set(ends)) == len(ends):
+        return ends
+    return ["x", "y", "z"][: len(names)] if len(names) <= 3 else [f"d{i}" for i in range(len(names))]
+
+
+def _select(da: xr.DataArray, channels, start, stop) -> xr.DataArray:
+    if start is not None or stop is not None:
+        t = da["time"].values
+        i0 = 0 if start is None else int(np.searchsorted(t, start, side="left"))
+        i1 = t.size if stop is None else int(np.searchsorted(t, stop, side="left"))
+        da = da.isel(time=slice(i0, max(i0, i1)))
+    if channels is not None:
+        if "channel" not in da.dims:
+            raise NWBViewError(f"{da.attrs.get('source')} has one channel; do not pass channels.")
+        n = da.sizes["channel"]
+        ch = np.atleast_1d(np.asarray(channels))
+        if ch.dtype.kind not in "iu" or ch.size == 0 or ch.min() < -n or ch.max() >= n:
+            raise NWBViewError(
+                f"Invalid channels {list(np.atleast_1d(channels))} for {da.attrs.get('source')}: it has "
+                f"{n} channels, numbered 0 to {n - 1}."
+            )
+        da = da.isel(channel=ch)
+    return da
+
+
+def _electrode_ids(ts: Any) -> np.ndarray | None:
+    try:
+        return np.asarray(ts.electrodes.data[:], dtype=np.int64)
+    except Exception:  # noqa: BLE001 - electrodes are optional for display
+        return None
+
+
+def _stackable(parts: list[xr.Dataset]) -> bool:
+    first = parts[0]
+    return all(
+        p.sizes["time"] == first.sizes["time"]
+        and list(p.keypoint.values) == list(first.keypoint.values)
+        and np.allclose(p.time.values, first.time.values)
+        for p in parts[1:]
+    )
+
+
+def _skeleton_edges(pe: Any, names: list[str]) -> list[list[str]]:
+    skel = getattr(pe, "skeleton", None)
+    if skel is None or getattr(skel, "edges", None) is None:
+        return []
+    nodes = [n.decode() if isinstance(n, bytes) else str(n) for n in skel.nodes[:]]
+    out = []
+    for a, b in np.asarray(skel.edges[:]).tolist():
+        if a < len(nodes) and b < len(nodes) and nodes[a] in names and nodes[b] in names:
+            out.append([nodes[a], nodes[b]])
+    return out

@@ -1,0 +1,371 @@
+"""Opening files, the inventory, and streams as xarray (the foundation's rules)."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+from pynwb import TimeSeries
+from pynwb.behavior import Position, SpatialSeries
+from pynwb.ecephys import FilteredEphys
+from pynwb.testing.mock.file import mock_NWBFile
+
+import nwbview
+from nwbview.errors import (
+    AmbiguousStreamError,
+    DataShapeError,
+    InvalidFileError,
+    MissingFileError,
+    NWBViewWarning,
+    StreamNotFoundError,
+    TimestampError,
+)
+from nwbview.io.nwb import LazySeriesArray
+from tests.fixtures.sessions import (
+    add_head_direction,
+    add_lfp,
+    add_pose,
+    add_position,
+    add_video,
+    behavior,
+    write,
+)
+
+
+# -- time and units -----------------------------------------------------------------------------
+
+
+def test_rate_only_position_uses_starting_time_and_rate(basic_file):
+    with nwbview.open(basic_file) as s:
+        pos = s.position()
+    assert pos.dims == ("time", "space")
+    assert list(pos.space.values) == ["x", "y"]
+    np.testing.assert_allclose(pos.time.values[:3], [1.0, 1.05, 1.1])
+    np.testing.assert_allclose(pos.sel(space="x").values[:3], [0.0, 0.5, 1.0])
+    assert pos.attrs["units"] == "cm" and pos.attrs["frame"] == "world"
+    assert pos.attrs["source"] == "processing/behavior/Position/position"
+
+
+def test_timestamps_win_over_rate(tmp_path):
+    nwb = mock_NWBFile()
+    t = np.cumsum(np.r_[0.5, np.full(49, 0.1)])  # irregular start
+    t[25:] += 0.3  # a gap a rate could not express
+    ss = SpatialSeries(name="pos", data=np.c_[t, t], unit="cm", reference_frame="r", timestamps=t)
+    behavior(nwb).add(Position(spatial_series=[ss]))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        np.testing.assert_array_equal(s.position().time.values, t)
+
+
+def test_conversion_is_applied(tmp_path):
+    nwb = mock_NWBFile()
+    add_position(nwb, conversion=0.01)  # stored in units of 0.01 cm
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        np.testing.assert_allclose(s.position().sel(space="x").values[:3], [0.0, 0.5, 1.0])
+
+
+def test_lfp_in_microvolts_with_conversion_and_offset(basic_file):
+    with nwbview.open(basic_file) as s:
+        lfp = s.lfp()
+        assert lfp.dims == ("time", "channel") and lfp.shape == (5000, 4)
+        assert lfp.attrs["units"] == "uV"
+        # count c is c * 1e-6 V + 1e-4 V = c + 100 uV
+        np.testing.assert_allclose(lfp.isel(time=slice(0, 3), channel=2).values, [2100.0, 2101.0, 2102.0])
+        mv = s.lfp(units="mV")
+        np.testing.assert_allclose(mv.isel(time=0, channel=1).values, 1.1)
+
+
+def test_lfp_channel_conversion(tmp_path):
+    nwb = mock_NWBFile()
+    add_lfp(nwb, channel_conversion=np.array([1.0, 2.0, 1.0, 0.5]))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        v = s.lfp(channels=[1, 3]).isel(time=0).values
+    np.testing.assert_allclose(v, [1000 * 2.0 + 100 * 1, 3000 * 0.5 + 100])
+
+
+def test_lfp_reads_only_what_is_asked(basic_file, monkeypatch):
+    reads = []
+    orig = LazySeriesArray._read
+
+    def spy(self, key):
+        out = orig(self, key)
+        reads.append(out.size)
+        return out
+
+    monkeypatch.setattr(LazySeriesArray, "_read", spy)
+    with nwbview.open(basic_file) as s:
+        x = s.lfp(channels=[3], start=1.0, stop=2.0)  # 1 s at 1 kHz of one channel
+        assert not reads, "building the array must not read data"
+        v = x.values
+    assert v.shape == (1000, 1)
+    assert sum(reads) == 1000
+    np.testing.assert_allclose(v[0, 0], 3000 + 0 + 100)  # sample 1000 -> 1000 % 1000 = 0
+    np.testing.assert_allclose(x.time.values[[0, -1]], [1.0, 1.999])
+
+
+def test_lfp_bad_channels_error(basic_file):
+    with nwbview.open(basic_file) as s, pytest.raises(nwbview.NWBViewError, match="numbered 0 to 3"):
+        s.lfp(channels=[7])
+
+
+def test_head_direction_degrees_become_radians(tmp_path):
+    nwb = mock_NWBFile()
+    add_head_direction(nwb, unit="degrees")
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        hd = s.head_direction()
+    assert hd.attrs["units"] == "radians"
+    np.testing.assert_allclose(hd.values[[0, -1]], [0, np.pi])
+
+
+# -- where streams live -------------------------------------------------------------------------
+
+
+def test_lfp_in_acquisition_without_container(tmp_path):
+    nwb = mock_NWBFile()
+    add_lfp(nwb, where="acquisition", name="ElectricalSeries")
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        inv = s.inventory()
+        assert [x.path for x in inv.of_kind("lfp")] == ["acquisition/ElectricalSeries"]
+        assert s.lfp().shape == (5000, 4)
+
+
+def test_lfp_prefers_the_lfp_container_over_raw(tmp_path):
+    nwb = mock_NWBFile()
+    add_lfp(nwb, where="acquisition", name="raw", rate=30000.0)
+    add_lfp(nwb, where="lfp_container", name="lfp")
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        assert s.lfp().attrs["source"] == "processing/ecephys/LFP/lfp"
+        assert s.lfp("raw").attrs["source"] == "acquisition/raw"
+
+
+def test_filtered_ephys_found(tmp_path):
+    nwb = mock_NWBFile()
+    es = add_lfp(nwb, where="acquisition", name="theta")
+    nwb.acquisition.pop("theta")
+    es.parent = None
+    nwb.create_processing_module("ecephys", "e").add(FilteredEphys(electrical_series=[es]))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        info = s.inventory().of_kind("lfp")[0]
+        assert info.details["container"] == "FilteredEphys"
+        assert s.lfp().shape == (5000, 4)
+
+
+def test_several_one_column_position_series_are_combined(tmp_path):
+    nwb = mock_NWBFile()
+    t = np.arange(10) / 10
+    xs = SpatialSeries(name="pos_x", data=t * 2, unit="cm", reference_frame="r", timestamps=t)
+    ys = SpatialSeries(name="pos_y", data=t * 3, unit="cm", reference_frame="r", timestamps=t)
+    behavior(nwb).add(Position(spatial_series=[ys, xs]))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        pos = s.position()
+    np.testing.assert_allclose(pos.sel(space="x").values, t * 2)
+    np.testing.assert_allclose(pos.sel(space="y").values, t * 3)
+
+
+def test_bare_spatial_series_in_acquisition(tmp_path):
+    nwb = mock_NWBFile()
+    nwb.add_acquisition(SpatialSeries(name="led", data=np.ones((5, 2)), unit="pixels", reference_frame="r", rate=30.0))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        pos = s.position()
+    assert pos.attrs["frame"] == "pixel" and pos.shape == (5, 2)
+
+
+def test_several_positions_ambiguous_then_by_name(tmp_path):
+    nwb = mock_NWBFile()
+    add_position(nwb, name="Position")
+    add_position(nwb, name="PositionLED")
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        with pytest.raises(AmbiguousStreamError, match="PositionLED"):
+            s.position()
+        assert s.position("PositionLED").attrs["source"] == "processing/behavior/PositionLED/position"
+        with pytest.raises(StreamNotFoundError, match="Available"):
+            s.position("nope")
+
+
+def test_timeseries_in_stimulus(tmp_path):
+    nwb = mock_NWBFile()
+    nwb.add_stimulus(TimeSeries(name="tone", data=np.arange(10.0), unit="dB", rate=10.0))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        [info] = s.inventory().of_kind("timeseries")
+        assert info.path == "stimulus/presentation/tone"
+        np.testing.assert_allclose(s.timeseries("tone").values, np.arange(10.0))
+
+
+def test_pose_dataset(tmp_path):
+    nwb = mock_NWBFile()
+    add_pose(nwb, n=30)
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        ds = s.pose()
+    assert ds.position.dims == ("time", "space", "keypoint", "individual")
+    assert ds.confidence.dims == ("time", "keypoint", "individual")
+    assert list(ds.keypoint.values) == ["snout", "tail_base"]
+    np.testing.assert_allclose(ds.position.sel(keypoint="tail_base", space="x").values[:2, 0], [100, 101])
+    assert ds.attrs["skeleton_edges"] == [["snout", "tail_base"]]
+    assert ds.attrs["frame"] == "pixel"
+
+
+def test_pose_of_two_individuals_stacked(tmp_path):
+    nwb = mock_NWBFile()
+    add_pose(nwb, pe_name="mouse1")
+    add_pose(nwb, pe_name="mouse2")
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        ds = s.pose()
+    assert list(ds.individual.values) == ["mouse1", "mouse2"]
+
+
+def test_pose_frame_numbers_warn_and_use_video_times(tmp_path):
+    nwb = mock_NWBFile()
+    vt = 2.0 + np.arange(30) / 25.0
+    vid = add_video(nwb, ["v.mp4"], timestamps=vt)
+    add_pose(nwb, n=30, timestamps=np.arange(30, dtype=float), source_video=vid)
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        assert any("frame numbers" in p for p in s.inventory().problems)
+        with pytest.warns(NWBViewWarning, match="frame numbers"):
+            ds = s.pose()
+    np.testing.assert_allclose(ds.time.values, vt)
+
+
+# -- inventory ------------------------------------------------------------------------------------
+
+
+def test_inventory_lists_everything(basic_file):
+    with nwbview.open(basic_file) as s:
+        inv = s.inventory()
+        kinds = sorted({x.kind for x in inv})
+        assert kinds == ["head_direction", "lfp", "position"]
+        lfp = inv.of_kind("lfp")[0]
+        assert lfp.rate == 1000.0 and lfp.shape == (5000, 4) and lfp.details["channels"] == 4
+        assert lfp.t_start == 0.0 and lfp.t_stop == pytest.approx(4.999)
+        text = str(inv)
+        assert "processing/ecephys/LFP/lfp" in text and "1000 Hz" in text
+        assert inv.to_dict()["session"]["session_id"] == "s1"
+
+
+def test_file_with_nothing_to_show(tmp_path):
+    with nwbview.open(write(mock_NWBFile(), tmp_path / "empty.nwb")) as s:
+        inv = s.inventory()
+        assert len(inv) == 0
+        assert "Nothing nwbview can show" in str(inv)
+        with pytest.raises(StreamNotFoundError, match="No position"):
+            s.position()
+
+
+def test_unit_that_does_not_fit_values_is_flagged(tmp_path):
+    nwb = mock_NWBFile()
+    ss = SpatialSeries(name="p", data=np.full((10, 2), 300.0), unit="meters", reference_frame="r", rate=10.0)
+    behavior(nwb).add(Position(spatial_series=[ss]))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        assert any("looks like cm or pixels" in p for p in s.inventory().problems)
+
+
+def test_open_accepts_an_nwbfile_object(basic_file):
+    from pynwb import NWBHDF5IO
+
+    with NWBHDF5IO(str(basic_file), "r") as io:
+        nwb = io.read()
+        s = nwbview.open(nwb)
+        assert s.position().shape == (100, 2)
+        s.close()  # does not close the caller's file
+        assert nwb.processing["behavior"]["Position"]["position"].data[0, 0] == 0
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+def test_not_an_nwb_file(tmp_path):
+    p = tmp_path / "notes.nwb"
+    p.write_text("hello")
+    with pytest.raises(InvalidFileError, match="no HDF5 signature"):
+        nwbview.open(p)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(MissingFileError, match="No such NWB file"):
+        nwbview.open(tmp_path / "nope.nwb")
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "e.nwb"
+    p.write_bytes(b"")
+    with pytest.raises(InvalidFileError, match="empty"):
+        nwbview.open(p)
+
+
+def test_truncated_file(basic_file):
+    data = basic_file.read_bytes()
+    basic_file.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InvalidFileError, match="truncated|corrupt"):
+        nwbview.open(basic_file)
+
+
+def test_hdf5_that_is_not_nwb(tmp_path):
+    p = tmp_path / "plain.h5"
+    with h5py.File(p, "w") as f:
+        f["x"] = np.arange(3)
+    with pytest.raises(InvalidFileError, match="Cannot (open|read)"):
+        nwbview.open(p)
+
+
+def _edit(path, dataset, values):
+    with h5py.File(path, "r+") as f:
+        f[dataset][...] = values
+
+
+def test_timestamps_going_backwards(tmp_path):
+    nwb = mock_NWBFile()
+    add_position(nwb, timestamps=True, n=20)
+    p = write(nwb, tmp_path / "f.nwb")
+    t = 1.0 + np.arange(20) / 20.0
+    t[10] = 0.2
+    _edit(p, "processing/behavior/Position/position/timestamps", t)
+    with nwbview.open(p) as s:
+        assert any("go backwards" in x for x in s.inventory().problems)
+        with pytest.raises(TimestampError, match="go backwards: index 10"):
+            s.position()
+
+
+def test_timestamps_with_nan(tmp_path):
+    nwb = mock_NWBFile()
+    add_position(nwb, timestamps=True, n=20)
+    p = write(nwb, tmp_path / "f.nwb")
+    t = 1.0 + np.arange(20) / 20.0
+    t[3] = np.nan
+    _edit(p, "processing/behavior/Position/position/timestamps", t)
+    with nwbview.open(p) as s, pytest.raises(TimestampError, match="non-finite.*index 3"):
+        s.position()
+
+
+def test_timestamps_and_data_lengths_differ(tmp_path):
+    nwb = mock_NWBFile()
+    t = np.arange(10) / 10
+    ss = SpatialSeries(name="p", data=np.ones((10, 2)), unit="cm", reference_frame="r", timestamps=t)
+    behavior(nwb).add(Position(spatial_series=[ss]))
+    p = write(nwb, tmp_path / "f.nwb")
+    with h5py.File(p, "r+") as f:
+        del f["processing/behavior/Position/p/timestamps"]
+        f["processing/behavior/Position/p/timestamps"] = np.arange(8) / 10
+        f["processing/behavior/Position/p/timestamps"].attrs["unit"] = "seconds"
+        f["processing/behavior/Position/p/timestamps"].attrs["interval"] = 1
+    with nwbview.open(p) as s:
+        with pytest.raises(TimestampError, match="10 data samples but 8 timestamps"):
+            s.position()
+
+
+def test_missing_external_video(tmp_path):
+    nwb = mock_NWBFile()
+    add_video(nwb, ["videos/cam.mp4"], timestamps=np.arange(5) / 30)
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        probs = s.inventory().problems
+        assert any("external file not found" in p and "cam.mp4" in p for p in probs)
+        with pytest.raises(MissingFileError, match=r"videos/cam.mp4.*resolved against"):
+            s.video()
+
+
+def test_pose_keypoints_of_different_lengths(tmp_path):
+    from ndx_pose import PoseEstimation, PoseEstimationSeries
+
+    nwb = mock_NWBFile()
+    a = PoseEstimationSeries(name="a", data=np.ones((10, 2)), unit="pixels", reference_frame="r", timestamps=np.arange(10.0), confidence=np.ones(10))
+    b = PoseEstimationSeries(name="b", data=np.ones((8, 2)), unit="pixels", reference_frame="r", timestamps=np.arange(8.0) + 0.5, confidence=np.ones(8))
+    behavior(nwb).add(PoseEstimation(pose_estimation_series=[a, b]))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s, pytest.raises(DataShapeError, match="differ in length"):
+        s.pose()
