@@ -94,6 +94,17 @@ class Session:
     def __init__(self, opened: OpenedFile):
         self._f = opened
         self._inventory: Inventory | None = None
+        self._times: dict[int, np.ndarray] = {}
+
+    def _series_times(self, ts: Any, n: int | None = None) -> np.ndarray:
+        """Times of a series, computed once per session (read-only array)."""
+        key = id(ts)
+        t = self._times.get(key)
+        if t is None:
+            t = series_times(ts, n=n)
+            t.setflags(write=False)
+            self._times[key] = t
+        return t
 
     # -- life cycle --------------------------------------------------------------------------
     @property
@@ -488,7 +499,7 @@ class Session:
 
     def _signal(self, info: StreamInfo, units: str | None) -> xr.DataArray:
         ts = info.obj
-        t = series_times(ts)
+        t = self._series_times(ts)
         conv, off = series_scale(ts)
         gain: float | np.ndarray = conv
         cc = getattr(ts, "channel_conversion", None)

@@ -173,8 +173,9 @@ class Timeline:
         stream
             A DataArray with a ``time`` dim.
         method : {"nearest", "linear"}, default: "nearest"
+            ``nearest`` takes the nearest sample (ties go to the earlier one);
             ``linear`` interpolates between the two samples around each frame
-            time (NaN when either is NaN).
+            time (NaN when either is NaN, unless the time falls exactly on a sample).
 
         Examples
         --------
@@ -199,7 +200,11 @@ class Timeline:
                 j = np.clip(np.searchsorted(t, ft, side="right"), 1, t.size - 1)
                 t0, t1 = t[j - 1], t[j]
                 w = np.where(t1 > t0, (ft - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0)[:, None]
-                out[inside] = flat[j - 1] * (1 - w) + flat[j] * w
+                with np.errstate(invalid="ignore"):
+                    mixed = flat[j - 1] * (1 - w) + flat[j] * w
+                # exactly on a sample: take it, even when its neighbour is NaN
+                mixed = np.where(w == 0.0, flat[j - 1], np.where(w == 1.0, flat[j], mixed))
+                out[inside] = mixed
             elif t.size == 1:
                 out[self.times == t[0]] = flat[0]
         dims = stream.transpose("time", ...).dims

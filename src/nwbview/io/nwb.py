@@ -332,8 +332,10 @@ def series_times(ts: Any, n: int | None = None, *, what: str | None = None) -> n
         )
     if n is None:
         n = series_length(ts)
-    start = float(ts.starting_time or 0.0)
-    return start + np.arange(n, dtype=np.float64) / float(rate)
+    t = np.arange(n, dtype=np.float64)  # in place: no temporaries for long series
+    t /= float(rate)
+    t += float(ts.starting_time or 0.0)
+    return t
 
 
 def _data_rows(ts: Any) -> int:
