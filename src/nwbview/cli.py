@@ -101,5 +101,69 @@ def demo(out, duration, seed):
     click.echo(f"  truth:      {d.truth_json}")
 
 
+def write_options(fn):
+    """--write, --mode, --overwrite, --out, --module: the options of every command that produces results."""
+    fn = click.option("--module", default="behavior", show_default=True, help="Processing module for the results.")(fn)
+    fn = click.option("--out", "write_out", default=None, type=click.Path(dir_okay=False), help="With --mode new: the new file.")(fn)
+    fn = click.option("--overwrite", is_flag=True, help="Replace results nwbview wrote before.")(fn)
+    fn = click.option(
+        "--mode",
+        type=click.Choice(["replace", "new", "append"]),
+        default="replace",
+        show_default=True,
+        help="replace: new file renamed over the original; new: a derived file (--out); append: in place.",
+    )(fn)
+    fn = click.option("--write", is_flag=True, help="Write the results into the NWB file.")(fn)
+    return fn
+
+
+def _write(file, results, *, mode, overwrite, write_out, module):
+    from nwbview.io.write import write_results
+
+    target = write_results(file, results, module=module, mode=mode, overwrite=overwrite, out=write_out)
+    names = ", ".join(f"processing/{module}/{r.name}" for r in results)
+    click.echo(f"wrote {names} into {target} (mode {mode})")
+
+
+@main.command()
+@click.argument("file")
+@click.option("--source", type=click.Choice(["position", "pose"]), default="position", show_default=True, help="Compute from tracked position or from a pose keypoint.")
+@click.option("--keypoint", default=None, help="With --source pose: the keypoint (default: snout/nose/head).")
+@click.option("--smooth", "smooth_s", type=float, default=None, help="Rolling-median smoothing window in seconds.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Save time, speed, acceleration to a CSV file.")
+@write_options
+@_run
+def kinematics(file, source, keypoint, smooth_s, csv_path, write, mode, overwrite, write_out, module):
+    """Speed, acceleration and head direction of the animal in FILE.
+
+    Prints a summary; --csv saves the values; --write stores them in the file.
+    """
+    import numpy as np
+
+    import nwbview
+    from nwbview.results import kinematics_results
+
+    with nwbview.open(file) as s:
+        results = kinematics_results(s, source=source, keypoint=keypoint, smooth_s=smooth_s)
+    speed = results[0]
+    v = np.asarray(speed.data)
+    t = np.asarray(speed.timestamps)
+    finite = v[np.isfinite(v)]
+    click.echo(
+        f"speed ({speed.unit}) from {source}: {v.size} samples, {t[0]:.3f}..{t[-1]:.3f} s, "
+        f"median {np.median(finite):.3g}, 95th percentile {np.percentile(finite, 95):.3g}, "
+        f"max {finite.max():.3g}; {v.size - finite.size} samples NaN (tracking gaps)"
+    )
+    click.echo("results: " + ", ".join(f"{r.name} ({type(r).__name__})" for r in results))
+    if csv_path:
+        import pandas as pd
+
+        acc = np.asarray(results[1].data)
+        pd.DataFrame({"time_s": t, f"speed_{speed.unit}": v, f"acceleration_{results[1].unit}": acc}).to_csv(csv_path, index=False)
+        click.echo(f"saved {csv_path}")
+    if write:
+        _write(file, results, mode=mode, overwrite=overwrite, write_out=write_out, module=module)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -355,7 +355,7 @@ class Session:
 
     def _pose_one(self, info: StreamInfo) -> xr.Dataset:
         pe = info.obj
-        series = list(pe.pose_estimation_series.values())
+        series = _ordered_series(pe)
         if not series:
             raise StreamNotFoundError(f"{info.path} has no keypoint series.")
         lengths = {s.name: series_length(s) for s in series}
@@ -734,6 +734,17 @@ def _stackable(parts: list[xr.Dataset]) -> bool:
         and np.allclose(p.time.values, first.time.values)
         for p in parts[1:]
     )
+
+
+def _ordered_series(pe: Any) -> list:
+    """Keypoint series in the skeleton's node order (pynwb returns them sorted by name)."""
+    series = dict(pe.pose_estimation_series)
+    skel = getattr(pe, "skeleton", None)
+    nodes = []
+    if skel is not None and getattr(skel, "nodes", None) is not None:
+        nodes = [n.decode() if isinstance(n, bytes) else str(n) for n in skel.nodes[:]]
+    ordered = [series.pop(n) for n in nodes if n in series]
+    return ordered + [series[k] for k in sorted(series)]
 
 
 def _skeleton_edges(pe: Any, names: list[str]) -> list[list[str]]:

@@ -337,8 +337,29 @@ def _classify(obj: Any) -> str | None:
 
 
 def _is_nwbview_result(obj: Any) -> bool:
-    desc = getattr(obj, "comments", "") or ""
-    return isinstance(desc, str) and desc.startswith("nwbview:")
+    return _provenance_text(obj) is not None
+
+
+def _provenance_text(obj: Any) -> str | None:
+    for attr in ("comments", "description"):
+        text = getattr(obj, attr, None)
+        if isinstance(text, str) and text.startswith("nwbview:"):
+            return text
+    return None
+
+
+def _provenance_summary(obj: Any) -> str | None:
+    import json
+
+    text = _provenance_text(obj)
+    if text is None:
+        return None
+    try:
+        body = json.loads(text[len("nwbview:"):])
+    except json.JSONDecodeError:
+        return text
+    params = ", ".join(f"{k}={v}" for k, v in sorted(body.get("parameters", {}).items()) if v is not None)
+    return f"nwbview {body.get('version', '?')} {body.get('function', '')}({params})"
 
 
 def build_inventory(opened: OpenedFile) -> Inventory:
@@ -425,6 +446,9 @@ def _describe(kind: str, obj: Any, opened: OpenedFile) -> StreamInfo:
         rms = getattr(obj, "residual_rms", None)
         if rms is not None:
             info.details["residual_rms"] = float(np.asarray(rms))
+        prov = _provenance_summary(obj)
+        if prov:
+            info.details["provenance"] = prov
     else:
         info.shape = _shape(obj)
         info.unit = obj.unit
@@ -432,7 +456,7 @@ def _describe(kind: str, obj: Any, opened: OpenedFile) -> StreamInfo:
         if kind == "lfp":
             _describe_electrodes(info, obj)
         if kind == "result":
-            info.details["provenance"] = obj.comments
+            info.details["provenance"] = _provenance_summary(obj)
         if kind in {"position", "head_direction", "lfp"}:
             _unit_problems(info, obj)
             if kind == "position":

@@ -1,0 +1,192 @@
+"""Build the pynwb containers nwbview writes back (pure: no file is touched).
+
+Each builder takes what nwbview computed (xarray, a calibration) and returns a
+container; :func:`nwbview.io.write.write_results` writes them. Each result
+records its provenance (nwbview, its version, the function and parameters) as
+``nwbview: {json}`` in the ``comments`` of a TimeSeries or the
+``description`` of other containers, so ``nwbview info`` can list it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from nwbview.errors import DataShapeError
+
+__all__ = [
+    "provenance",
+    "read_provenance",
+    "speed_result",
+    "acceleration_result",
+    "head_direction_result",
+    "kinematics_results",
+]
+
+PREFIX = "nwbview: "
+
+
+def provenance(function: str, **parameters: Any) -> str:
+    """A provenance string: ``nwbview: {"software": "nwbview", "version": ..., ...}``.
+
+    Examples
+    --------
+    >>> provenance("compute_speed", source="position").startswith("nwbview: ")
+    True
+    """
+    from nwbview import __version__
+
+    body = {"software": "nwbview", "version": __version__, "function": function, "parameters": parameters}
+    return PREFIX + json.dumps(body, sort_keys=True, default=str)
+
+
+def read_provenance(text: str | None) -> dict | None:
+    """Parse a provenance string (None when the text is not one).
+
+    Examples
+    --------
+    >>> read_provenance(provenance("f", a=1))["parameters"]
+    {'a': 1}
+    """
+    if not text or not isinstance(text, str) or not text.startswith(PREFIX):
+        return None
+    try:
+        return json.loads(text[len(PREFIX):])
+    except json.JSONDecodeError:
+        return None
+
+
+def _series_1d(da: xr.DataArray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    if da.ndim != 1 or da.dims != ("time",):
+        extra = [d for d in da.dims if d != "time"]
+        raise DataShapeError(
+            f"{what} must be one value per time to be stored as a TimeSeries; it has extra dims {extra}. "
+            f"Select one (e.g. .sel(keypoint='snout', individual=...))."
+        )
+    return np.asarray(da["time"].values, dtype=np.float64), np.asarray(da.values, dtype=np.float64)
+
+
+def speed_result(speed: xr.DataArray, name: str = "speed", **params: Any) -> Any:
+    """Speed as a ``TimeSeries`` with units and provenance.
+
+    Examples
+    --------
+    >>> ts = speed_result(nwbview.compute_speed(s.position()))  # doctest: +SKIP
+    >>> ts.unit  # doctest: +SKIP
+    'cm/s'
+    """
+    from pynwb import TimeSeries
+
+    t, v = _series_1d(speed, "speed")
+    return TimeSeries(
+        name=name,
+        data=v,
+        unit=str(speed.attrs.get("units", "")),
+        timestamps=t,
+        description=f"Speed of {speed.attrs.get('source', 'the tracked position')}, computed by nwbview.",
+        comments=provenance("compute_speed", input=speed.attrs.get("source", ""), **params),
+    )
+
+
+def acceleration_result(acceleration: xr.DataArray, name: str = "acceleration", **params: Any) -> Any:
+    """The magnitude of an acceleration vector (``(time, space)``) as a ``TimeSeries``.
+
+    Examples
+    --------
+    >>> ts = acceleration_result(nwbview.compute_acceleration(s.position()))  # doctest: +SKIP
+    """
+    from pynwb import TimeSeries
+
+    from nwbview.kinematics import compute_norm
+
+    mag = compute_norm(acceleration) if "space" in acceleration.dims else acceleration
+    t, v = _series_1d(mag, "acceleration")
+    return TimeSeries(
+        name=name,
+        data=v,
+        unit=str(acceleration.attrs.get("units", "")),
+        timestamps=t,
+        description=f"Magnitude of the acceleration of {acceleration.attrs.get('source', 'the tracked position')}, computed by nwbview.",
+        comments=provenance("compute_acceleration", input=acceleration.attrs.get("source", ""), **params),
+    )
+
+
+def head_direction_result(hd: xr.DataArray, name: str = "HeadDirection", **params: Any) -> Any:
+    """Head direction (radians) as a ``CompassDirection`` holding one ``SpatialSeries``.
+
+    Examples
+    --------
+    >>> cd = head_direction_result(nwbview.compute_head_direction(s.pose(frame="world")))  # doctest: +SKIP
+    """
+    from pynwb.behavior import CompassDirection, SpatialSeries
+
+    if "individual" in hd.dims and hd.sizes["individual"] == 1:
+        hd = hd.isel(individual=0, drop=True)
+    t, v = _series_1d(hd, "head direction")
+    ss = SpatialSeries(
+        name="head_direction",
+        data=v,
+        unit="radians",
+        timestamps=t,
+        reference_frame=str(hd.attrs.get("reference_frame", "")) or "counter-clockwise from +x",
+        description="Head direction computed by nwbview.",
+        comments=provenance("compute_head_direction", input=hd.attrs.get("source", ""), **params),
+    )
+    return CompassDirection(name=name, spatial_series=[ss])
+
+
+def kinematics_results(session: Any, *, source: str = "position", keypoint: str | None = None, smooth_s: float | None = None) -> list:
+    """Speed, acceleration and (with a pose) head direction of a session, as containers.
+
+    Parameters
+    ----------
+    source : {"position", "pose"}, default: "position"
+    keypoint
+        With ``source="pose"``: the keypoint whose speed is computed (default
+        the head, matched as in :data:`nwbview.kinematics.HEAD_NAMES`).
+    smooth_s
+        Smooth positions with a centred rolling median of this many seconds first.
+
+    Examples
+    --------
+    >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
+    ...     write_results("session.nwb", kinematics_results(s))
+    """
+    from nwbview import kinematics as k
+    from nwbview.errors import NWBViewError
+
+    allowed = ("position", "pose")
+    if source not in allowed:
+        raise NWBViewError(f"Invalid source {source!r}. Must be one of {allowed}.")
+    params = {"source": source, "keypoint": keypoint, "smooth_s": smooth_s}
+    out = []
+    pose = None
+    if source == "position":
+        pos = session.position()
+    else:
+        pose = session.pose(frame="world" if session.calibration() is not None else "native")
+        names = [str(n) for n in pose.keypoint.values]
+        kp = k.match_keypoint(names, keypoint or k.HEAD_NAMES)
+        pos = pose["position"].sel(keypoint=kp)
+        if "individual" in pos.dims:
+            pos = pos.isel(individual=0)
+        pos.attrs = dict(pose.attrs)
+        params["keypoint"] = kp
+    if smooth_s:
+        pos = k.smooth(pos, smooth_s)
+    out.append(speed_result(k.compute_speed(pos), **params))
+    out.append(acceleration_result(k.compute_acceleration(pos), **params))
+    if pose is None and len(session.inventory().of_kind("pose")):
+        try:
+            pose = session.pose(frame="world" if session.calibration() is not None else "native")
+        except NWBViewError:
+            pose = None
+    if pose is not None:
+        try:
+            out.append(head_direction_result(k.compute_head_direction(pose), **params))
+        except NWBViewError:
+            pass  # no head/tail keypoints: no head direction
+    return out
