@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sessions"]
+pytest_plugins = ["tests.fixtures.sessions", "tests.fixtures.demo"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 

@@ -165,5 +165,41 @@ def kinematics(file, source, keypoint, smooth_s, csv_path, write, mode, overwrit
         _write(file, results, mode=mode, overwrite=overwrite, write_out=write_out, module=module)
 
 
+@main.command()
+@click.argument("file")
+@click.option("--video", default=None, help="The video (ImageSeries name or path) to calibrate; default: the only one.")
+@click.option("--landmarks", type=click.Path(exists=True, dir_okay=False), default=None, help="CSV with label,pixel_x,pixel_y,world_x,world_y.")
+@click.option("--type", "transform_type", type=click.Choice(["auto", "similarity", "affine", "projective"]), default="auto", show_default=True, help="With --landmarks: the transform to fit.")
+@click.option("--scale-bar", nargs=5, type=float, default=None, metavar="X1 Y1 X2 Y2 LENGTH", help="Two pixel points and their real distance.")
+@click.option("--cm-per-px", type=float, default=None, help="A known scale.")
+@click.option("--unit", default="cm", show_default=True, help="World unit of the landmarks / length.")
+@click.option("--dry-run", is_flag=True, help="Print the fit; write nothing.")
+@click.option("--mode", type=click.Choice(["replace", "new", "append"]), default="replace", show_default=True, help="How to write (see `nwbview kinematics --help`).")
+@click.option("--overwrite", is_flag=True, help="Replace a calibration written before.")
+@click.option("--out", "write_out", default=None, type=click.Path(dir_okay=False), help="With --mode new: the new file.")
+@_run
+def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit, dry_run, mode, overwrite, write_out):
+    """Fit a pixel -> world calibration of a video in FILE and store it in the file.
+
+    From landmarks (2+ points: similarity, 3+: affine, 4+: projective), a scale
+    bar, or a known cm per pixel. Prints the fit (type, scale, residuals), then
+    writes a VideoCalibration into processing/behavior (unless --dry-run).
+    """
+    import nwbview
+    from nwbview.results import calibration_result
+
+    with nwbview.open(file) as s:
+        cal = s.fit_calibration(
+            video, landmarks=landmarks, transform_type=transform_type,
+            scale_bar=list(scale_bar) if scale_bar else None, cm_per_px=cm_per_px, unit=unit,
+        )
+        video_path = s._pick("video", video).path
+    click.echo(cal.summary())
+    if dry_run:
+        return
+    result = calibration_result(cal, video_path, landmarks=str(landmarks) if landmarks else None)
+    _write(file, [result], mode=mode, overwrite=overwrite, write_out=write_out, module="behavior")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -24,6 +24,7 @@ __all__ = [
     "acceleration_result",
     "head_direction_result",
     "kinematics_results",
+    "calibration_result",
 ]
 
 PREFIX = "nwbview: "
@@ -190,3 +191,40 @@ def kinematics_results(session: Any, *, source: str = "position", keypoint: str 
         except NWBViewError:
             pass  # no head/tail keypoints: no head direction
     return out
+
+
+class calibration_result:  # noqa: N801 - used like a builder function
+    """A ``VideoCalibration`` to be built inside the file it is written to.
+
+    It links to that file's ImageSeries, so it is a factory:
+    :func:`~nwbview.io.write.write_results` calls it with the ``NWBFile``.
+
+    Parameters
+    ----------
+    calibration
+        A fitted :class:`~nwbview.calibration.Calibration`.
+    video_path
+        NWB path of the ImageSeries it calibrates (e.g. ``acquisition/BehaviorVideo``).
+
+    Examples
+    --------
+    >>> cal = s.fit_calibration(landmarks="landmarks.csv")  # doctest: +SKIP
+    >>> write_results("session.nwb", calibration_result(cal, "acquisition/BehaviorVideo"))  # doctest: +SKIP
+    """
+
+    def __init__(self, calibration: Any, video_path: str, name: str = "VideoCalibration", **params: Any):
+        self.calibration = calibration
+        self.video_path = video_path
+        self.name = self.result_name = name
+        self.params = params
+
+    def __call__(self, nwbfile: Any) -> Any:
+        from nwbview.errors import StreamNotFoundError
+        from nwbview.io.nwb import nwb_path
+
+        video = next((o for o in nwbfile.objects.values() if type(o).__name__ in {"ImageSeries", "OpticalSeries"} and nwb_path(o) == self.video_path), None)
+        if video is None:
+            raise StreamNotFoundError(f"The file has no ImageSeries at {self.video_path}; the calibration cannot link to it.")
+        cal = self.calibration
+        desc = provenance(f"calibration.{cal.method}", transform_type=cal.transform_type, **self.params)
+        return cal.to_nwb(image_series=video, name=self.name, description=desc)

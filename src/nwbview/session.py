@@ -627,6 +627,91 @@ class Session:
                 return Calibration.from_nwb(c.obj)
         return None
 
+    def fit_calibration(
+        self,
+        video: str | None = None,
+        *,
+        landmarks: Any = None,
+        transform_type: str = "auto",
+        scale_bar: Sequence[float] | None = None,
+        cm_per_px: float | None = None,
+        unit: str = "cm",
+    ):
+        """Fit a pixel -> world calibration for a video of this session.
+
+        Give exactly one of ``landmarks`` (a CSV path with ``label, pixel_x,
+        pixel_y, world_x, world_y``, or a ``(labels, pixel, world)`` tuple),
+        ``scale_bar`` (``x1, y1, x2, y2, length``) or ``cm_per_px``. The frame
+        size is the video's own; tracked pixel positions (pose) are checked to
+        fall inside the calibrated frame (a warning otherwise).
+
+        Returns
+        -------
+        Calibration
+            Not written anywhere: pass it to
+            :func:`nwbview.results.calibration_result` and
+            :func:`nwbview.io.write.write_results` to store it.
+
+        Examples
+        --------
+        Four arena corners were measured on a frame of the video:
+
+        >>> cal = s.fit_calibration(landmarks="demo_landmarks.csv")  # doctest: +SKIP
+        >>> print(cal.summary())  # doctest: +SKIP
+        """
+        from nwbview import calibration as calib
+
+        given = [x is not None for x in (landmarks, scale_bar, cm_per_px)]
+        if sum(given) != 1:
+            raise CalibrationError(
+                "Give exactly one of landmarks (a CSV file), scale_bar (x1 y1 x2 y2 length) or cm_per_px."
+            )
+        size = self.video_size(video)
+        if landmarks is not None:
+            if isinstance(landmarks, (str, bytes)) or hasattr(landmarks, "__fspath__"):
+                labels, pixel, world = calib.read_landmarks_csv(landmarks)
+            else:
+                labels, pixel, world = landmarks
+            cal = calib.fit_landmarks(pixel, world, transform_type, labels=labels, frame_dimension=size, unit=unit)
+        elif scale_bar is not None:
+            if len(scale_bar) != 5:
+                raise CalibrationError(f"scale_bar takes 5 numbers (x1 y1 x2 y2 length); got {list(scale_bar)}.")
+            x1, y1, x2, y2, length = scale_bar
+            cal = calib.from_scale_bar((x1, y1), (x2, y2), length, size, unit=unit)
+        else:
+            cal = calib.from_cm_per_px(cm_per_px, size, unit=unit)
+        px = None
+        if self.inventory().of_kind("pose"):
+            try:
+                ds = self.pose()
+                if ds.attrs.get("frame") == "pixel":
+                    px = ds["position"].transpose("time", "keypoint", "individual", "space").values.reshape(-1, 2)
+            except NWBViewError:
+                px = None
+        calib.check_calibration(cal, positions_px=px)
+        return cal
+
+    def video_size(self, video: str | None = None) -> tuple[int, int]:
+        """``(width, height)`` of a video's frames, from its files (or its ``dimension``).
+
+        Examples
+        --------
+        >>> s.video_size()  # doctest: +SKIP
+        (640, 480)
+        """
+        info = self._pick("video", video)
+        try:
+            reader = self.video(info.path)
+        except MissingFileError:
+            dim = info.details.get("dimension")
+            if dim and len(dim) >= 2:
+                return int(dim[0]), int(dim[1])
+            raise
+        try:
+            return tuple(int(v) for v in reader.size)
+        finally:
+            reader.close()
+
     def _to_frame(self, obj, frame: str, video: str | None):
         allowed = ("native", "world", "pixel")
         if frame not in allowed:

@@ -103,6 +103,8 @@ def _module(nwbfile: Any, name: str):
 def _place(nwbfile: Any, module: str, results: list, overwrite: bool, path: Path) -> list[str]:
     """Put results into the module; pop existing ones when overwriting. Returns their paths."""
     mod = _module(nwbfile, module)
+    # a factory builds its container inside this file (e.g. a calibration linking its ImageSeries)
+    results[:] = [r(nwbfile) if callable(r) else r for r in results]
     names = [r.name for r in results]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -189,7 +191,9 @@ def write_results(
         The session file.
     results
         One container or several (``TimeSeries``, ``CompassDirection``,
-        ``VideoCalibration``, ...), e.g. from :mod:`nwbview.results`.
+        ``VideoCalibration``, ...), e.g. from :mod:`nwbview.results`. A
+        callable is called with the ``NWBFile`` being written and returns the
+        container (for results that link to objects of that file).
     module
         Processing module to put them in (created when missing).
     mode : {"replace", "new", "append"}, default: "replace"
@@ -290,7 +294,7 @@ def write_results(
 def _append(path: Path, results: list, module: str, overwrite: bool, validate: bool) -> Path:
     import pynwb
 
-    names = [r.name for r in results]
+    names = [getattr(r, "result_name", None) or r.name for r in results]
     with h5py.File(path, "r") as f:
         grp = f.get(f"processing/{module}")
         existing = [n for n in names if grp is not None and n in grp]
