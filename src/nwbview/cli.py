@@ -201,5 +201,62 @@ def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit
     _write(file, [result], mode=mode, overwrite=overwrite, write_out=write_out, module="behavior")
 
 
+@main.command()
+@click.argument("file")
+@click.option("--kind", type=click.Choice(["occupancy", "signal", "movement"]), default="occupancy", show_default=True)
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None, help="Figure file (.png, .svg, .pdf). Default: <file>_<kind>.png next to FILE.")
+@click.option("--bin-size", type=float, default=None, help="Spatial bin (default 2.5 cm, or 10 px uncalibrated).")
+@click.option("--min-speed", type=float, default=None, help="Use only samples/frames at or above this speed.")
+@click.option("--smooth", type=float, default=None, help="Gaussian smoothing sigma (world units; px for movement).")
+@click.option("--signal", default="speed", show_default=True, help="--kind signal: speed, lfp-power, or a TimeSeries name.")
+@click.option("--band", nargs=2, type=float, default=(6.0, 10.0), show_default=True, help="--signal lfp-power: band in Hz.")
+@click.option("--lfp-channel", type=int, default=0, show_default=True)
+@click.option("--head", default=None, help="--kind movement: head keypoint (default snout/nose/head).")
+@click.option("--tail", default=None, help="--kind movement: tail keypoint (default tail base).")
+@click.option("--intervals", default=None, help="--kind movement: a TimeIntervals table name (e.g. running_bouts).")
+@click.option("--egocentric", is_flag=True, help="--kind movement: rotate crops so the head points up.")
+@click.option("--gamma", type=float, default=0.5, show_default=True)
+@click.option("--buffer-mult", type=float, default=2.0, show_default=True)
+@click.option("--padding", type=int, default=0, show_default=True, help="Extra crop pixels.")
+@click.option("--min-confidence", type=float, default=0.5, show_default=True)
+@click.option("--open", "open_fig", is_flag=True, help="Open the figure when done.")
+@write_options
+@_run
+def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_channel, head, tail, intervals, egocentric,
+            gamma, buffer_mult, padding, min_confidence, open_fig, write, mode, overwrite, write_out, module):
+    """Occupancy, signal-by-position or head-centred movement heatmap of FILE.
+
+    Saves a figure (-o) and, with --write, stores the map in the file.
+    """
+    import nwbview
+    from nwbview.heatmap import compute_heatmap
+    from nwbview.render.figures import plot_heatmap
+    from nwbview.results import heatmap_result
+
+    opts = {}
+    if kind == "movement":
+        from nwbview.kinematics import HEAD_NAMES, TAIL_NAMES
+
+        opts = dict(head=head or HEAD_NAMES, tail=tail or TAIL_NAMES, intervals=intervals, egocentric=egocentric,
+                    gamma=gamma, buffer_mult=buffer_mult, crop_padding=padding, min_confidence=min_confidence, progress=True)
+    with nwbview.open(file) as s:
+        res = compute_heatmap(s, kind, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
+                              band=tuple(band), lfp_channel=lfp_channel, **opts)
+    out = Path(output) if output else Path(file).with_name(f"{Path(file).stem}_{kind}.png")
+    plot_heatmap(res, out)
+    da = res.heatmap if kind == "movement" else res
+    if kind == "movement":
+        click.echo(f"movement heatmap: radius {res.radius} px, {res.frames_used} frames used; skipped: "
+                   + (", ".join(f"{k} {v}" for k, v in res.frames_skipped.items() if v) or "none"))
+    else:
+        click.echo(f"{kind} map: {da.sizes['x']} x {da.sizes['y']} bins of {da.attrs['bin_size']} {da.attrs.get('space_unit', '')}")
+    click.echo(f"saved {out}")
+    if write:
+        params = {k: v for k, v in dict(bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal if kind == "signal" else None, **{k: v for k, v in opts.items() if k != "progress"}).items() if v is not None}
+        _write(file, [heatmap_result(da, **params)], mode=mode, overwrite=overwrite, write_out=write_out, module=module)
+    if open_fig:
+        click.launch(str(out))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

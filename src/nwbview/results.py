@@ -25,6 +25,7 @@ __all__ = [
     "head_direction_result",
     "kinematics_results",
     "calibration_result",
+    "heatmap_result",
 ]
 
 PREFIX = "nwbview: "
@@ -228,3 +229,47 @@ class calibration_result:  # noqa: N801 - used like a builder function
         cal = self.calibration
         desc = provenance(f"calibration.{cal.method}", transform_type=cal.transform_type, **self.params)
         return cal.to_nwb(image_series=video, name=self.name, description=desc)
+
+
+def heatmap_result(heatmap: xr.DataArray, name: str | None = None, **params: Any) -> Any:
+    """A heatmap as an ``Images`` container that reads back as the same DataArray.
+
+    The values are a ``GrayscaleImage`` named ``values`` (float, NaN kept);
+    its description holds the dims, coordinates, bin edges, units and
+    parameters as JSON, which :func:`nwbview.heatmap.heatmap_from_images`
+    turns back into the DataArray.
+
+    Examples
+    --------
+    >>> occ = nwbview.heatmap.occupancy(s.position())  # doctest: +SKIP
+    >>> write_results("session.nwb", heatmap_result(occ))  # doctest: +SKIP
+    """
+    from pynwb.base import Images
+    from pynwb.image import GrayscaleImage
+
+    if heatmap.ndim != 2:
+        raise DataShapeError(f"A heatmap is 2-D; got dims {heatmap.dims}.")
+    kind = heatmap.attrs.get("kind", "map")
+    name = name or f"heatmap_{kind}"
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            return v.tolist()
+        if isinstance(v, (np.floating, np.integer)):
+            return v.item()
+        return v
+
+    meta = {
+        "name": heatmap.name,
+        "dims": list(heatmap.dims),
+        "coords": {d: heatmap[d].values.tolist() for d in heatmap.dims},
+        "extra_coords": {
+            c: [heatmap[c].dims[0], heatmap[c].values.tolist()]
+            for c in heatmap.coords
+            if c not in heatmap.dims and heatmap[c].ndim == 1
+        },
+        "attrs": {k: plain(v) for k, v in heatmap.attrs.items()},
+    }
+    img = GrayscaleImage(name="values", data=np.asarray(heatmap.values, dtype=np.float64), description=json.dumps(meta))
+    desc = provenance(f"heatmap.{kind}", **params)
+    return Images(name=name, images=[img], description=desc)

@@ -314,7 +314,7 @@ def _classify(obj: Any) -> str | None:
     if isinstance(obj, TimeIntervals):
         return "intervals"
     if not isinstance(obj, TimeSeries):
-        return None
+        return "result" if type(obj).__name__ == "Images" and _is_nwbview_result(obj) else None
     if _is_nwbview_result(obj):
         return "result"
     if isinstance(obj, ImageSeries):
@@ -437,6 +437,11 @@ def _describe(kind: str, obj: Any, opened: OpenedFile) -> StreamInfo:
             info.t_start = float(obj["start_time"][0])
             info.t_stop = float(obj["stop_time"][-1])
         info.details["columns"] = [c for c in obj.colnames]
+    elif kind == "result" and type(obj).__name__ == "Images":
+        values = obj.images.get("values") if hasattr(obj.images, "get") else None
+        if values is not None:
+            info.shape = tuple(int(v) for v in values.data.shape)
+        info.details["provenance"] = _provenance_summary(obj)
     elif kind == "calibration":
         info.unit = getattr(obj, "unit", "")
         info.details["transform_type"] = getattr(obj, "transform_type", None)

@@ -1,0 +1,112 @@
+"""Still figures with matplotlib: heatmaps (PNG, SVG or PDF by file extension)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nwbview.errors import NWBViewError
+
+__all__ = ["plot_heatmap", "save_figure"]
+
+_FORMATS = {".png", ".svg", ".pdf", ".jpg", ".jpeg"}
+
+
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Save a figure; the format follows the extension (.png, .svg, .pdf).
+
+    Written to a temporary name first, then renamed, so a failed save leaves no partial file.
+    """
+    import os
+
+    path = Path(path)
+    if path.suffix.lower() not in _FORMATS:
+        raise NWBViewError(f"Cannot save a figure as {path.name!r}: use one of {sorted(_FORMATS)}.")
+    if not path.parent.exists():
+        raise NWBViewError(f"Folder {path.parent} does not exist; create it or choose another output path.")
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        fig.savefig(tmp, dpi=150, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def plot_heatmap(result: Any, path: str | Path | None = None, *, title: str | None = None, cmap: str | None = None, ax: Any = None):
+    """Draw a heatmap (occupancy, signal map or movement heatmap) with labelled axes and a colour bar.
+
+    World maps are drawn with y up (``origin="lower"``), pixel maps and
+    head-centred crops with y down, as they appear in the video. Axes are in
+    cm where calibrated.
+
+    Parameters
+    ----------
+    result
+        A DataArray from :mod:`nwbview.heatmap` or a ``MovementHeatmap``.
+    path
+        Save there (format by extension) when given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_heatmap(occupancy(session.position()), "occupancy.png")  # doctest: +SKIP
+    """
+    import matplotlib
+
+    if path is not None and ax is None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    movement = hasattr(result, "heatmap") and hasattr(result, "radius")
+    da = result.heatmap if movement else result
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    else:
+        fig = ax.figure
+    kind = da.attrs.get("kind", "")
+    values = np.asarray(da.values, float)
+    if movement:
+        use_cm = "x_cm" in da.coords
+        xs = da["x_cm"].values if use_cm else da["x"].values
+        ys = da["y_cm"].values if use_cm else da["y"].values
+        half = (abs(xs[1] - xs[0]) / 2) if xs.size > 1 else 0.5
+        # row 0 is the top of the crop: y_cm decreases down the rows (y up), pixel offsets increase
+        extent = [xs[0] - half, xs[-1] + half, ys[-1] - half, ys[0] + half] if use_cm else [xs[0] - half, xs[-1] + half, ys[-1] + half, ys[0] - half]
+        im = ax.imshow(values, cmap=cmap or "magma", extent=extent, origin="upper", vmin=0, vmax=1, interpolation="nearest")
+        unit = "cm" if use_cm else "px"
+        ego = "egocentric" in str(da.attrs.get("frame", ""))
+        ax.set_xlabel(f"{'right of the head' if ego else 'x from the head'} ({unit})")
+        ax.set_ylabel(f"{'ahead of the head' if ego else 'y from the head'} ({unit})")
+        inv = "inverted " if da.attrs.get("polarity") == "dark" else ""
+        label = f"mean {inv}intensity, normalised (gamma {da.attrs.get('gamma', '')})"
+        ax.plot(0, 0, marker="+", color="cyan", markersize=10, mew=1.5)
+        title = title or f"Movement heatmap ({result.frames_used} frames)"
+    else:
+        xe, ye = np.asarray(da.attrs["x_edges"]), np.asarray(da.attrs["y_edges"])
+        pixel = da.attrs.get("frame") == "pixel"
+        extent = [xe[0], xe[-1], ye[-1], ye[0]] if pixel else [xe[0], xe[-1], ye[0], ye[-1]]
+        im = ax.imshow(values, cmap=cmap or ("viridis" if kind == "occupancy" else "inferno"), extent=extent,
+                       origin="upper" if pixel else "lower", interpolation="nearest")
+        unit = da.attrs.get("space_unit", "")
+        ax.set_xlabel(f"x ({unit})")
+        ax.set_ylabel(f"y ({unit})")
+        ax.set_aspect("equal")
+        if kind == "occupancy":
+            label = "time spent (s)"
+            title = title or f"Occupancy ({da.attrs.get('time_used_s', 0):.0f} s, {da.attrs.get('bin_size')} {unit} bins)"
+        else:
+            name = str(da.name or "signal").removesuffix("_by_position")
+            label = f"mean {name} ({da.attrs.get('units', '')})"
+            title = title or f"{name} by position ({da.attrs.get('bin_size')} {unit} bins)"
+    fig.colorbar(im, ax=ax, label=label, shrink=0.85)
+    ax.set_title(title)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
