@@ -248,3 +248,31 @@ def test_cli_heatmap(demo_copy, kind, extra):
 def test_cli_heatmap_bad_output(demo_copy):
     r = CliRunner().invoke(main, ["heatmap", str(demo_copy), "-o", str(demo_copy.parent / "x.bmpx")])
     assert r.exit_code == 1 and "Cannot save a figure" in r.output
+
+
+def test_unreadable_frame_is_skipped_with_a_warning(tmp_path, monkeypatch):
+    from nwbview.errors import VideoError
+    from nwbview.io.video import VideoReader
+
+    frames, head, tail = _dots(20, np.random.default_rng(5))
+    bad = 7
+    orig_iter, orig_gray = VideoReader.iter_frames, VideoReader.gray
+
+    def iter_frames(self, start=0, stop=None, step=1, *, gray=False):
+        for i, f in zip(range(start, stop), orig_iter(self, start, stop, step, gray=gray)):
+            if i == bad:
+                raise VideoError(f"frame {i} is corrupt")
+            yield f
+
+    def gray(self, key):
+        if key == bad:
+            raise VideoError("corrupt")
+        return orig_gray(self, key)
+
+    monkeypatch.setattr(VideoReader, "iter_frames", iter_frames)
+    monkeypatch.setattr(VideoReader, "gray", gray)
+    with nwbview.open(_session_file(tmp_path, frames, head, tail)) as s:
+        with pytest.warns(NWBViewWarning, match="could not be read"):
+            r = movement_heatmap(s, gamma=1.0, polarity="bright")
+    assert r.frames_skipped["unreadable"] == 1 and r.frames_used == 19
+    assert r.mean[r.radius, r.radius] == 255

@@ -511,39 +511,36 @@ def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buff
     dist = float(np.max(np.hypot(*(hv - tv).T)))
     radius = max(1, int(math.ceil(dist * buffer_mult))) + crop_padding
     size = 2 * radius + 1
-    acc = np.zeros((size, size), np.float64)
+    # uint32 sums of uint8 pixels are exact for up to 16 million frames, and faster than float
+    acc = np.zeros((size, size), np.float64 if egocentric else np.uint32)
     cov = np.zeros((size, size), np.int64)
+    rect = np.zeros((size + 1, size + 1), np.int64)  # coverage as a 2-D difference array: O(1) per frame
     w, hgt = reader.size
     if egocentric:
         fwd = hv - tv
         fwd /= np.maximum(np.hypot(*fwd.T), 1e-12)[:, None]
         grid = np.arange(-radius, radius + 1, dtype=np.float64)
         du, dv = np.meshgrid(grid, grid)
-    it = range(frames.size)
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(it, desc="movement heatmap", unit="frame", disable=None)
+        bar = tqdm(total=frames.size, desc="movement heatmap", unit="frame", disable=None)
     used = 0
-    for k in it:
-        f = int(frames[k])
-        try:
-            g = reader.gray(f)
-        except VideoError as exc:
-            skipped["unreadable"] += 1
-            if skipped["unreadable"] == 1:
-                warnings.warn(f"Video frame {f} could not be read ({exc}); skipping it and going on.", NWBViewWarning, stacklevel=3)
-            continue
+    for k, g in _gray_frames(reader, frames, skipped):
         cx, cy = int(math.floor(hv[k, 0])), int(math.floor(hv[k, 1]))
         if not egocentric:
             x0, y0 = cx - radius, cy - radius
             sx0, sy0 = max(x0, 0), max(y0, 0)
             sx1, sy1 = min(x0 + size, w), min(y0 + size, hgt)
-            if sx1 <= sx0 or sy1 <= sy0:  # the head is off the frame by more than the radius
-                continue
-            ax, ay = sx0 - x0, sy0 - y0
-            acc[ay : ay + sy1 - sy0, ax : ax + sx1 - sx0] += g[sy0:sy1, sx0:sx1]
-            cov[ay : ay + sy1 - sy0, ax : ax + sx1 - sx0] += 1
+            if sx1 > sx0 and sy1 > sy0:  # else the head is off the frame by more than the radius
+                ax, ay = sx0 - x0, sy0 - y0
+                ay1, ax1 = ay + sy1 - sy0, ax + sx1 - sx0
+                acc[ay:ay1, ax:ax1] += g[sy0:sy1, sx0:sx1]
+                rect[ay, ax] += 1
+                rect[ay, ax1] -= 1
+                rect[ay1, ax] -= 1
+                rect[ay1, ax1] += 1
         else:
             fx, fy = fwd[k]
             # output (du, dv) -> source: head + du * right + dv * (-forward), right = (-fy, fx)
@@ -553,10 +550,16 @@ def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buff
             acc += crop
             cov += inside
         used += 1
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if not egocentric:
+        cov = rect.cumsum(0).cumsum(1)[:size, :size]
     if used == 0:
         raise NWBViewError(f"No video frame could be read for the movement heatmap: skipped {skipped}.")
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(cov > 0, acc / np.maximum(cov, 1), np.nan)
+        mean = np.where(cov > 0, acc.astype(np.float64) / np.maximum(cov, 1), np.nan)
     if polarity == "auto":
         c, q = radius, max(1, radius // 6)
         centre = np.nanmean(mean[c - q : c + q + 1, c - q : c + q + 1])
@@ -591,6 +594,36 @@ def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buff
         heatmap=heat, mean=mean, coverage=cov, radius=radius, bbox=(-radius, -radius, radius, radius),
         frames_used=used, frames_skipped=skipped, warnings=notes, parameters=params,
     )
+
+
+def _gray_frames(reader: Any, frames: np.ndarray, skipped: dict):
+    """Yield ``(k, gray frame)`` for the sorted frame indices, decoding contiguous runs sequentially.
+
+    A frame that cannot be decoded is counted in ``skipped["unreadable"]`` (one
+    warning) and the work goes on.
+    """
+    runs = np.split(np.arange(frames.size), np.flatnonzero(np.diff(frames) != 1) + 1)
+    for run in runs:
+        if run.size == 0:
+            continue
+        first = int(frames[run[0]])
+        done = 0
+        try:
+            for k, g in zip(run, reader.iter_frames(first, first + run.size, gray=True)):
+                yield int(k), g
+                done += 1
+        except VideoError as exc:
+            if skipped["unreadable"] == 0:
+                warnings.warn(f"Video frame {first + done} could not be read ({exc}); skipping it and going on.", NWBViewWarning, stacklevel=4)
+            skipped["unreadable"] += 1
+            # the rest of the run frame by frame, so one bad frame costs one frame
+            for k in run[done + 1 :]:
+                try:
+                    g = reader.gray(int(frames[k]))
+                except VideoError:
+                    skipped["unreadable"] += 1
+                    continue
+                yield int(k), g
 
 
 def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
