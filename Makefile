@@ -44,11 +44,20 @@ sysdeps:
 	  echo "note: xvfb-run or Mesa GL is missing and this is not a root Debian machine: napari tests will be skipped"; \
 	fi
 
+NV := $(VENV)/bin/nwbview
+SESSION := $(OUT)/demo_session.nwb
+
 demo: install
-	$(VENV)/bin/nwbview demo --out $(OUT)
-	$(VENV)/bin/nwbview info $(OUT)/demo_session.nwb
+	$(NV) demo --out $(OUT)
+	$(NV) calibrate $(SESSION) --landmarks $(OUT)/demo_landmarks.csv --overwrite
+	$(NV) kinematics $(SESSION) --source pose --csv $(OUT)/kinematics.csv --write --overwrite
+	$(NV) heatmap $(SESSION) --kind occupancy -o $(OUT)/occupancy.png --write --overwrite
+	$(NV) heatmap $(SESSION) --kind signal --signal lfp-power -o $(OUT)/theta_by_position.png --write --overwrite
+	$(NV) heatmap $(SESSION) --kind movement --egocentric --intervals running_bouts -o $(OUT)/movement.png --write --overwrite
+	$(NV) info $(SESSION)
 	@echo
-	@echo "demo outputs are in $(OUT)/"
+	@echo "demo outputs are in $(OUT)/:"
+	@ls -1 $(OUT)
 
 test: install-test
 	@if command -v xvfb-run >/dev/null 2>&1; then \
