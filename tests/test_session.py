@@ -369,3 +369,22 @@ def test_pose_keypoints_of_different_lengths(tmp_path):
     behavior(nwb).add(PoseEstimation(pose_estimation_series=[a, b]))
     with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s, pytest.raises(DataShapeError, match="differ in length"):
         s.pose()
+
+
+def test_file_locked_by_a_writer(basic_file):
+    import subprocess
+    import sys
+
+    from nwbview.errors import FileLockedError
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import h5py, time; f = h5py.File({str(basic_file)!r}, 'r+'); print('ok', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(FileLockedError, match="locked by another process.*Close the program"):
+            nwbview.open(basic_file)
+    finally:
+        holder.kill()
+        holder.wait()

@@ -239,6 +239,9 @@ def compute_head_direction(
     >>> hd = compute_head_direction(session.pose(frame="world"))  # doctest: +SKIP
     """
     pos = _check(pose, "compute_head_direction")
+    if isinstance(pose, xr.Dataset):
+        pos = pos.copy()
+        pos.attrs = {**pose.attrs, **pos.attrs}
     if "keypoint" not in pos.dims:
         raise DataShapeError(f"compute_head_direction needs a 'keypoint' dimension; got dims {pos.dims}.")
     names = [str(k) for k in pos["keypoint"].values]

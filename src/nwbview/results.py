@@ -271,5 +271,6 @@ def heatmap_result(heatmap: xr.DataArray, name: str | None = None, **params: Any
         "attrs": {k: plain(v) for k, v in heatmap.attrs.items()},
     }
     img = GrayscaleImage(name="values", data=np.asarray(heatmap.values, dtype=np.float64), description=json.dumps(meta))
-    desc = provenance(f"heatmap.{kind}", **params)
+    effective = {k: plain(heatmap.attrs[k]) for k in ("bin_size", "min_speed", "smooth", "radius_px", "polarity") if heatmap.attrs.get(k) not in (None, "")}
+    desc = provenance(f"heatmap.{kind}", input=heatmap.attrs.get("source", ""), **{**effective, **params})
     return Images(name=name, images=[img], description=desc)
