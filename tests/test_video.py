@@ -149,8 +149,12 @@ def test_sorted_reads_do_not_reseek_inside_a_gop(videos, monkeypatch):
         assert np.array_equal(reader[300], entry["ref"][300])  # behind the decoder: seek
         assert seeks == [250]
         seeks.clear()
-        reader[299], reader[301], reader[302]  # cached on the way / next frames: no seek
+        # frames just before a far target are decoded in full and cached (stepping back is
+        # free), even though frames further away were skipped (skip_frame="NONREF")
+        reader[299], reader[285], reader[301], reader[302]
         assert seeks == []
+        assert reader._backend.open_files[0].stream.codec_context.skip_frame == "DEFAULT"
+        assert [read_frame_index(reader[i]) for i in (285, 299, 302)] == [285, 299, 302]
 
 
 def test_vfr_times_from_container(videos):

@@ -77,7 +77,7 @@ def info(file, as_json):
 
     with nwbview.open(file) as s:
         inv = s.inventory()
-        click.echo(inv.to_json() if as_json else str(inv))
+        click.echo(inv.to_json() if as_json else str(inv))  # the table, or JSON for machines
 
 
 @main.command()
@@ -117,14 +117,6 @@ def write_options(fn):
     return fn
 
 
-def _write(file, results, *, mode, overwrite, write_out, module):
-    from nwbview.io.write import write_results
-
-    target = write_results(file, results, module=module, mode=mode, overwrite=overwrite, out=write_out)
-    names = ", ".join(f"processing/{module}/{r.name}" for r in results)
-    click.echo(f"wrote {names} into {target} (mode {mode})")
-
-
 @main.command()
 @click.argument("file")
 @click.option("--source", type=click.Choice(["position", "pose"]), default="position", show_default=True, help="Compute from tracked position or from a pose keypoint.")
@@ -138,31 +130,11 @@ def kinematics(file, source, keypoint, smooth_s, csv_path, write, mode, overwrit
 
     Prints a summary; --csv saves the values; --write stores them in the file.
     """
-    import numpy as np
+    from nwbview.jobs import kinematics_job
 
-    import nwbview
-    from nwbview.results import kinematics_results
-
-    with nwbview.open(file) as s:
-        results = kinematics_results(s, source=source, keypoint=keypoint, smooth_s=smooth_s)
-    speed = results[0]
-    v = np.asarray(speed.data)
-    t = np.asarray(speed.timestamps)
-    finite = v[np.isfinite(v)]
-    click.echo(
-        f"speed ({speed.unit}) from {source}: {v.size} samples, {t[0]:.3f}..{t[-1]:.3f} s, "
-        f"median {np.median(finite):.3g}, 95th percentile {np.percentile(finite, 95):.3g}, "
-        f"max {finite.max():.3g}; {v.size - finite.size} samples NaN (tracking gaps)"
-    )
-    click.echo("results: " + ", ".join(f"{r.name} ({type(r).__name__})" for r in results))
-    if csv_path:
-        import pandas as pd
-
-        acc = np.asarray(results[1].data)
-        pd.DataFrame({"time_s": t, f"speed_{speed.unit}": v, f"acceleration_{results[1].unit}": acc}).to_csv(csv_path, index=False)
-        click.echo(f"saved {csv_path}")
-    if write:
-        _write(file, results, mode=mode, overwrite=overwrite, write_out=write_out, module=module)
+    r = kinematics_job(file, kind=source, keypoint=keypoint, smooth_s=smooth_s, csv=csv_path, write=write,
+                       mode=mode, overwrite=overwrite, out=write_out, module=module)
+    click.echo(r.summary)
 
 
 @main.command()
@@ -185,20 +157,11 @@ def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit
     bar, or a known cm per pixel. Prints the fit (type, scale, residuals), then
     writes a VideoCalibration into processing/behavior (unless --dry-run).
     """
-    import nwbview
-    from nwbview.results import calibration_result
+    from nwbview.jobs import calibrate_job
 
-    with nwbview.open(file) as s:
-        cal = s.fit_calibration(
-            video, landmarks=landmarks, transform_type=transform_type,
-            scale_bar=list(scale_bar) if scale_bar else None, cm_per_px=cm_per_px, unit=unit,
-        )
-        video_path = s._pick("video", video).path
-    click.echo(cal.summary())
-    if dry_run:
-        return
-    result = calibration_result(cal, video_path, landmarks=str(landmarks) if landmarks else None)
-    _write(file, [result], mode=mode, overwrite=overwrite, write_out=write_out, module="behavior")
+    r = calibrate_job(file, video=video, landmarks=landmarks, transform_type=transform_type, scale_bar=scale_bar or None,
+                      cm_per_px=cm_per_px, unit=unit, write=not dry_run, mode=mode, overwrite=overwrite, out=write_out)
+    click.echo(r.summary)
 
 
 @main.command()
@@ -228,34 +191,116 @@ def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_c
 
     Saves a figure (-o) and, with --write, stores the map in the file.
     """
-    import nwbview
-    from nwbview.heatmap import compute_heatmap
-    from nwbview.render.figures import plot_heatmap
-    from nwbview.results import heatmap_result
+    from nwbview.jobs import heatmap_job
 
-    opts = {}
-    if kind == "movement":
-        from nwbview.kinematics import HEAD_NAMES, TAIL_NAMES
-
-        opts = dict(head=head or HEAD_NAMES, tail=tail or TAIL_NAMES, intervals=intervals, egocentric=egocentric,
-                    gamma=gamma, buffer_mult=buffer_mult, crop_padding=padding, min_confidence=min_confidence, progress=True)
-    with nwbview.open(file) as s:
-        res = compute_heatmap(s, kind, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
-                              band=tuple(band), lfp_channel=lfp_channel, **opts)
-    out = Path(output) if output else Path(file).with_name(f"{Path(file).stem}_{kind}.png")
-    plot_heatmap(res, out)
-    da = res.heatmap if kind == "movement" else res
-    if kind == "movement":
-        click.echo(f"movement heatmap: radius {res.radius} px, {res.frames_used} frames used; skipped: "
-                   + (", ".join(f"{k} {v}" for k, v in res.frames_skipped.items() if v) or "none"))
-    else:
-        click.echo(f"{kind} map: {da.sizes['x']} x {da.sizes['y']} bins of {da.attrs['bin_size']} {da.attrs.get('space_unit', '')}")
-    click.echo(f"saved {out}")
-    if write:
-        params = {k: v for k, v in dict(bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal if kind == "signal" else None, **{k: v for k, v in opts.items() if k != "progress"}).items() if v is not None}
-        _write(file, [heatmap_result(da, **params)], mode=mode, overwrite=overwrite, write_out=write_out, module=module)
+    r = heatmap_job(file, kind=kind, output=output, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
+                    band=tuple(band), lfp_channel=lfp_channel, head=head, tail=tail, intervals=intervals, egocentric=egocentric,
+                    gamma=gamma, buffer_mult=buffer_mult, padding=padding, min_confidence=min_confidence, progress=True,
+                    write=write, mode=mode, overwrite=overwrite, out=write_out, module=module)
+    click.echo(r.summary)
+    out = r.outputs[0]
     if open_fig:
         click.launch(str(out))
+
+
+# -- annotated video export ---------------------------------------------------------------------
+
+
+def _content_options(fn):
+    """What the export and the snapshot show: video, overlays and the time-series column."""
+    opts = [
+        click.option("--video", "videos", multiple=True, help="Video (ImageSeries) to show; repeat to show several side by side."),
+        click.option("--pose/--no-pose", default=True, show_default=True, help="Draw the pose keypoints and skeleton."),
+        click.option("--position/--no-position", default=True, show_default=True, help="Draw the tracked position."),
+        click.option("--trail", type=float, default=2.0, show_default=True, help="Seconds of fading position trail."),
+        click.option("--head-direction", is_flag=True, help="Draw a head-direction arrow."),
+        click.option("--events", multiple=True, help="TimeIntervals table to mark while an interval is active (repeatable)."),
+        click.option("--speed/--no-speed", default=True, show_default=True, help="Show running speed in the column."),
+        click.option("--lfp-channel", type=int, default=None, help="LFP channel to show in the column [default: 0 when the file has LFP]."),
+        click.option("--no-lfp", is_flag=True, help="Do not show LFP."),
+        click.option("--window", type=float, default=2.0, show_default=True, help="Seconds of signal shown in the column."),
+        click.option("--landmarks", type=click.Path(dir_okay=False), default=None, help="Landmarks CSV (label,pixel_x,pixel_y,world_x,world_y) to calibrate the video."),
+        click.option("--size", default=None, help="Output size WIDTHxHEIGHT (default: the video's size plus the column)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _content(session, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks):
+    from nwbview.render import default_overlays, default_timeseries
+
+    calibration = None
+    if landmarks:
+        from nwbview.calibration import fit_landmarks, read_landmarks_csv
+
+        labels, pixel, world = read_landmarks_csv(landmarks)
+        reader = session.video(videos[0] if videos else None)
+        try:
+            size = reader.size
+        finally:
+            reader.close()
+        calibration = fit_landmarks(pixel, world, labels=labels, frame_dimension=size)
+    overlays = default_overlays(session, pose=pose, position=position, trail_seconds=trail, head_direction=head_direction, events=events)
+    timeseries = default_timeseries(
+        session,
+        speed=speed,
+        lfp_channel=None if no_lfp else (0 if lfp_channel is None else lfp_channel),
+        window_seconds=window,
+        lfp_required=lfp_channel is not None,
+    )
+    return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
+
+
+@main.command()
+@click.argument("file")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output video (.mp4).")
+@click.option("--start", type=float, default=None, help="Start time, seconds on the session clock [default: first frame].")
+@click.option("--stop", type=float, default=None, help="Stop time, seconds (exclusive) [default: last frame].")
+@_content_options
+@click.option("--fps", type=float, default=None, help="Resample to a constant frame rate (default: the video's own frames and times).")
+@click.option("--workers", type=int, default=None, help="Parallel render processes [default: CPU count]. The output is identical whatever the number.")
+@click.option("--crf", type=int, default=23, show_default=True, help="x264 quality: lower is better (0-51).")
+@click.option("--preset", default="veryfast", show_default=True, help="x264 speed preset (ultrafast ... veryslow).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_run
+def export(file, output, start, stop, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks, size, fps, workers, crf, preset, quiet):
+    """Export an annotated video of FILE: the behavioral video with pose, position trail and a
+    column of speed and LFP, as H.264 MP4.
+    """
+    import time
+
+    import nwbview
+    from nwbview.render import export_video
+
+    t0 = time.perf_counter()
+    with nwbview.open(file) as s:
+        content = _content(s, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks)
+        out = export_video(s, output, start, stop, fps=fps, size=size, n_workers=workers, crf=crf, preset=preset, progress=not quiet, **content)
+    import av
+
+    with av.open(str(out)) as c:
+        st = c.streams.video[0]
+        n, w, h = st.frames, st.codec_context.width, st.codec_context.height
+        dur = float(c.duration or 0) / 1e6
+    click.echo(f"wrote {out} ({n} frames, {w}x{h}, {dur:.2f} s) in {time.perf_counter() - t0:.1f} s")
+
+
+@main.command()
+@click.argument("file")
+@click.option("--time", "t", type=float, required=True, help="Session time in seconds.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output image (.png, .jpg, ...).")
+@_content_options
+@_run
+def snapshot(file, t, output, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks, size):
+    """Save one frame of the annotated video of FILE at --time as an image."""
+    import nwbview
+    from nwbview.render import snapshot as take_snapshot
+
+    with nwbview.open(file) as s:
+        content = _content(s, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks)
+        out = take_snapshot(s, t, output, size=size, **content)
+    click.echo(f"wrote {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

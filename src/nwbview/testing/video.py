@@ -220,7 +220,8 @@ def make_frame(
     """
     import av
 
-    frame = av.VideoFrame.from_ndarray(frame_yuv420p(index, width, height, n_bits=n_bits), format="yuv420p")
+    yuv = frame_yuv420p(index, width, height, n_bits=n_bits)
+    frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
     return frame.to_ndarray(format="rgb24")
 
 
@@ -330,7 +331,8 @@ def vfr_timestamps(
     rng = np.random.default_rng(seed)
     dt = (1.0 + rng.uniform(-jitter, jitter, n_frames - 1)) / fps
     if n_gaps and n_frames > 2:
-        where = rng.choice(np.arange(1, n_frames - 1), size=min(n_gaps, n_frames - 2), replace=False)
+        n = min(n_gaps, n_frames - 2)
+        where = rng.choice(np.arange(1, n_frames - 1), size=n, replace=False)
         dt[where - 1] += rng.integers(gap_frames[0], gap_frames[1] + 1, size=where.size) / fps
     return start + np.concatenate([[0.0], np.cumsum(dt)])
 

@@ -1,0 +1,218 @@
+"""The jobs nwbview runs on one session: one API function each.
+
+The CLI commands and ``nwbview batch`` call these; each opens the session,
+computes, saves its files and (with ``write=True``) writes its results back,
+and returns a :class:`JobResult` that says what it made.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["JobResult", "info_job", "kinematics_job", "calibrate_job", "heatmap_job", "write_back"]
+
+
+@dataclass
+class JobResult:
+    """What a job made: files, NWB objects written, a text summary and key numbers."""
+
+    session: str
+    job: str
+    outputs: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    summary: str = ""
+    data: dict = field(default_factory=dict)
+
+
+def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace", overwrite: bool = False, out: str | None = None, module: str = "behavior") -> tuple[Path, list[str], str]:
+    """Write results through :func:`nwbview.io.write.write_results`; return the file, the object paths and a message."""
+    from nwbview.io.write import write_results
+
+    target = write_results(path, results, module=module, mode=mode, overwrite=overwrite, out=out)
+    names = [f"processing/{module}/{getattr(r, 'name', '?')}" for r in results]
+    return target, names, f"wrote {', '.join(names)} into {target} (mode {mode})"
+
+
+def _finish(res: JobResult, path, results, write: bool, write_opts: dict) -> JobResult:
+    if write:
+        target, names, msg = write_back(path, results, **write_opts)
+        res.written = names
+        res.summary += ("\n" if res.summary else "") + msg
+        if str(target) != str(path):
+            res.outputs.append(str(target))
+    return res
+
+
+def info_job(source: Any, *, json_path: str | os.PathLike | None = None) -> JobResult:
+    """The inventory of a session, as text (and JSON into ``json_path``).
+
+    Examples
+    --------
+    >>> print(info_job("session.nwb").summary)  # doctest: +SKIP
+    """
+    import nwbview
+
+    with nwbview.open(source) as s:
+        inv = s.inventory()
+        res = JobResult(str(source), "info", summary=str(inv), data={"streams": len(inv), "problems": len(inv.problems)})
+        if json_path:
+            Path(json_path).write_text(inv.to_json())
+            res.outputs.append(str(json_path))
+    return res
+
+
+def kinematics_job(
+    source: Any,
+    *,
+    kind: str = "position",
+    keypoint: str | None = None,
+    smooth_s: float | None = None,
+    csv: str | os.PathLike | None = None,
+    write: bool = False,
+    mode: str = "replace",
+    overwrite: bool = False,
+    out: str | None = None,
+    module: str = "behavior",
+) -> JobResult:
+    """Speed, acceleration and head direction of a session; CSV and write-back on request.
+
+    Examples
+    --------
+    >>> kinematics_job("session.nwb", kind="pose", write=True)  # doctest: +SKIP
+    """
+    import nwbview
+    from nwbview.results import kinematics_results
+
+    with nwbview.open(source) as s:
+        results = kinematics_results(s, source=kind, keypoint=keypoint, smooth_s=smooth_s)
+    speed = results[0]
+    v = np.asarray(speed.data)
+    t = np.asarray(speed.timestamps)
+    finite = v[np.isfinite(v)]
+    stats = {"median": float(np.median(finite)), "p95": float(np.percentile(finite, 95)), "max": float(finite.max())} if finite.size else {}
+    res = JobResult(str(source), "kinematics", data={"samples": int(v.size), "nan": int(v.size - finite.size), **stats})
+    res.summary = (
+        f"speed ({speed.unit}) from {kind}: {v.size} samples, {t[0]:.3f}..{t[-1]:.3f} s, "
+        + (f"median {stats['median']:.3g}, 95th percentile {stats['p95']:.3g}, max {stats['max']:.3g}; " if stats else "")
+        + f"{v.size - finite.size} samples NaN (tracking gaps)\n"
+        + "results: " + ", ".join(f"{r.name} ({type(r).__name__})" for r in results)
+    )
+    if csv:
+        import pandas as pd
+
+        acc = np.asarray(results[1].data)
+        pd.DataFrame({"time_s": t, f"speed_{speed.unit}": v, f"acceleration_{results[1].unit}": acc}).to_csv(csv, index=False)
+        res.outputs.append(str(csv))
+        res.summary += f"\nsaved {csv}"
+    return _finish(res, source, results, write, dict(mode=mode, overwrite=overwrite, out=out, module=module))
+
+
+def calibrate_job(
+    source: Any,
+    *,
+    video: str | None = None,
+    landmarks: str | os.PathLike | None = None,
+    transform_type: str = "auto",
+    scale_bar: Sequence[float] | None = None,
+    cm_per_px: float | None = None,
+    unit: str = "cm",
+    write: bool = True,
+    mode: str = "replace",
+    overwrite: bool = False,
+    out: str | None = None,
+) -> JobResult:
+    """Fit a video calibration and (by default) store it in the session.
+
+    Examples
+    --------
+    >>> calibrate_job("session.nwb", landmarks="landmarks.csv")  # doctest: +SKIP
+    """
+    import nwbview
+    from nwbview.results import calibration_result
+
+    with nwbview.open(source) as s:
+        cal = s.fit_calibration(video, landmarks=landmarks, transform_type=transform_type,
+                                scale_bar=list(scale_bar) if scale_bar else None, cm_per_px=cm_per_px, unit=unit)
+        video_path = s._pick("video", video).path
+    res = JobResult(str(source), "calibrate", summary=cal.summary(),
+                    data={"transform_type": cal.transform_type, "cm_per_px": cal.cm_per_px, "residual_rms": cal.residual_rms})
+    result = calibration_result(cal, video_path, landmarks=str(landmarks) if landmarks else None)
+    return _finish(res, source, [result], write, dict(mode=mode, overwrite=overwrite, out=out, module="behavior"))
+
+
+def heatmap_job(
+    source: Any,
+    *,
+    kind: str = "occupancy",
+    output: str | os.PathLike | None = None,
+    bin_size: float | None = None,
+    min_speed: float | None = None,
+    smooth: float | None = None,
+    signal: str = "speed",
+    band: tuple[float, float] = (6.0, 10.0),
+    lfp_channel: int = 0,
+    head: str | None = None,
+    tail: str | None = None,
+    intervals: str | None = None,
+    egocentric: bool = False,
+    gamma: float = 0.5,
+    buffer_mult: float = 2.0,
+    padding: int = 0,
+    min_confidence: float = 0.5,
+    progress: bool = False,
+    write: bool = False,
+    mode: str = "replace",
+    overwrite: bool = False,
+    out: str | None = None,
+    module: str = "behavior",
+) -> JobResult:
+    """Compute a heatmap, save its figure, and (with ``write``) store it in the session.
+
+    The figure goes to ``output`` (format by extension), default
+    ``<session>_<kind>.png`` next to a local session (or in the working
+    folder for a remote one).
+
+    Examples
+    --------
+    >>> heatmap_job("session.nwb", kind="movement", egocentric=True, output="movement.pdf")  # doctest: +SKIP
+    """
+    import nwbview
+    from nwbview.heatmap import compute_heatmap
+    from nwbview.io.nwb import is_remote
+    from nwbview.render.figures import plot_heatmap
+    from nwbview.results import heatmap_result
+
+    opts: dict = {}
+    if kind == "movement":
+        from nwbview.kinematics import HEAD_NAMES, TAIL_NAMES
+
+        opts = dict(head=head or HEAD_NAMES, tail=tail or TAIL_NAMES, intervals=intervals, egocentric=egocentric, gamma=gamma,
+                    buffer_mult=buffer_mult, crop_padding=padding, min_confidence=min_confidence, progress=progress)
+    with nwbview.open(source) as s:
+        r = compute_heatmap(s, kind, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
+                            band=tuple(band), lfp_channel=lfp_channel, **opts)
+    stem = Path(str(source).split("?")[0]).stem
+    if output is None:
+        base = Path.cwd() if is_remote(str(source)) else Path(source).parent
+        output = base / f"{stem}_{kind}.png"
+    plot_heatmap(r, output)
+    da = r.heatmap if kind == "movement" else r
+    res = JobResult(str(source), "heatmap", outputs=[str(output)])
+    if kind == "movement":
+        res.summary = (f"movement heatmap: radius {r.radius} px, {r.frames_used} frames used; skipped: "
+                       + (", ".join(f"{k} {v}" for k, v in r.frames_skipped.items() if v) or "none"))
+        res.data = {"radius": r.radius, "frames_used": r.frames_used, **{f"skipped_{k}": v for k, v in r.frames_skipped.items()}}
+    else:
+        res.summary = f"{kind} map: {da.sizes['x']} x {da.sizes['y']} bins of {da.attrs['bin_size']} {da.attrs.get('space_unit', '')}"
+        res.data = {"bins_visited": int(np.isfinite(da.values).sum())}
+    res.summary += f"\nsaved {output}"
+    params = dict(bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal if kind == "signal" else None,
+                  **{k: v for k, v in opts.items() if k != "progress"})
+    params = {k: v for k, v in params.items() if v is not None}
+    return _finish(res, source, [heatmap_result(da, **params)] if write else [], write,
+                   dict(mode=mode, overwrite=overwrite, out=out, module=module))
