@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sessions", "tests.fixtures.demo"]
+pytest_plugins = ["tests.fixtures.sessions", "tests.fixtures.demo", "tests.fixtures.http"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 

@@ -100,8 +100,8 @@ def test_from_video_times_and_frames(tmp_path, monkeypatch):
             pass
 
     class FakeSession:
-        def video(self, name=None):
-            return FakeReader()
+        def video_times(self, name=None):
+            return FakeReader.times
 
     tl = Timeline.from_video(FakeSession(), start=1.0, stop=2.0)
     assert tl.times[0] >= 1.0 and tl.times[-1] < 2.0

@@ -31,11 +31,19 @@ class JobResult:
 
 def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace", overwrite: bool = False, out: str | None = None, module: str = "behavior") -> tuple[Path, list[str], str]:
     """Write results through :func:`nwbview.io.write.write_results`; return the file, the object paths and a message."""
+    from nwbview.io.nwb import is_remote
     from nwbview.io.write import write_results
 
+    note = ""
+    if is_remote(str(path)):
+        # a remote file cannot be written: the results go into a derived local file
+        out = out or str(Path.cwd() / (Path(str(path).split("?")[0].rstrip("/")).stem + "_nwbview.nwb"))
+        if mode != "new":
+            note = f" (the session is remote, so a derived local file was written instead of mode {mode})"
+        mode = "new"
     target = write_results(path, results, module=module, mode=mode, overwrite=overwrite, out=out)
     names = [f"processing/{module}/{getattr(r, 'name', '?')}" for r in results]
-    return target, names, f"wrote {', '.join(names)} into {target} (mode {mode})"
+    return target, names, f"wrote {', '.join(names)} into {target} (mode {mode}){note}"
 
 
 def _finish(res: JobResult, path, results, write: bool, write_opts: dict) -> JobResult:
@@ -216,3 +224,89 @@ def heatmap_job(
     params = {k: v for k, v in params.items() if v is not None}
     return _finish(res, source, [heatmap_result(da, **params)] if write else [], write,
                    dict(mode=mode, overwrite=overwrite, out=out, module=module))
+
+
+def _export_content(session, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks) -> dict:
+    """What an export shows (video, overlays, column), as ``nwbview export`` builds it."""
+    from nwbview.render import default_overlays, default_timeseries
+
+    calibration = None
+    if landmarks:
+        from nwbview.calibration import fit_landmarks, read_landmarks_csv
+
+        labels, pixel, world = read_landmarks_csv(landmarks)
+        reader = session.video(videos[0] if videos else None)
+        try:
+            size = reader.size
+        finally:
+            reader.close()
+        calibration = fit_landmarks(pixel, world, labels=labels, frame_dimension=size)
+    overlays = default_overlays(session, pose=pose, position=position, trail_seconds=trail, head_direction=head_direction, events=events)
+    timeseries = default_timeseries(
+        session,
+        speed=speed,
+        lfp_channel=None if no_lfp else (0 if lfp_channel is None else lfp_channel),
+        window_seconds=window,
+        lfp_required=lfp_channel is not None,
+    )
+    return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
+
+
+def export_job(
+    source: Any,
+    *,
+    output: str | os.PathLike | None = None,
+    start: float | None = None,
+    stop: float | None = None,
+    video: str | Sequence[str] | None = None,
+    pose: bool = True,
+    position: bool = True,
+    trail: float = 2.0,
+    head_direction: bool = False,
+    events: Sequence[str] = (),
+    speed: bool = True,
+    lfp_channel: int | None = None,
+    no_lfp: bool = False,
+    window: float = 2.0,
+    landmarks: str | os.PathLike | None = None,
+    size: str | None = None,
+    fps: float | None = None,
+    workers: int | None = None,
+    crf: int = 23,
+    preset: str = "veryfast",
+    progress: bool = False,
+) -> JobResult:
+    """Export an annotated video clip of a session (what ``nwbview export`` makes).
+
+    The clip goes to ``output`` (default ``<session>_clip.mp4`` next to a local
+    session, or in the working folder for a remote one). The options are those
+    of ``nwbview export``; ``video`` may be one name or several (side by side),
+    ``workers`` is the number of render processes.
+
+    Examples
+    --------
+    >>> export_job("session.nwb", start=10, stop=20, head_direction=True)  # doctest: +SKIP
+    """
+    import av
+
+    import nwbview
+    from nwbview.io.nwb import is_remote
+    from nwbview.render.export import export_video
+
+    videos = [video] if isinstance(video, (str, os.PathLike)) else list(video or [])
+    if output is None:
+        stem = Path(str(source).split("?")[0]).stem
+        base = Path.cwd() if is_remote(str(source)) else Path(source).parent
+        output = base / f"{stem}_clip.mp4"
+    with nwbview.open(source) as s:
+        content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks)
+        out = export_video(s, output, start, stop, fps=fps, size=size, n_workers=workers, crf=crf, preset=preset, progress=progress, **content)
+    with av.open(str(out)) as c:
+        st = c.streams.video[0]
+        n, w, h = st.frames, st.codec_context.width, st.codec_context.height
+        dur = float(c.duration or 0) / 1e6
+    return JobResult(str(source), "export", outputs=[str(out)], summary=f"wrote {out} ({n} frames, {w}x{h}, {dur:.2f} s)",
+                     data={"frames": int(n), "width": int(w), "height": int(h), "clip_s": dur})
+
+
+__all__ += ["export_job"]

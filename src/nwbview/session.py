@@ -50,7 +50,7 @@ _VOLT_FACTORS = {"v": 1.0, "volt": 1.0, "volts": 1.0, "mv": 1e-3, "millivolts": 
 _OUT_UNITS = {"uV": 1e-6, "mV": 1e-3, "V": 1.0}
 
 
-def open(source: Any) -> "Session":  # noqa: A001 - nwbview.open mirrors builtins on purpose
+def open(source: Any, *, timeout: float | None = None, cache: str | None = None) -> "Session":  # noqa: A001
     """Open an NWB session.
 
     Parameters
@@ -58,7 +58,12 @@ def open(source: Any) -> "Session":  # noqa: A001 - nwbview.open mirrors builtin
     source
         A path to a ``.nwb`` file, an already open ``pynwb.NWBFile`` (a file
         you streamed or built in memory), or, with the ``stream`` extra, an
-        ``http(s)://`` or ``dandi://`` URL.
+        ``http(s)://`` or ``dandi://`` URL (read lazily: only the bytes needed).
+    timeout
+        Remote sources: seconds to wait for the server (default 30, or
+        ``NWBVIEW_HTTP_TIMEOUT``).
+    cache
+        Remote sources: a folder to cache fetched bytes on disk.
 
     Returns
     -------
@@ -75,7 +80,7 @@ def open(source: Any) -> "Session":  # noqa: A001 - nwbview.open mirrors builtin
     ...     pos = s.position()              # (time, space) in cm
     ...     theta = s.lfp(channels=[0], start=10, stop=20)
     """
-    return Session(open_nwb(source))
+    return Session(open_nwb(source, timeout=timeout, cache=cache))
 
 
 class Session:
@@ -573,7 +578,7 @@ class Session:
             from nwbview.io.video import VideoReader
 
             return VideoReader.from_array(obj.data, series_times(obj), name=obj.name, **reader_options)
-        files = resolve_external_files(obj, self._f.folder, getattr(self._f, "base_url", None))
+        files = resolve_external_files(obj, self._f)
         for f in files:
             if f["exists"] is False:
                 where = (
@@ -596,6 +601,32 @@ class Session:
             n = sum(int(probe_video(p)["n_frames"]) for p in paths)
             times = series_times(obj, n=n)
         return VideoReader(paths, starting, times, name=obj.name, source=info.path, **reader_options)
+
+    def video_times(self, name: str | None = None) -> np.ndarray:
+        """Frame times of a video on the session clock, without opening the video when possible.
+
+        With timestamps in the file, they are used (cut to the frames the file
+        holds when its index is known); otherwise the video is opened.
+
+        Examples
+        --------
+        >>> t = s.video_times()  # doctest: +SKIP
+        """
+        from nwbview.io.video import cached_index_frames
+
+        info = self._pick("video", name)
+        obj = info.obj
+        if obj.external_file is not None and obj.timestamps is not None:
+            t = self._series_times(obj, n=len(obj.timestamps))
+            counts = [cached_index_frames(f["resolved"]) for f in resolve_external_files(obj, self._f)]
+            if all(c is not None for c in counts):
+                t = t[: min(t.size, sum(counts))]
+            return t
+        reader = self.video(info.path)
+        try:
+            return np.asarray(reader.times, dtype=np.float64)
+        finally:
+            reader.close()
 
     # -- calibration ---------------------------------------------------------------------------
     def calibration(self, video: str | None = None):

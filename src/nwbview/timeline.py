@@ -94,12 +94,8 @@ class Timeline:
         >>> tl = Timeline.from_video(session, start=60, stop=90)  # doctest: +SKIP
         >>> tl.frames[0], tl.times[0]  # doctest: +SKIP
         """
-        reader = session.video(video)
-        try:
-            t = np.asarray(reader.times, dtype=np.float64)
-        finally:
-            reader.close()
-        return cls._from_times(t, start, stop, source=f"video {reader.name or video or ''}".strip())
+        t = np.asarray(session.video_times(video), dtype=np.float64)
+        return cls._from_times(t, start, stop, source=f"video {video or ''}".strip())
 
     @classmethod
     def _from_times(cls, t: np.ndarray, start, stop, source: str) -> "Timeline":

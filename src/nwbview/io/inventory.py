@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from nwbview.errors import NWBViewError
 from nwbview.io.nwb import OpenedFile, is_remote, nwb_path, series_length, series_scale
 
 __all__ = ["StreamInfo", "Inventory", "build_inventory", "resolve_external_files", "KINDS"]
@@ -235,7 +236,7 @@ def _shape(ts: Any) -> tuple:
         return ()
 
 
-def _sample_values(ts: Any, limit: int = 20_000) -> np.ndarray | None:
+def _sample_values(ts: Any, limit: int = 2_000) -> np.ndarray | None:
     data = getattr(ts, "data", None)
     if data is None or not hasattr(data, "shape") or not len(data.shape) or data.shape[0] == 0:
         return None
@@ -262,10 +263,11 @@ def _unit_problems(info: StreamInfo, ts: Any) -> None:
         info.problems.append(f"unit is {info.unit!r} but values reach {vmax:.4g} V: check the conversion factor")
 
 
-def resolve_external_files(image_series: Any, folder: Path | None, base_url: str | None = None) -> list[dict]:
+def resolve_external_files(image_series: Any, opened: OpenedFile) -> list[dict]:
     """Where each external file of an ImageSeries is, and whether it exists.
 
-    Relative paths are resolved against the NWB file's folder (or URL).
+    Relative paths are resolved against the NWB file's folder, or, for a
+    remote file, its URL (for DANDI, the asset's path in the dandiset).
 
     Returns
     -------
@@ -281,13 +283,16 @@ def resolve_external_files(image_series: Any, folder: Path | None, base_url: str
             continue
         p = Path(f).expanduser()
         if not p.is_absolute():
-            if base_url is not None:
+            if opened.external_resolver is not None:
+                out.append({"stored": f, "resolved": opened.external_resolver(f), "exists": None})
+                continue
+            if opened.base_url is not None:
                 from urllib.parse import urljoin
 
-                out.append({"stored": f, "resolved": urljoin(base_url, f), "exists": None})
+                out.append({"stored": f, "resolved": urljoin(opened.base_url, f), "exists": None})
                 continue
-            if folder is not None:
-                p = folder / p
+            if opened.folder is not None:
+                p = opened.folder / p
         out.append({"stored": f, "resolved": str(p.resolve()) if p.is_absolute() else str(p), "exists": p.exists()})
     return out
 
@@ -498,7 +503,11 @@ def _describe_video(info: StreamInfo, obj: Any, opened: OpenedFile) -> None:
     if dim is not None:
         info.details["dimension"] = [int(d) for d in np.asarray(dim[:]).ravel()]
     if obj.external_file is not None:
-        files = resolve_external_files(obj, opened.folder, getattr(opened, "base_url", None))
+        try:
+            files = resolve_external_files(obj, opened)
+        except NWBViewError as exc:
+            info.problems.append(f"external file cannot be resolved: {exc}")
+            files = []
         info.details["files"] = [f["stored"] for f in files]
         sf = obj.starting_frame
         info.details["starting_frame"] = [int(v) for v in (sf[:] if sf is not None else [0])]
@@ -508,7 +517,18 @@ def _describe_video(info: StreamInfo, obj: Any, opened: OpenedFile) -> None:
             info.problems.append(f"external file not found: {f['resolved']}{where}")
         n_ts = len(obj.timestamps) if obj.timestamps is not None else None
         n_frames = None
-        if not missing and all(f["exists"] for f in files):
+        remote = [f for f in files if f["exists"] is None]
+        if remote:
+            # a remote video is only checked to answer (one byte): opening it costs a few hundred KB
+            from nwbview.io.remote import probe_url
+
+            info.details["remote"] = "yes (frame count and codec are read when the video is opened)"
+            for f in remote:
+                try:
+                    probe_url(f["resolved"])
+                except NWBViewError as exc:
+                    info.problems.append(f"video unreadable: {exc}")
+        elif files and not missing:
             try:
                 from nwbview.io.video import probe_video  # lazy: PyAV import is slow-ish
 

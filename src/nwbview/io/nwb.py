@@ -77,6 +77,10 @@ class OpenedFile:
     path: str | None = None
     source: str = ""
     keep_alive: list = field(default_factory=list)
+    #: URL of a remote file (after redirects): relative external paths resolve against it
+    base_url: str | None = None
+    #: for DANDI: maps a relative external path to the URL of that asset
+    external_resolver: Any = None
 
     @property
     def folder(self) -> Path | None:
@@ -99,13 +103,16 @@ class OpenedFile:
         self.keep_alive.clear()
 
 
-def open_nwb(source: Any) -> OpenedFile:
+def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathLike | None = None) -> OpenedFile:
     """Open an NWB file from a path or take an already open ``pynwb.NWBFile``.
 
     Parameters
     ----------
     source
-        A path to a local ``.nwb`` (HDF5) file, or an open ``pynwb.NWBFile``.
+        A path to a local ``.nwb`` (HDF5) file, an open ``pynwb.NWBFile``, or an
+        ``http(s)://`` / ``dandi://`` URL (read lazily, see :mod:`nwbview.io.remote`).
+    timeout, cache
+        For remote sources: network timeout (s) and an on-disk cache folder.
 
     Returns
     -------
@@ -135,7 +142,7 @@ def open_nwb(source: Any) -> OpenedFile:
     if is_remote(source):
         from nwbview.io.remote import open_remote  # the streaming layer
 
-        return open_remote(source)
+        return open_remote(source, timeout=timeout, cache=cache)
     if not isinstance(source, (str, os.PathLike)):
         raise NWBViewError(
             f"Cannot open {source!r} (a {type(source).__name__}): expected a path to an .nwb file, "

@@ -162,8 +162,15 @@ def _open_container(path: str, source: str | None = None):
     import av
 
     where = f" (from {source})" if source else ""
+    options = None
+    if _is_url(path):
+        from nwbview.io.remote import timeout_s
+
+        # FFmpeg's http protocol: time out instead of hanging, seek with range requests, and
+        # ask for bounded ranges (128 KB) so that a seek or a close does not pull the rest of the file
+        options = {"rw_timeout": str(int(timeout_s() * 1e6)), "seekable": "1", "reconnect": "1", "request_size": str(128 * 1024)}
     try:
-        container = av.open(path, mode="r")
+        container = av.open(path, mode="r", options=options)
     except FileNotFoundError as exc:
         raise MissingFileError(
             f"Video file not found: {path}{where}. FFmpeg could not open it: {exc}. Check that "
@@ -198,9 +205,74 @@ def _open_container(path: str, source: str | None = None):
     return container, stream
 
 
+def _index_from_moov(container, stream, path: str) -> _PacketIndex | None:
+    """The index of a remote MP4/MOV from its moov box (a few range requests), or None.
+
+    FFmpeg shifts MP4 timestamps by the edit list; the shift is measured on the
+    first packets FFmpeg demuxes, and the table is used only if those match.
+    """
+    from nwbview.io.mp4index import Mp4IndexError, read_mp4_index
+    from nwbview.io.remote import http_range, probe_url
+
+    if not any(n in container.format.name.split(",") for n in ("mov", "mp4")):
+        return None
+    info = probe_url(path)
+    try:
+        track = read_mp4_index(lambda off, n: http_range(info.url, off, n), info.size)
+    except Mp4IndexError:
+        return None
+    if Fraction(stream.time_base) != Fraction(1, track.timescale):
+        return None
+    head = []
+    for packet in container.demux(stream):
+        if packet.size and packet.pts is not None:
+            head.append((packet.pts, packet.dts if packet.dts is not None else packet.pts))
+        if len(head) >= min(16, track.cts.size):
+            break
+    if not head:
+        return None
+    shift = head[0][0] - int(track.cts[0])
+    cts, dts = track.cts + shift, track.dts + (head[0][1] - int(track.dts[0]))
+    if any(p != int(cts[i]) or d != int(dts[i]) for i, (p, d) in enumerate(head)):
+        return None
+    if stream.frames and int(stream.frames) != cts.size:
+        return None
+    order = np.argsort(cts, kind="stable")
+    rate = stream.average_rate
+    return _PacketIndex(
+        pts=cts[order].astype(np.int64),
+        dts=dts[order].astype(np.int64),
+        keyframes=np.flatnonzero(track.keyframe[order]).astype(np.int64),
+        time_base=Fraction(stream.time_base),
+        codec=stream.codec_context.name,
+        pix_fmt=stream.codec_context.format.name if stream.codec_context.format else "",
+        width=int(stream.codec_context.width),
+        height=int(stream.codec_context.height),
+        average_rate=Fraction(rate) if rate else None,
+    )
+
+
 def _build_index(container, stream, path: str, source: str | None) -> _PacketIndex:
-    """Demux-only pass: packet pts / dts / keyframe flags of the stream, no decoding."""
+    """Demux-only pass: packet pts / dts / keyframe flags of the stream, no decoding.
+
+    For a remote MP4/MOV the table comes from its moov box instead, so the
+    video is not downloaded whole; other remote formats are scanned (with a
+    warning: that reads the whole file once).
+    """
     import av
+
+    if _is_url(path):
+        index = _index_from_moov(container, stream, path)
+        if index is not None:
+            container.seek(0, stream=stream)
+            return index
+        warnings.warn(
+            f"{path} is not an MP4/MOV with a complete moov index: nwbview reads the whole video once to "
+            "index its frames. Remux it to MP4 (`ffmpeg -i in -c copy -movflags +faststart out.mp4`) to "
+            "stream it without that.",
+            NWBViewWarning,
+            stacklevel=4,
+        )
 
     where = f" (from {source})" if source else ""
     codec = stream.codec_context.name
@@ -273,6 +345,18 @@ def _get_index(path: str, source: str | None = None, container=None, stream=None
         while len(_index_cache) > _INDEX_CACHE_SIZE:
             _index_cache.popitem(last=False)
     return index
+
+
+def cached_index_frames(path: str | os.PathLike) -> int | None:
+    """Frame count of a file whose packet index is already cached in this process, else None."""
+    path = _normalize_path(path)
+    try:
+        key = _index_key(path)
+    except OSError:
+        return None
+    with _index_lock:
+        index = _index_cache.get(key)
+    return None if index is None else index.n
 
 
 def probe_video(path: str | os.PathLike) -> dict[str, Any]:

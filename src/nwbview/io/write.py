@@ -232,13 +232,16 @@ def write_results(
 
     if mode not in MODES:
         raise WriteError(f"Invalid mode {mode!r}. Must be one of {MODES}.")
-    if is_remote(str(path)):
-        raise WriteError(
-            f"{path} is remote and cannot be written. Use mode='new' with out=<a local path> to write "
-            "a derived file with the results."
-        )
-    path = Path(path)
-    if not path.exists():
+    remote = is_remote(str(path))
+    if remote:
+        if mode != "new" or out is None:
+            raise WriteError(
+                f"{path} is remote and cannot be written. Use mode='new' with out=<a local path> to write "
+                "a derived file with the results (it downloads the session's data once)."
+            )
+    else:
+        path = Path(path)
+    if not remote and not path.exists():
         raise MissingFileError(f"No such NWB file: {path}. Nothing was written.")
     results = [results] if not isinstance(results, (list, tuple)) else list(results)
     if not results:
@@ -247,7 +250,7 @@ def write_results(
         if out is None:
             raise WriteError("mode='new' needs out=<path of the new file>.")
         target = Path(out)
-        if target.resolve() == path.resolve():
+        if not remote and target.resolve() == path.resolve():
             raise WriteError("mode='new' writes another file; out is the session file itself. Use mode='replace'.")
         if target.exists() and not overwrite:
             raise WriteError(f"{target} exists. Pass overwrite=True (CLI: --overwrite) to replace it.")
@@ -255,7 +258,8 @@ def write_results(
         raise WriteError(f"out= is only for mode='new' (mode is {mode!r}).")
     else:
         target = path
-    check_unlocked(path)
+    if not remote:
+        check_unlocked(path)
     _import_extensions()
     if mode == "append":
         return _append(path, results, module, overwrite, validate)
@@ -265,16 +269,20 @@ def write_results(
     _clean_stale_tmp(folder, target.name)
     tmp = folder / f".{target.name}.nwbview-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.nwb"
     try:
-        with pynwb.NWBHDF5IO(str(path), "r", load_namespaces=True) as src:
-            nwb = src.read()
+        with _source(path, remote) as (src, opened):
+            nwb = opened.nwbfile if opened is not None else src.read()
             expected = _place(nwb, module, results, overwrite, path)
             if mode == "new":
                 nwb.generate_new_id()  # new object IDs ...
                 nwb.fields["identifier"] = str(uuid.uuid4())  # ... and a new file identifier
-                _rewrite_external_paths(nwb, path.parent, folder)
+                if opened is not None:
+                    _absolute_external_urls(nwb, opened)
+                else:
+                    _rewrite_external_paths(nwb, path.parent, folder)
             _crash_point("before-export")
             with pynwb.NWBHDF5IO(str(tmp), "w") as dst:
-                dst.export(src_io=src, nwbfile=nwb)
+                # from a remote file, copy the data (hdmf would otherwise link to the remote handle)
+                dst.export(src_io=src, nwbfile=nwb, write_args={"link_data": False} if remote else None)
         _crash_point("exported")
         _check_written(tmp, expected, validate)
         _crash_point("validated")
@@ -289,6 +297,43 @@ def write_results(
             raise WriteError(f"Writing results to {target} failed: {type(exc).__name__}: {exc}. The original file is untouched.") from exc
         raise
     return target
+
+
+class _source:
+    """The IO to export from: the local file, or the remote one opened lazily."""
+
+    def __init__(self, path: Any, remote: bool):
+        self.path, self.remote, self.io, self.opened = path, remote, None, None
+
+    def __enter__(self):
+        import pynwb
+
+        if self.remote:
+            from nwbview.io.remote import open_remote
+
+            self.opened = open_remote(str(self.path))
+            return self.opened.io, self.opened
+        self.io = pynwb.NWBHDF5IO(str(self.path), "r", load_namespaces=True)
+        return self.io, None
+
+    def __exit__(self, *exc):
+        if self.opened is not None:
+            self.opened.close()
+        if self.io is not None:
+            self.io.close()
+
+
+def _absolute_external_urls(nwbfile: Any, opened: Any) -> None:
+    """A local copy of a remote file points at its videos by URL."""
+    from pynwb.image import ImageSeries
+
+    from nwbview.io.inventory import resolve_external_files
+
+    for obj in list(nwbfile.objects.values()):
+        if isinstance(obj, ImageSeries) and obj.external_file is not None:
+            urls = [f["resolved"] for f in resolve_external_files(obj, opened)]
+            obj.fields["external_file"] = urls
+            obj.set_modified()
 
 
 def _append(path: Path, results: list, module: str, overwrite: bool, validate: bool) -> Path:
