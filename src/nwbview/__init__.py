@@ -28,8 +28,32 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+_LAZY = {
+    # name: (module, attribute) — imported on first use, so `import nwbview` stays light
+    "export_video": ("nwbview.render.export", "export_video"),
+    "snapshot": ("nwbview.render.export", "snapshot"),
+    "view": ("nwbview.render.napari", "view"),
+    "batch": ("nwbview.batch", "run_batch"),
+    "write_results": ("nwbview.io.write", "write_results"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'nwbview' has no attribute {name!r}")
+
+
 __all__ = [
     "open",
+    "export_video",
+    "snapshot",
+    "view",
+    "batch",
+    "write_results",
     "Session",
     "Timeline",
     "NWBViewError",
