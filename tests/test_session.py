@@ -388,3 +388,25 @@ def test_file_locked_by_a_writer(basic_file):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_video_over_several_external_files(tmp_path):
+    """An ImageSeries split over 3 files (starting_frame) reads as one frame-accurate video."""
+    from nwbview.testing.video import decode_frames, read_frame_index, write_video_series
+
+    (tmp_path / "vid").mkdir()
+    paths, starting = write_video_series(tmp_path / "vid", counts=[40, 25, 35], stem="part")
+    nwb = mock_NWBFile()
+    t = 1.0 + np.arange(100) / 30.0
+    add_video(nwb, [f"vid/{p.name}" for p in paths], timestamps=t, starting_frame=starting)
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        info = s.inventory().of_kind("video")[0]
+        assert info.details["frames_in_files"] == 100 and info.details["timestamps_match_file"] == "yes"
+        v = s.video()
+        assert len(v) == 100
+        np.testing.assert_array_equal(v.times, t)
+        for i in [99, 0, 40, 39, 65, 64, 12]:  # across file boundaries, in any order
+            assert read_frame_index(v[i]) == i
+        ref = decode_frames(paths[1])
+        np.testing.assert_array_equal(v[40], ref[0])
+        assert v.frame_at(1.0 + 65 / 30.0) == 65
