@@ -303,5 +303,141 @@ def snapshot(file, t, output, videos, pose, position, trail, head_direction, eve
     click.echo(f"wrote {out}")
 
 
+# -- batch --------------------------------------------------------------------------------------
+
+
+def _batch_job_kwargs(job: str, p: dict) -> dict:
+    """The single-session command's parsed options -> the job function's keywords (as each command maps them)."""
+    write = dict(write=p["write"], mode=p["mode"], overwrite=p["overwrite"], out=p["write_out"]) if "write" in p else {}
+    if job == "info":
+        return {"json_path": "{stem}_info.json" if p["as_json"] else None}
+    if job == "kinematics":
+        return dict(kind=p["source"], keypoint=p["keypoint"], smooth_s=p["smooth_s"], csv=p["csv_path"], module=p["module"], **write)
+    if job == "calibrate":
+        return dict(video=p["video"], landmarks=p["landmarks"], transform_type=p["transform_type"], scale_bar=p["scale_bar"] or None,
+                    cm_per_px=p["cm_per_px"], unit=p["unit"], write=not p["dry_run"], mode=p["mode"], overwrite=p["overwrite"], out=p["write_out"])
+    if job == "heatmap":
+        if p.get("open_fig"):
+            raise NWBViewError("--open opens one figure; it is not for batch. Leave it out (the figures are listed in the summary).")
+        keys = ("kind", "output", "bin_size", "min_speed", "smooth", "signal", "lfp_channel", "head", "tail", "intervals",
+                "egocentric", "gamma", "buffer_mult", "padding", "min_confidence", "module")
+        return dict({k: p[k] for k in keys}, band=tuple(p["band"]), **write)
+    if job == "export":
+        rename = {"videos": "video"}
+        skip = {"workers", "quiet"}  # batch's own --workers and --quiet; each session renders in one process
+        return {rename.get(k, k): (list(v) if isinstance(v, tuple) and k in ("videos", "events") else v) for k, v in p.items() if k not in skip}
+    raise NWBViewError(f"Unknown job {job!r}.")  # pragma: no cover - checked before
+
+
+def _parse_job_options(job: str, args: list[str]) -> dict:
+    """Parse a job's options with the single-session command's own option definitions."""
+    import copy
+
+    from nwbview.batch import JOBS, _job_function
+
+    _job_function(job)  # unknown job, or export not available: a clear error
+    cmd = main.commands.get(job)
+    if job not in JOBS or cmd is None:  # pragma: no cover - JOBS and the commands agree
+        raise NWBViewError(f"Unknown job {job!r}: nwbview batch runs one of {', '.join(JOBS)}.")
+    params = []
+    for prm in cmd.params:
+        if isinstance(prm, click.Argument):
+            continue
+        prm = copy.copy(prm)
+        prm.required = False  # e.g. export's -o: batch gives each session its own default
+        params.append(prm)
+    parser = click.Command(f"nwbview batch SOURCES {job}", params=params, add_help_option=False)
+    try:
+        with parser.make_context(parser.name, list(args)) as ctx:
+            return _batch_job_kwargs(job, dict(ctx.params))
+    except click.UsageError as exc:
+        raise NWBViewError(f"batch {job}: {exc.format_message()} (see `nwbview {job} --help` for its options)") from None
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("sources")
+@click.argument("job")
+@click.argument("job_args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--workers", type=int, default=None, help="Local cluster of N worker processes, one thread each [default: CPU count].")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Use a running dask cluster (tcp://host:8786) instead of a local one.")
+@click.option("--force", is_flag=True, help="Redo every session, also those done before (results this batch wrote are replaced).")
+@click.option("--summary", type=click.Path(dir_okay=False), default=None, help="Summary table (CSV; Parquet beside it with pyarrow) [default: nwbview-batch-<JOB>.csv].")
+@click.option("--landmarks-pattern", default=None, metavar="PATTERN", help="calibrate, export: each session's landmarks file, e.g. \"{stem}_landmarks.csv\", next to the session.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_run
+def batch(sources, job, job_args, workers, scheduler, force, summary, landmarks_pattern, quiet):
+    """Run JOB on every session of SOURCES, in parallel on dask.distributed.
+
+    SOURCES is a glob of local files (quote it: "sessions/*.nwb"), a text file
+    of paths or URLs (one a line, # comments), or a dandiset
+    (dandi://ID[@VERSION][/PATH-GLOB]). JOB is info, kinematics, heatmap,
+    calibrate or export, with the options of that command (`nwbview JOB --help`);
+    options naming files it writes (--csv, -o, --out) take patterns like
+    "{stem}_speed.csv", resolved next to each session. `info --json` saves
+    {stem}_info.json next to each session; `export` writes {stem}_clip.mp4 by
+    default, each session rendered by one process.
+
+    A session that fails is reported and the others go on. A second run skips
+    the sessions already done with the same options (unless --force). Exits 1
+    when a session failed.
+
+    \b
+    Examples:
+      nwbview batch "sessions/*.nwb" heatmap --kind movement --egocentric --write
+      nwbview batch sessions.txt kinematics --csv "{stem}_speed.csv" --workers 4
+      nwbview batch "sessions/*.nwb" calibrate --landmarks-pattern "{stem}_landmarks.csv"
+    """
+    from nwbview.batch import run_batch
+
+    options = _parse_job_options(job, list(job_args))
+    table = run_batch(sources, job, workers=workers, scheduler=scheduler, force=force, summary=summary, progress=not quiet,
+                      landmarks_pattern=landmarks_pattern, **options)
+    counts = table["status"].value_counts()
+    failed = table[table["status"] == "failed"]
+    for _, row in failed.iterrows():
+        first = (row["error"].strip().splitlines() or ["?"])
+        msg = first[-1] if first[0].startswith("Traceback") else first[0]
+        click.echo(f"failed: {row['session']}: {msg}", err=True)
+    click.echo(
+        f"{job}: {len(table)} sessions: {counts.get('done', 0)} done, {counts.get('skipped', 0)} skipped, "
+        f"{counts.get('failed', 0)} failed in {table.attrs.get('seconds', 0):.1f} s; summary: {table.attrs.get('summary')}"
+    )
+    if len(failed):
+        sys.exit(1)
+
+
+
+# -- napari viewer --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file")
+@click.option("--video", default=None, help="Video (ImageSeries) to show; default: the only one.")
+@click.option("--start", type=float, default=None, help="First time the slider reaches, seconds on the session clock.")
+@click.option("--stop", type=float, default=None, help="Time the slider stops before, seconds.")
+@click.option("--trail", type=float, default=2.0, show_default=True, help="Seconds of fading position trail.")
+@click.option("--window", type=float, default=2.0, show_default=True, help="Seconds of signal shown in the time-series dock.")
+@click.option("--lfp-channel", type=int, default=None, help="LFP channel in the dock [default: 0 when the file has LFP].")
+@click.option("--no-lfp", is_flag=True, help="Do not show LFP in the dock.")
+@_run
+def view(file, video, start, stop, trail, window, lfp_channel, no_lfp):
+    """Open FILE in the napari viewer: the video on a time slider with pose, position trail and
+    head direction, a time-series dock (speed, LFP) and a calibration widget.
+
+    Needs the napari extra (pip install 'nwbview[napari]') and a display.
+    """
+    from nwbview.errors import NWBViewError
+
+    try:
+        import napari
+
+        from nwbview.render.napari import view as open_viewer
+    except ImportError as exc:
+        raise NWBViewError(f"The viewer needs napari: pip install 'nwbview[napari]' ({exc}).") from None
+    lfp = None if no_lfp else ("auto" if lfp_channel is None else lfp_channel)
+    open_viewer(file, video=video, start=start, stop=stop, trail_seconds=trail, window_seconds=window, lfp_channel=lfp, show=True)
+    napari.run()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
