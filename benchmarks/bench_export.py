@@ -1,0 +1,330 @@
+"""Benchmark of the annotated video export (nwbview.render.export_video) on the demo session.
+
+Run ``python benchmarks/bench_export.py [--quick] [--data DIR]``. Everything is measured in ONE
+run on the same machine state (the machine is noisy: compare the ratios). The job: the demo
+session's 640x480 video scaled to fit a 1280x720 output beside a 2-row column (running speed;
+LFP channel 0 at 1250 Hz), 2 s window, pose keypoints + skeleton and a 2 s position trail.
+
+Figures, one per line:
+
+- ``export.fps``: frames per second of ``export_video`` (default workers), wall clock from the
+  call to the finished file, against the *ceiling* measured right after it: the same frames
+  decoded (PyAV, ``thread_type="AUTO"``), scaled into a 1280x720 canvas and encoded with the same
+  x264 settings (crf 23, veryfast, x264's own threading) in one process, no drawing. Goal >= 0.5.
+- ``export.vs_matplotlib``: against a straightforward matplotlib animation of the same content
+  (one figure, artists reused, ``FuncAnimation`` saved with the ffmpeg writer; when no ffmpeg
+  binary is on the machine, with a PyAV writer that encodes ``fig.canvas.buffer_rgba()`` with
+  the same settings). Goal >= 5x.
+- ``export.render_fps``: rendering alone (no encoding), one process.
+- ``export.peak_rss_mb``: peak resident memory of an export run in a fresh Python process (that
+  process and its workers, sampled every 50 ms) for a 1-minute and a 10-minute clip (20 s and
+  60 s with ``--quick``); goal < 1 GB and no growth with length.
+
+``--data DIR`` keeps the generated demo session there between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    total = 0
+    stack = [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * page
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def content(session, cal, window=2.0):
+    from nwbview.kinematics import compute_speed
+    from nwbview.render import PoseOverlay, PositionOverlay, TimeSeriesOverlay
+
+    overlays = [PoseOverlay(session.pose()), PositionOverlay(session.position(), trail_seconds=2.0)]
+    timeseries = [
+        TimeSeriesOverlay(compute_speed(session.position()), label="speed", window_seconds=window),
+        TimeSeriesOverlay(session.lfp().isel(channel=0), label="LFP ch0", window_seconds=window),
+    ]
+    return dict(overlays=overlays, timeseries=timeseries, calibration=cal)
+
+
+def ceiling(video_path: Path, first: int, n: int, size=(1280, 720), crf=23, preset="veryfast") -> float:
+    """Frames/s of decode -> scale into the canvas -> encode, same x264 settings, no drawing."""
+    import av
+    import cv2
+
+    W, H = size
+    canvas = np.zeros((H, W, 3), np.uint8)
+    t0 = time.perf_counter()
+    out_path = Path(tempfile.mkdtemp()) / "ceiling.mp4"
+    with av.open(str(video_path)) as inp, av.open(str(out_path), "w") as out:
+        ist = inp.streams.video[0]
+        ist.thread_type = "AUTO"
+        ost = out.add_stream("libx264", rate=30)
+        ost.width, ost.height, ost.pix_fmt = W, H, "yuv420p"
+        ost.options = {"crf": str(crf), "preset": preset}
+        vh = H
+        vw = int(round(ist.codec_context.width * H / ist.codec_context.height))
+        roi = canvas[:, :vw]
+        k = 0
+        done = 0
+        for frame in inp.decode(ist):
+            if k == first:
+                t0 = time.perf_counter()  # frames before the clip are not the job
+            if k >= first:
+                cv2.resize(frame.to_ndarray(format="rgb24"), (vw, vh), dst=roi, interpolation=cv2.INTER_LINEAR)
+                f = av.VideoFrame.from_ndarray(cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+                f.pts = done
+                for p in ost.encode(f):
+                    out.mux(p)
+                done += 1
+                if done >= n:
+                    break
+            k += 1
+        for p in ost.encode():
+            out.mux(p)
+    dt = time.perf_counter() - t0
+    shutil.rmtree(out_path.parent, ignore_errors=True)
+    return done / dt
+
+
+def matplotlib_baseline(session, cal, start: float, n: int, size=(1280, 720), crf=23, preset="veryfast") -> tuple[float, str]:
+    """A straightforward matplotlib animation of the same content; (frames/s, writer used)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import animation
+
+    from nwbview.kinematics import compute_speed
+
+    video = session.video()
+    t = video.times
+    i0 = int(np.searchsorted(t, start))
+    frames = np.arange(i0, i0 + n)
+    pose = session.pose()
+    pos = session.position()
+    pos_px = cal.world_to_pixels(pos.values)
+    speed = compute_speed(pos)
+    lfp = session.lfp(channels=[0], start=t[i0] - 2, stop=t[i0 + n] + 2)
+    lt, lv = lfp["time"].values, lfp.values[:, 0]
+    st, sv = speed["time"].values, speed.values
+    kp = pose["position"].isel(individual=0).values  # (time, space, keypoint)
+    pt = pose["time"].values
+    ptime = pos["time"].values
+
+    W, H = size
+    fig = plt.figure(figsize=(W / 100, H / 100), dpi=100)
+    ax_v = fig.add_axes((0.0, 0.0, 0.75, 1.0))
+    ax_v.set_axis_off()
+    im = ax_v.imshow(video[int(frames[0])])
+    trail, = ax_v.plot([], [], color="orange", lw=2)
+    dots = ax_v.scatter(np.zeros(kp.shape[2]), np.zeros(kp.shape[2]), c=[f"C{j}" for j in range(kp.shape[2])], s=30, zorder=3)
+    ax_s = fig.add_axes((0.8, 0.55, 0.18, 0.4))
+    ax_l = fig.add_axes((0.8, 0.08, 0.18, 0.4))
+    ls, = ax_s.plot([], [], color="C3", lw=1)
+    ll, = ax_l.plot([], [], color="C0", lw=1)
+    ax_s.set_ylim(np.nanmin(sv), np.nanmax(sv))
+    ax_l.set_ylim(np.nanmin(lv), np.nanmax(lv))
+    cursors = [ax_s.axvline(0, color="k"), ax_l.axvline(0, color="k")]
+    title = ax_s.set_title("")
+
+    def update(k):
+        fi = int(frames[k])
+        now = t[fi]
+        im.set_data(video[fi])
+        j = int(np.argmin(np.abs(pt - now)))
+        dots.set_offsets(kp[j].T)
+        sel = (ptime > now - 2) & (ptime <= now)
+        trail.set_data(pos_px[sel, 0], pos_px[sel, 1])
+        for line, tt, vv, ax in ((ls, st, sv, ax_s), (ll, lt, lv, ax_l)):
+            m = (tt >= now - 1) & (tt < now + 1)
+            line.set_data(tt[m], vv[m])
+            ax.set_xlim(now - 1, now + 1)
+        for c in cursors:
+            c.set_xdata([now, now])
+        title.set_text(f"t = {now:.2f} s")
+        return []
+
+    anim = animation.FuncAnimation(fig, update, frames=n, blit=False, repeat=False)
+    out = Path(tempfile.mkdtemp()) / "baseline.mp4"
+    if shutil.which("ffmpeg"):
+        writer = animation.FFMpegWriter(fps=30, codec="libx264", extra_args=["-crf", str(crf), "-preset", preset, "-pix_fmt", "yuv420p"])
+        used = "FFMpegWriter (ffmpeg binary)"
+    else:
+        writer = PyAVWriter(fps=30, crf=crf, preset=preset)
+        used = "PyAV writer of fig.canvas.buffer_rgba() (no ffmpeg binary on this machine)"
+    t0 = time.perf_counter()
+    anim.save(str(out), writer=writer, dpi=100)
+    dt = time.perf_counter() - t0
+    plt.close(fig)
+    video.close()
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return n / dt, used
+
+
+try:
+    from matplotlib.animation import AbstractMovieWriter
+except ImportError:  # pragma: no cover
+    AbstractMovieWriter = object
+
+
+class PyAVWriter(AbstractMovieWriter):
+    """A matplotlib movie writer that encodes the canvas with PyAV (libx264)."""
+
+    def __init__(self, fps=30, crf=23, preset="veryfast"):
+        super().__init__(fps=fps)
+        self.crf, self.preset = crf, preset
+
+    def setup(self, fig, outfile, dpi=None):
+        import av
+
+        super().setup(fig, outfile, dpi=dpi)
+        self._c = av.open(str(outfile), "w")
+        w, h = fig.canvas.get_width_height()
+        self._s = self._c.add_stream("libx264", rate=self.fps)
+        self._s.width, self._s.height, self._s.pix_fmt = w // 2 * 2, h // 2 * 2, "yuv420p"
+        self._s.options = {"crf": str(self.crf), "preset": self.preset}
+        self._n = 0
+
+    def grab_frame(self, **savefig_kwargs):
+        import av
+
+        self.fig.canvas.draw()
+        rgba = np.asarray(self.fig.canvas.buffer_rgba())
+        frame = av.VideoFrame.from_ndarray(rgba[: self._s.height, : self._s.width], format="rgba")
+        frame.pts = self._n
+        self._n += 1
+        for p in self._s.encode(frame):
+            self._c.mux(p)
+
+    def finish(self):
+        for p in self._s.encode():
+            self._c.mux(p)
+        self._c.close()
+
+
+_FRESH = """
+import sys
+sys.path.insert(0, {here!r})
+import nwbview
+from bench_export import content
+from nwbview.calibration import fit_landmarks, read_landmarks_csv
+from nwbview.render import export_video
+labels, pix, world = read_landmarks_csv({landmarks!r})
+cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
+with nwbview.open({nwb!r}) as s:
+    export_video(s, {out!r}, {start!r}, {stop!r}, size={size!r}, progress=False, **content(s, cal))
+"""
+
+
+def fresh_export_peak(nwb: Path, out: Path, start: float, stop: float, size) -> int:
+    """Peak RSS (bytes) of a fresh Python process (and its workers) running one export."""
+    import subprocess
+
+    code = _FRESH.format(here=str(Path(__file__).parent), landmarks=str(nwb.parent / "demo_landmarks.csv"), nwb=str(nwb), out=str(out), start=start, stop=stop, size=size)
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.05)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the export process failed with exit code {proc.returncode}")
+    return peak
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="short clips (about a minute in all)")
+    ap.add_argument("--data", default=None, help="folder to keep the demo session in")
+    args = ap.parse_args()
+
+    import nwbview
+    from nwbview.calibration import fit_landmarks, read_landmarks_csv
+    from nwbview.demo import make_demo_session
+    from nwbview.render import build_plan, export_video, render_frames
+
+    quick = args.quick
+    duration = 70.0 if quick else 610.0
+    data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="nwbview-bench-"))
+    nwb = data / "demo_session.nwb"
+    meta = data / "duration.txt"
+    if not (nwb.exists() and meta.exists() and float(meta.read_text()) >= duration):
+        t0 = time.perf_counter()
+        make_demo_session(data, duration=duration)
+        meta.write_text(str(duration))
+        print(f"# made a {duration:g} s demo session in {time.perf_counter() - t0:.0f} s ({data})", flush=True)
+    labels, pix, world = read_landmarks_csv(data / "demo_landmarks.csv")
+    cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
+    out_dir = Path(tempfile.mkdtemp(prefix="nwbview-bench-out-"))
+    size = (1280, 720)
+    s = nwbview.open(nwb)
+    start = 1.0
+    clip = 20.0 if quick else 60.0
+
+    # 1. nwbview export (default workers), wall clock including planning and worker start-up
+    job = content(s, cal)
+    t0 = time.perf_counter()
+    out = export_video(s, out_dir / "clip.mp4", start, start + clip, size=size, progress=False, **job)
+    dt = time.perf_counter() - t0
+    import av
+
+    with av.open(str(out)) as c:
+        n_frames = c.streams.video[0].frames
+    fps = n_frames / dt
+
+    # 2. the ceiling: same frames decoded, scaled and encoded, no drawing
+    video = s.video()
+    first = int(np.searchsorted(video.times, start))
+    video.close()
+    ceil = ceiling(data / "demo_video.mp4", first, n_frames, size=size)
+    print(f"export.fps: {fps:.1f} (ceiling {ceil:.1f}, ratio {fps / ceil:.2f}; {n_frames} frames at {size[0]}x{size[1]}, {os.cpu_count()} workers)", flush=True)
+
+    # 3. rendering alone, one process
+    plan = build_plan(s, start, start + min(clip, 10.0), size=size, **job)
+    t0 = time.perf_counter()
+    m = sum(1 for _ in render_frames(plan))
+    print(f"export.render_fps: {m / (time.perf_counter() - t0):.1f} (render only, no encoding, one process)", flush=True)
+    plan.close()
+
+    # 4. matplotlib baseline
+    n_base = 60 if quick else 150
+    base, used = matplotlib_baseline(s, cal, start, n_base, size=size)
+    print(f"export.vs_matplotlib: {fps / base:.1f}x (matplotlib FuncAnimation {base:.1f} fps over {n_base} frames; {used})", flush=True)
+
+    # 5. memory at two lengths, each export in a fresh process (its tree: it and its workers)
+    lengths = (20.0, 60.0) if quick else (60.0, 600.0)
+    peaks = []
+    for length in lengths:
+        peaks.append(fresh_export_peak(nwb, out_dir / f"mem{int(length)}.mp4", start, start + length, size) / 2**20)
+    names = [f"{int(x // 60)} min" if x >= 60 else f"{int(x)} s" for x in lengths]
+    growth = (peaks[1] - peaks[0]) / peaks[0] * 100
+    print(f"export.peak_rss_mb: {peaks[0]:.0f} at {names[0]}, {peaks[1]:.0f} at {names[1]} (growth {growth:+.1f}%; process tree, goal < 1024)", flush=True)
+    s.close()
+    shutil.rmtree(out_dir, ignore_errors=True)
+    if not args.data:
+        shutil.rmtree(data, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
