@@ -1,0 +1,133 @@
+"""Benchmark the napari viewer: one step forward, and a jump to a random time.
+
+A step is the whole update a user waits for: the slider moves, napari slices every layer (the
+video frame is decoded through the VideoReader, the overlays are sliced), the time-series dock
+redraws (forced on every step here, although it is throttled to 40/s in use) and Qt paints the
+window. Run under a display (``xvfb-run -a python benchmarks/bench_napari.py``); without one it
+re-runs itself under ``xvfb-run`` when that is installed.
+
+Prints one figure per line::
+
+    napari.step_ms: 21.4 (goal < 30)
+    napari.jump_ms: 48.0 (goal < 150)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _ensure_display() -> None:
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        if os.environ.get("NWBVIEW_BENCH_CHILD"):
+            print("napari: skipped (no display)")
+            sys.exit(0)
+        xvfb = shutil.which("xvfb-run")
+        if xvfb is None:
+            print("napari: skipped (no display and no xvfb-run)")
+            sys.exit(0)
+        env = {**os.environ, "NWBVIEW_BENCH_CHILD": "1"}
+        r = subprocess.run([xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, *sys.argv], env=env)
+        sys.exit(r.returncode)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a shorter session and fewer steps")
+    ap.add_argument("--duration", type=float, default=None, help="demo session length (s)")
+    ap.add_argument("--steps", type=int, default=None, help="steps forward to time")
+    ap.add_argument("--window", default="1280x800", help="window size WIDTHxHEIGHT")
+    args = ap.parse_args()
+    _ensure_display()
+
+    import warnings
+
+    # a private napari settings file: the window geometry a user saved must not change the figures
+    os.environ.setdefault("NAPARI_CONFIG", os.path.join(tempfile.mkdtemp(prefix="nwbview-napari-"), "settings.yaml"))
+    from qtpy.QtWidgets import QApplication
+
+    from nwbview.demo import make_demo_session
+    from nwbview.jobs import calibrate_job
+    from nwbview.render.napari import session_view, view
+
+    duration = args.duration or (8.0 if args.quick else 20.0)
+    n_steps = args.steps or (60 if args.quick else 150)
+    tmp = Path(tempfile.mkdtemp(prefix="nwbview-bench-napari-"))
+    try:
+        t0 = time.perf_counter()
+        demo = make_demo_session(tmp, duration=duration, seed=3)
+        calibrate_job(demo.nwb_path, landmarks=demo.landmarks_csv)
+        print(f"# demo session {duration:g} s made and calibrated in {time.perf_counter() - t0:.1f} s", flush=True)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            viewer = view(demo.nwb_path, show=True)
+        sv = session_view(viewer)
+        app = QApplication.instance()
+        if args.window:
+            viewer.window.resize(*(int(v) for v in args.window.lower().split("x")))
+        for _ in range(5):
+            app.processEvents()
+        print(f"napari.open_s: {time.perf_counter() - t0:.2f} (view() of the session, window shown)")
+        canvas = viewer.screenshot(canvas_only=True, flash=False).shape
+        print(f"# canvas {canvas[1]}x{canvas[0]} px; layers: {', '.join(layer.name for layer in viewer.layers)}")
+        n = len(sv.timeline)
+        dock = sv.dock
+
+        cpu: list[float] = []
+
+        def step_to(k: int) -> float:
+            t, c = time.perf_counter(), time.process_time()
+            sv.set_step(k)
+            dock.flush()  # the dock redraws on every step here (throttled to 40/s in use)
+            app.processEvents()  # Qt paints the canvas and the dock
+            cpu.append(time.process_time() - c)
+            return time.perf_counter() - t
+
+        # warm up: decode a few frames, draw the dock once
+        for k in range(3):
+            step_to(k)
+        steps = [step_to(k) for k in range(3, min(3 + n_steps, n))]
+        step_cpu = float(np.median(cpu) * 1e3)
+        cpu.clear()
+        rng = np.random.default_rng(0)
+        jumps = [step_to(int(k)) for k in rng.integers(0, n, size=25 if args.quick else 40)]
+        jump_cpu = float(np.median(cpu) * 1e3)
+
+        # components, for reading the figure
+        dock_ms = []
+        for k in range(5, 35):
+            sv.set_step(k)
+            app.processEvents()
+            dock.requested = k
+            t = time.perf_counter()
+            dock.flush()
+            dock_ms.append(time.perf_counter() - t)
+        step = float(np.median(steps) * 1e3)
+        jump = float(np.median(jumps) * 1e3)
+        print(f"napari.step_ms: {step:.1f} (goal < 30)")
+        print(f"napari.jump_ms: {jump:.1f} (goal < 150)")
+        print(f"napari.step_p90_ms: {np.percentile(steps, 90) * 1e3:.1f}")
+        print(f"napari.step_cpu_ms: {step_cpu:.1f} (CPU time of this process, incl. Mesa's GL threads)")
+        print(f"napari.jump_cpu_ms: {jump_cpu:.1f}")
+        print(f"# load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"napari.dock_draw_ms: {np.median(dock_ms) * 1e3:.1f}")
+        print(f"napari.frames_decoded: {sv.frames.reads} (for {len(steps) + len(jumps) + 33} steps)")
+        viewer.close()
+        ok = step < 30 and jump < 150
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if ok or os.environ.get("NWBVIEW_BENCH_NO_FAIL") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
