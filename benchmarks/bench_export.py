@@ -31,7 +31,6 @@ import shutil
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -15,7 +13,7 @@ from click.testing import CliRunner
 import nwbview
 from nwbview.calibration import fit_landmarks, from_cm_per_px, read_landmarks_csv
 from nwbview.cli import main
-from nwbview.errors import CalibrationError, MissingFileError, NWBViewError, NWBViewWarning
+from nwbview.errors import CalibrationError, MissingFileError, NWBViewWarning
 from nwbview.render import (
     ChannelError,
     EventOverlay,
@@ -267,7 +265,7 @@ def test_two_cameras_side_by_side_on_one_clock(tmp_path):
     )
     overlays = [PoseOverlay(kp, video="side", colors={"nose": MAGENTA}, radius=3)]
     plan = build_plan(s, 1.5, 2.5, video=["top", "side"], overlays=overlays, timeseries=[])
-    (x1, y1, w1, h1), (x2, y2, w2, h2) = plan.panels[0].rect, plan.panels[1].rect
+    (_, _, w1, h1), (x2, _, w2, h2) = plan.panels[0].rect, plan.panels[1].rect
     assert (w1, h1) == (W, H) and (w2, h2) == (160, 120) and x2 == W
     side = s.video("side")
     for k, img in zip(range(len(plan)), render_frames(plan)):

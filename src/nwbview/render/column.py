@@ -216,7 +216,6 @@ class Column:
                 norm = [None] * len(loaded)
                 lo, hi = y_limits(shown, settings["vmin"], settings["vmax"])
             limits.append((lo, hi))
-            px_per_s = rect[2] / w
             for (spec, t, v), nm in zip(loaded, norm):
                 color = to_rgb(spec.color) if spec.color is not None else PALETTE[color_i % len(PALETTE)]
                 color_i += 1

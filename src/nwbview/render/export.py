@@ -47,7 +47,6 @@ import os
 import queue as queue_mod
 import shutil
 import tempfile
-import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -59,13 +58,12 @@ import numpy as np
 
 from nwbview.errors import (
     CalibrationError,
-    MissingFileError,
     NWBViewError,
     NWBViewWarning,
     StreamNotFoundError,
     VideoError,
 )
-from nwbview.render.draw import GlyphAtlas, PanelGeometry, bind_overlay, to_rgb
+from nwbview.render.draw import GlyphAtlas, PanelGeometry, bind_overlay
 from nwbview.render.overlays import (
     HeadDirectionOverlay,
     Overlay,
