@@ -54,6 +54,8 @@ demo: install
 	$(NV) heatmap $(SESSION) --kind occupancy -o $(OUT)/occupancy.png --write --overwrite
 	$(NV) heatmap $(SESSION) --kind signal --signal lfp-power -o $(OUT)/theta_by_position.png --write --overwrite
 	$(NV) heatmap $(SESSION) --kind movement --egocentric --intervals running_bouts -o $(OUT)/movement.png --write --overwrite
+	$(NV) export $(SESSION) -o $(OUT)/clip.mp4 --start 20 --stop 40 --head-direction --events running_bouts
+	$(NV) snapshot $(SESSION) --time 30 -o $(OUT)/snapshot.png --head-direction
 	$(NV) info $(SESSION)
 	@echo
 	@echo "demo outputs are in $(OUT)/:"

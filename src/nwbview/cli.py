@@ -227,31 +227,6 @@ def _content_options(fn):
     return fn
 
 
-def _content(session, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks):
-    from nwbview.render import default_overlays, default_timeseries
-
-    calibration = None
-    if landmarks:
-        from nwbview.calibration import fit_landmarks, read_landmarks_csv
-
-        labels, pixel, world = read_landmarks_csv(landmarks)
-        reader = session.video(videos[0] if videos else None)
-        try:
-            size = reader.size
-        finally:
-            reader.close()
-        calibration = fit_landmarks(pixel, world, labels=labels, frame_dimension=size)
-    overlays = default_overlays(session, pose=pose, position=position, trail_seconds=trail, head_direction=head_direction, events=events)
-    timeseries = default_timeseries(
-        session,
-        speed=speed,
-        lfp_channel=None if no_lfp else (0 if lfp_channel is None else lfp_channel),
-        window_seconds=window,
-        lfp_required=lfp_channel is not None,
-    )
-    return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
-
-
 @main.command()
 @click.argument("file")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output video (.mp4).")
@@ -270,20 +245,13 @@ def export(file, output, start, stop, videos, pose, position, trail, head_direct
     """
     import time
 
-    import nwbview
-    from nwbview.render import export_video
+    from nwbview.jobs import export_job
 
     t0 = time.perf_counter()
-    with nwbview.open(file) as s:
-        content = _content(s, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks)
-        out = export_video(s, output, start, stop, fps=fps, size=size, n_workers=workers, crf=crf, preset=preset, progress=not quiet, **content)
-    import av
-
-    with av.open(str(out)) as c:
-        st = c.streams.video[0]
-        n, w, h = st.frames, st.codec_context.width, st.codec_context.height
-        dur = float(c.duration or 0) / 1e6
-    click.echo(f"wrote {out} ({n} frames, {w}x{h}, {dur:.2f} s) in {time.perf_counter() - t0:.1f} s")
+    r = export_job(file, output=output, start=start, stop=stop, video=list(videos), pose=pose, position=position, trail=trail,
+                   head_direction=head_direction, events=list(events), speed=speed, lfp_channel=lfp_channel, no_lfp=no_lfp,
+                   window=window, landmarks=landmarks, size=size, fps=fps, workers=workers, crf=crf, preset=preset, progress=not quiet)
+    click.echo(f"{r.summary} in {time.perf_counter() - t0:.1f} s")
 
 
 @main.command()
@@ -294,13 +262,11 @@ def export(file, output, start, stop, videos, pose, position, trail, head_direct
 @_run
 def snapshot(file, t, output, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks, size):
     """Save one frame of the annotated video of FILE at --time as an image."""
-    import nwbview
-    from nwbview.render import snapshot as take_snapshot
+    from nwbview.jobs import snapshot_job
 
-    with nwbview.open(file) as s:
-        content = _content(s, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks)
-        out = take_snapshot(s, t, output, size=size, **content)
-    click.echo(f"wrote {out}")
+    r = snapshot_job(file, t, output, video=list(videos), pose=pose, position=position, trail=trail, head_direction=head_direction,
+                     events=list(events), speed=speed, lfp_channel=lfp_channel, no_lfp=no_lfp, window=window, landmarks=landmarks, size=size)
+    click.echo(r.summary)
 
 
 # -- batch --------------------------------------------------------------------------------------

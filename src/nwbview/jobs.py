@@ -232,15 +232,7 @@ def _export_content(session, videos, pose, position, trail, head_direction, even
 
     calibration = None
     if landmarks:
-        from nwbview.calibration import fit_landmarks, read_landmarks_csv
-
-        labels, pixel, world = read_landmarks_csv(landmarks)
-        reader = session.video(videos[0] if videos else None)
-        try:
-            size = reader.size
-        finally:
-            reader.close()
-        calibration = fit_landmarks(pixel, world, labels=labels, frame_dimension=size)
+        calibration = session.fit_calibration(videos[0] if videos else None, landmarks=landmarks)
     overlays = default_overlays(session, pose=pose, position=position, trail_seconds=trail, head_direction=head_direction, events=events)
     timeseries = default_timeseries(
         session,
@@ -309,4 +301,38 @@ def export_job(
                      data={"frames": int(n), "width": int(w), "height": int(h), "clip_s": dur})
 
 
-__all__ += ["export_job"]
+def snapshot_job(
+    source: Any,
+    t: float,
+    output: str | os.PathLike,
+    *,
+    video: str | Sequence[str] | None = None,
+    pose: bool = True,
+    position: bool = True,
+    trail: float = 2.0,
+    head_direction: bool = False,
+    events: Sequence[str] = (),
+    speed: bool = True,
+    lfp_channel: int | None = None,
+    no_lfp: bool = False,
+    window: float = 2.0,
+    landmarks: str | os.PathLike | None = None,
+    size: str | None = None,
+) -> JobResult:
+    """One frame of the annotated export at session time ``t``, as an image (what ``nwbview snapshot`` makes).
+
+    Examples
+    --------
+    >>> snapshot_job("session.nwb", 12.5, "frame.png")  # doctest: +SKIP
+    """
+    import nwbview
+    from nwbview.render.export import snapshot
+
+    videos = [video] if isinstance(video, (str, os.PathLike)) else list(video or [])
+    with nwbview.open(source) as s:
+        content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks)
+        out = snapshot(s, t, output, size=size, **content)
+    return JobResult(str(source), "snapshot", outputs=[str(out)], summary=f"wrote {out}")
+
+
+__all__ += ["export_job", "snapshot_job"]
