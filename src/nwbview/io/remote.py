@@ -246,7 +246,7 @@ def open_remote(source: str, *, timeout: float | None = None, cache: str | os.Pa
     except ImportError as exc:
         raise NWBViewError('Streaming NWB files needs remfile: pip install "nwbview[stream]".') from exc
     cache = cache if cache is not None else os.environ.get("NWBVIEW_CACHE")
-    disk_cache = remfile.DiskCache(str(cache)) if cache else None
+    disk_cache = remfile.DiskCache(os.path.expanduser(str(cache))) if cache else None
     rf = remfile.File(info.url, disk_cache=disk_cache, _size=info.size)
     keep: list = [rf]
     try:
