@@ -364,14 +364,7 @@ def _background(size, rows: list[_Row], groups, limits, fs: float) -> np.ndarray
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.tick_params(labelsize=fs * 0.9, length=3, pad=2)
         ax.grid(True, color="0.9", linewidth=0.6)
-        units = {m.units for m in members if m.units}
-        if settings["normalize"]:
-            ylabel = "normalized"
-        else:
-            ylabel = ", ".join(dict.fromkeys(m.label for m in members)) if len(members) <= 2 else f"{len(members)} signals"
-            if len(units) == 1:
-                ylabel += f" ({units.pop()})"
-        ax.set_ylabel(ylabel, fontsize=fs)
+        ax.set_ylabel(group_ylabel(settings, members), fontsize=fs)
         if r == len(rows) - 1:
             ax.set_xlabel("time from now (s)", fontsize=fs)
         for side in ("top", "right"):
@@ -381,3 +374,14 @@ def _background(size, rows: list[_Row], groups, limits, fs: float) -> np.ndarray
     import cv2
 
     return cv2.cvtColor(buf, cv2.COLOR_RGBA2RGB)
+
+
+def group_ylabel(settings: dict, members: list) -> str:
+    """The y-axis label of a group of time series (shared by the export column and the napari dock)."""
+    if settings["normalize"]:
+        return "normalized"
+    label = ", ".join(dict.fromkeys(m.label for m in members)) if len(members) <= 2 else f"{len(members)} signals"
+    units = {m.units for m in members if m.units}
+    if len(units) == 1:
+        label += f" ({next(iter(units))})"
+    return label

@@ -364,7 +364,7 @@ def bind_overlay(spec: Any, timeline: Any, geometry: PanelGeometry, atlas: Glyph
     )
 
 
-def _xy(data: xr.DataArray, what: str) -> np.ndarray:
+def xy_values(data: xr.DataArray, what: str) -> np.ndarray:
     """``(time, 2)`` x/y values of a ``(time, space)`` array."""
     da = data.transpose("time", "space", ...)
     if "space" in da.coords and {"x", "y"} <= set(np.asarray(da["space"].values).tolist()):
@@ -388,7 +388,7 @@ class _PositionDrawer:
         data = _time_slice(spec.data, t0, t1, spec.trail_seconds + 1.0)
         frame = data_frame(spec.data, spec.frame)
         t = np.asarray(data["time"].values, dtype=np.float64)
-        xy = _xy(data, "PositionOverlay")
+        xy = xy_values(data, "PositionOverlay")
         self.pts = geometry.to_panel(xy, frame, "PositionOverlay data").astype(np.float64)
         self.t = t
         self.fin = np.all(np.isfinite(self.pts), axis=1)
@@ -528,7 +528,7 @@ class _HeadDirectionDrawer:
         ih = timeline.nearest(np.asarray(hd["time"].values, dtype=np.float64))
         ip = timeline.nearest(np.asarray(pos["time"].values, dtype=np.float64))
         ang = np.asarray(hd.values, dtype=np.float64).reshape(-1)
-        xy = _xy(pos, "HeadDirectionOverlay.position")
+        xy = xy_values(pos, "HeadDirectionOverlay.position")
         frame = data_frame(spec.position, spec.frame)
         ok = (ih >= 0) & (ip >= 0)
         a = np.where(ok, ang[np.clip(ih, 0, None)] if ang.size else np.nan, np.nan)

@@ -642,7 +642,7 @@ def _arena(session, size, times, overlays, cal):
 
     from nwbview.calibration import Calibration
 
-    from nwbview.render.draw import _xy
+    from nwbview.render.draw import xy_values
 
     W, H = size
     trails, everywhere = [], []
@@ -650,8 +650,8 @@ def _arena(session, size, times, overlays, cal):
         if isinstance(o, PositionOverlay) and data_frame(o.data, o.frame) == "world":
             t = np.asarray(o.data["time"].values)
             sel = (t >= times[0] - o.trail_seconds - 1) & (t <= times[-1] + 1)
-            trails.append(_xy(o.data.isel(time=np.flatnonzero(sel)), "PositionOverlay"))
-            everywhere.append(_xy(o.data, "PositionOverlay"))
+            trails.append(xy_values(o.data.isel(time=np.flatnonzero(sel)), "PositionOverlay"))
+            everywhere.append(xy_values(o.data, "PositionOverlay"))
     if cal is not None:  # the camera's view of the floor
         from nwbview.calibration import _corners
 

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QCheckBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from nwbview.render.column import group_rows, y_limits
+from nwbview.render.column import group_rows, group_ylabel, y_limits
 from nwbview.render.draw import PALETTE, to_rgb
 from nwbview.render.overlays import TimeSeriesOverlay
 
@@ -209,14 +209,7 @@ class TimeSeriesDock(QWidget):
             ax.axvline(0.0, color="0.25", linewidth=1.0, zorder=1)  # the cursor: now
             for side in ("top", "right"):
                 ax.spines[side].set_visible(False)
-            units = {m.units for m in members if m.units}
-            if settings["normalize"]:
-                ylabel = "normalized"
-            else:
-                ylabel = ", ".join(dict.fromkeys(m.label for m in members)) if len(members) <= 2 else f"{len(members)} signals"
-                if len(units) == 1:
-                    ylabel += f" ({next(iter(units))})"
-            ax.set_ylabel(ylabel, fontsize=7)
+            ax.set_ylabel(group_ylabel(settings, members), fontsize=7)
             if r == n - 1:
                 ax.set_xlabel("time from now (s)", fontsize=7)
             for j, ((spec, t, v), nm, s) in enumerate(zip(loaded, norms, shown)):

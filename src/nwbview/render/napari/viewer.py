@@ -67,6 +67,7 @@ from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nwbview.errors import CalibrationError, NWBViewError, NWBViewWarning, StreamNotFoundError
 from nwbview.render.draw import PALETTE, to_rgb
+from nwbview.render.draw import xy_values as _xy
 from nwbview.render.overlays import (
     HeadDirectionOverlay,
     PoseOverlay,
@@ -367,18 +368,6 @@ def _rgba(color: Any, alpha: float = 1.0) -> np.ndarray:
     return np.array([r / 255.0, g / 255.0, b / 255.0, alpha])
 
 
-def _xy(data: xr.DataArray, what: str) -> np.ndarray:
-    da = data.transpose("time", "space", ...)
-    if "space" in da.coords and {"x", "y"} <= set(np.asarray(da["space"].values).tolist()):
-        da = da.sel(space=["x", "y"])
-    else:
-        da = da.isel(space=slice(0, 2))
-    v = np.asarray(da.values, dtype=np.float64)
-    if v.ndim != 2 or v.shape[1] != 2:
-        from nwbview.errors import DataShapeError
-
-        raise DataShapeError(f"{what} needs (time, space) data with x and y; got shape {v.shape}.")
-    return v
 
 
 def _times(data: Any) -> np.ndarray:
