@@ -193,6 +193,7 @@ def default_timeseries(
     lfp_channel: int | None = 0,
     window_seconds: float = 2.0,
     lfp_required: bool = False,
+    speed_smooth_s: float | None = 0.2,
 ) -> list[TimeSeriesOverlay]:
     """The column :func:`export_video` shows by default: speed and one LFP channel.
 
@@ -208,6 +209,9 @@ def default_timeseries(
         Width of the scrolling window.
     lfp_required : bool
         Raise when the session has no LFP (instead of leaving it out).
+    speed_smooth_s : float or None
+        Show speed smoothed by a centred rolling mean of this many seconds
+        (tracking jitter makes a raw derivative jagged); None for the raw speed.
 
     Raises
     ------
@@ -218,11 +222,13 @@ def default_timeseries(
     --------
     >>> column = default_timeseries(s, lfp_channel=2, window_seconds=4)  # doctest: +SKIP
     """
-    from nwbview.kinematics import compute_speed
+    from nwbview.kinematics import compute_speed, smooth
 
     out: list[TimeSeriesOverlay] = []
     if speed and _has(session, "position"):
         sp = compute_speed(session.position())
+        if speed_smooth_s:
+            sp = smooth(sp, speed_smooth_s, statistic="mean")
         out.append(TimeSeriesOverlay(sp, label="speed", window_seconds=window_seconds, color=(214, 39, 40)))
     if lfp_channel is not None:
         if not _has(session, "lfp"):
