@@ -37,6 +37,7 @@ from nwbview.render.overlays import (
     PositionOverlay,
     TimestampOverlay,
     data_frame,
+    pose_keypoints,
 )
 
 __all__ = [
@@ -464,19 +465,8 @@ class _PoseDrawer:
     def __init__(self, spec: PoseOverlay, timeline, geometry: PanelGeometry, t0: float, t1: float):
         ds = _time_slice(spec.data, t0, t1, 1.0)
         frame = data_frame(spec.data, spec.frame)
-        pos = ds["position"]
-        if "individual" not in pos.dims:
-            pos = pos.expand_dims("individual", axis=-1)
-        if spec.individuals is not None:
-            pos = pos.sel(individual=list(spec.individuals))
-        pos = pos.transpose("time", "individual", "keypoint", "space")
-        if "space" in pos.coords and {"x", "y"} <= set(np.asarray(pos["space"].values).tolist()):
-            pos = pos.sel(space=["x", "y"])
-        else:
-            pos = pos.isel(space=slice(0, 2))
-        names = [str(n) for n in np.asarray(pos["keypoint"].values).tolist()]
-        n_ind, n_kp = pos.sizes["individual"], pos.sizes["keypoint"]
-        xy = np.asarray(pos.values, dtype=np.float64)  # (time, ind, kp, 2)
+        xy, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2)
+        n_ind, n_kp = len(inds), len(names)
         pts = geometry.to_panel(xy, frame, "PoseOverlay data")
         if "confidence" in ds:
             conf = ds["confidence"]

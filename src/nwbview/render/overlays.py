@@ -56,6 +56,26 @@ _PIXEL_UNITS = {"px", "pixel", "pixels"}
 _FRAMES = ("pixel", "world")
 
 
+def pose_keypoints(ds: Any, individuals: Any = None) -> tuple[np.ndarray, list[str], list[str]]:
+    """``(xy, keypoint names, individual names)`` of a pose Dataset, ``xy`` as ``(time, individual, keypoint, 2)``.
+
+    Shared by the export's pose drawer and the napari pose layers.
+    """
+    pos = ds["position"]
+    if "individual" not in pos.dims:
+        pos = pos.expand_dims("individual", axis=-1)
+    if individuals is not None:
+        pos = pos.sel(individual=list(individuals))
+    pos = pos.transpose("time", "individual", "keypoint", "space")
+    if "space" in pos.coords and {"x", "y"} <= set(np.asarray(pos["space"].values).tolist()):
+        pos = pos.sel(space=["x", "y"])
+    else:
+        pos = pos.isel(space=slice(0, 2))
+    names = [str(n) for n in np.asarray(pos["keypoint"].values).tolist()]
+    inds = [str(n) for n in np.asarray(pos["individual"].values).tolist()]
+    return np.asarray(pos.values, dtype=np.float64), names, inds
+
+
 def data_frame(data: Any, frame: str | None = None) -> str:
     """The coordinate frame (``"pixel"`` or ``"world"``) of spatial data.
 

@@ -75,6 +75,7 @@ from nwbview.render.overlays import (
     TimeSeriesOverlay,
     TimestampOverlay,
     data_frame,
+    pose_keypoints,
 )
 from nwbview.timeline import Timeline
 
@@ -469,19 +470,7 @@ def pose_layers(spec: PoseOverlay, timeline: Timeline, space: Space) -> list[tup
     """
     ds = spec.data
     frame = data_frame(ds, spec.frame)
-    pos = ds["position"]
-    if "individual" not in pos.dims:
-        pos = pos.expand_dims("individual", axis=-1)
-    if spec.individuals is not None:
-        pos = pos.sel(individual=list(spec.individuals))
-    pos = pos.transpose("time", "individual", "keypoint", "space")
-    if "space" in pos.coords and {"x", "y"} <= set(np.asarray(pos["space"].values).tolist()):
-        pos = pos.sel(space=["x", "y"])
-    else:
-        pos = pos.isel(space=slice(0, 2))
-    names = [str(n) for n in np.asarray(pos["keypoint"].values).tolist()]
-    inds = [str(n) for n in np.asarray(pos["individual"].values).tolist()]
-    xy = np.asarray(pos.values, dtype=np.float64)  # (time, ind, kp, 2)
+    xy, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2)
     disp = space.to_display(xy, frame, "The pose")
     if "confidence" in ds:
         conf = ds["confidence"]
