@@ -465,19 +465,10 @@ class _PoseDrawer:
     def __init__(self, spec: PoseOverlay, timeline, geometry: PanelGeometry, t0: float, t1: float):
         ds = _time_slice(spec.data, t0, t1, 1.0)
         frame = data_frame(spec.data, spec.frame)
-        xy, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2)
+        xy, c, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2), (time, ind, kp)
         n_ind, n_kp = len(inds), len(names)
         pts = geometry.to_panel(xy, frame, "PoseOverlay data")
-        if "confidence" in ds:
-            conf = ds["confidence"]
-            if "individual" not in conf.dims:
-                conf = conf.expand_dims("individual", axis=-1)
-            if spec.individuals is not None:
-                conf = conf.sel(individual=list(spec.individuals))
-            c = np.asarray(conf.transpose("time", "individual", "keypoint").values, dtype=np.float64)
-            shown = ~(c < float(spec.confidence_threshold))  # NaN confidence: shown
-        else:
-            shown = np.ones(xy.shape[:3], bool)
+        shown = ~(c < float(spec.confidence_threshold))  # NaN confidence: shown
         fin = np.all(np.isfinite(pts), axis=-1)
         self.visible = shown & fin  # (time, ind, kp)
         self.fx = fixed(np.where(fin[..., None], pts, 0.0))  # (time, ind, kp, 2)

@@ -56,24 +56,34 @@ _PIXEL_UNITS = {"px", "pixel", "pixels"}
 _FRAMES = ("pixel", "world")
 
 
-def pose_keypoints(ds: Any, individuals: Any = None) -> tuple[np.ndarray, list[str], list[str]]:
-    """``(xy, keypoint names, individual names)`` of a pose Dataset, ``xy`` as ``(time, individual, keypoint, 2)``.
+def pose_keypoints(ds: Any, individuals: Any = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """``(xy, confidence, keypoint names, individual names)`` of a pose Dataset.
 
-    Shared by the export's pose drawer and the napari pose layers.
+    ``xy`` is ``(time, individual, keypoint, 2)``; ``confidence`` is ``(time, individual,
+    keypoint)``, NaN where the pose has none. Shared by the export's pose drawer and the napari
+    pose layers.
     """
-    pos = ds["position"]
-    if "individual" not in pos.dims:
-        pos = pos.expand_dims("individual", axis=-1)
-    if individuals is not None:
-        pos = pos.sel(individual=list(individuals))
-    pos = pos.transpose("time", "individual", "keypoint", "space")
+
+    def arranged(da):
+        if "individual" not in da.dims:
+            da = da.expand_dims("individual", axis=-1)
+        if individuals is not None:
+            da = da.sel(individual=list(individuals))
+        return da
+
+    pos = arranged(ds["position"]).transpose("time", "individual", "keypoint", "space")
     if "space" in pos.coords and {"x", "y"} <= set(np.asarray(pos["space"].values).tolist()):
         pos = pos.sel(space=["x", "y"])
     else:
         pos = pos.isel(space=slice(0, 2))
     names = [str(n) for n in np.asarray(pos["keypoint"].values).tolist()]
     inds = [str(n) for n in np.asarray(pos["individual"].values).tolist()]
-    return np.asarray(pos.values, dtype=np.float64), names, inds
+    xy = np.asarray(pos.values, dtype=np.float64)
+    if "confidence" in ds:
+        conf = np.asarray(arranged(ds["confidence"]).transpose("time", "individual", "keypoint").values, dtype=np.float64)
+    else:
+        conf = np.full(xy.shape[:3], np.nan)
+    return xy, conf, names, inds
 
 
 def data_frame(data: Any, frame: str | None = None) -> str:

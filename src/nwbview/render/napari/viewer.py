@@ -470,17 +470,8 @@ def pose_layers(spec: PoseOverlay, timeline: Timeline, space: Space) -> list[tup
     """
     ds = spec.data
     frame = data_frame(ds, spec.frame)
-    xy, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2)
+    xy, c, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2), (time, ind, kp)
     disp = space.to_display(xy, frame, "The pose")
-    if "confidence" in ds:
-        conf = ds["confidence"]
-        if "individual" not in conf.dims:
-            conf = conf.expand_dims("individual", axis=-1)
-        if spec.individuals is not None:
-            conf = conf.sel(individual=list(spec.individuals))
-        c = np.asarray(conf.transpose("time", "individual", "keypoint").values, dtype=np.float64)
-    else:
-        c = np.full(xy.shape[:3], np.nan)
     shown = ~(c < float(spec.confidence_threshold)) & np.all(np.isfinite(disp), axis=-1)
     idx = timeline.nearest(_times(ds))
     k = np.flatnonzero(idx >= 0)
