@@ -46,12 +46,6 @@ def main() -> int:
     from nwbview.jobs import calibrate_job
     from nwbview.render.napari import session_view, view
 
-    try:  # napari's one-time PyQt5 deprecation pop-up would cover the picture (its test fixtures do the same)
-        from napari._qt import qt_main_window
-
-        qt_main_window.SHOW_QT_WARNING = False
-    except (ImportError, AttributeError):
-        pass
     w, h = (int(v) for v in args.size.lower().split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="nwbview-shot-"))
     try:
@@ -70,10 +64,20 @@ def main() -> int:
         sv.dock.flush()
         import time
 
-        end = time.monotonic() + 8.0  # napari's information pop-ups close by themselves after a few seconds
+        end = time.monotonic() + 2.0
         while time.monotonic() < end:
             app.processEvents()
             time.sleep(0.05)
+        try:  # the "World frame ..." information pop-up would cover part of the picture
+            from napari._qt.dialogs.qt_notification import NapariQtNotification
+
+            for toast in app.allWidgets():
+                if isinstance(toast, NapariQtNotification):
+                    toast.close()
+            for _ in range(10):
+                app.processEvents()
+        except ImportError:
+            pass
         img = viewer.screenshot(canvas_only=False, flash=False)
         viewer.close()
     finally:
