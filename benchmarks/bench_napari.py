@@ -45,8 +45,8 @@ def _ensure_display() -> None:
         sys.exit(r.returncode)
 
 
-def _napari_floor(frame_hw: tuple[int, int], window: str, n_steps: int, canvas_hw: tuple[int, int]) -> tuple[float, float]:
-    """Median step and repaint (ms) of a bare napari viewer with one in-memory RGB image layer.
+def _napari_floor(frame_hw: tuple[int, int], window: str, n_steps: int, canvas_hw: tuple[int, int]) -> tuple[float, float, float]:
+    """Median step, its slicing part and a bare repaint (ms) of a bare napari viewer with one in-memory RGB image layer.
 
     An empty right-hand dock narrows its canvas to ``canvas_hw`` (the session view's), since
     software GL's paint time grows with the canvas.
@@ -73,14 +73,18 @@ def _napari_floor(frame_hw: tuple[int, int], window: str, n_steps: int, canvas_h
         shape = viewer.screenshot(canvas_only=True, flash=False).shape
         print(f"# floor viewer canvas {shape[1]}x{shape[0]} px")
 
+        sliced: list[float] = []
+
         def step_to(k: int) -> float:
             t = time.perf_counter()
             viewer.dims.set_current_step(0, k)
+            sliced.append(time.perf_counter() - t)
             app.processEvents()
             return time.perf_counter() - t
 
         for k in range(3):
             step_to(k)
+        sliced.clear()
         steps = [step_to(k) for k in range(3, len(frames))]
         canvas = viewer.window._qt_viewer.canvas._scene_canvas  # private: only to time a bare repaint
         paints = []
@@ -91,7 +95,7 @@ def _napari_floor(frame_hw: tuple[int, int], window: str, n_steps: int, canvas_h
             paints.append(time.perf_counter() - t)
     finally:
         viewer.close()
-    return float(np.median(steps) * 1e3), float(np.median(paints) * 1e3)
+    return float(np.median(steps) * 1e3), float(np.median(sliced) * 1e3), float(np.median(paints) * 1e3)
 
 
 def main() -> int:
@@ -138,20 +142,26 @@ def main() -> int:
         dock = sv.dock
 
         cpu: list[float] = []
+        split: list[tuple[float, float]] = []
 
         def step_to(k: int) -> float:
             t, c = time.perf_counter(), time.process_time()
-            sv.set_step(k)
+            sv.set_step(k)  # napari slices the layers (the video frame is decoded); the dock follows
             dock.flush()  # the dock redraws on every step here (throttled to 40/s in use)
-            app.processEvents()  # Qt paints the canvas and the dock
+            t1 = time.perf_counter()
+            app.processEvents()  # Qt paints the canvas (GL) and the widgets
+            t2 = time.perf_counter()
             cpu.append(time.process_time() - c)
-            return time.perf_counter() - t
+            split.append((t1 - t, t2 - t1))
+            return t2 - t
 
         # warm up: decode a few frames, draw the dock once
         for k in range(3):
             step_to(k)
+        split.clear()
         steps = [step_to(k) for k in range(3, min(3 + n_steps, n))]
         step_cpu = float(np.median(cpu) * 1e3)
+        step_slice, step_paint = (float(v) for v in np.median(np.array(split), axis=0) * 1e3)
         cpu.clear()
         rng = np.random.default_rng(0)
         jumps = [step_to(int(k)) for k in rng.integers(0, n, size=25 if args.quick else 40)]
@@ -171,6 +181,8 @@ def main() -> int:
         print(f"napari.step_ms: {step:.1f} (goal < 30)")
         print(f"napari.jump_ms: {jump:.1f} (goal < 150)")
         print(f"napari.step_p90_ms: {np.percentile(steps, 90) * 1e3:.1f}")
+        print(f"napari.step_slice_ms: {step_slice:.1f} (Python: napari slices the layers, the frame is decoded, the dock redraws)")
+        print(f"napari.step_paint_ms: {step_paint:.1f} (Qt paints the window; the canvas through OpenGL)")
         print(f"napari.step_cpu_ms: {step_cpu:.1f} (CPU time of this process, incl. Mesa's GL threads)")
         print(f"napari.jump_cpu_ms: {jump_cpu:.1f}")
         print(f"# load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -178,8 +190,9 @@ def main() -> int:
         print(f"napari.frames_decoded: {sv.frames.reads} (for {len(steps) + len(jumps) + 33} steps)")
         frame_hw = (int(sv.frames.shape[1]), int(sv.frames.shape[2])) if sv.frames is not None else (480, 640)
         viewer.close()
-        floor, floor_paint = _napari_floor(frame_hw, args.window, n_steps, canvas[:2])
+        floor, floor_slice, floor_paint = _napari_floor(frame_hw, args.window, n_steps, canvas[:2])
         print(f"napari.floor_step_ms: {floor:.1f} (bare napari, one in-memory {frame_hw[1]}x{frame_hw[0]} RGB layer)")
+        print(f"napari.floor_slice_ms: {floor_slice:.1f} (its slicing part)")
         print(f"napari.floor_paint_ms: {floor_paint:.1f} (repainting that canvas, nothing changed)")
         print(f"napari.over_floor_ms: {step - floor:.1f} (what nwbview's layers and dock add to a step)")
     finally:
