@@ -282,6 +282,43 @@ def test_stepping_updates_video_trail_and_dock(cal_viewer, qtbot):
         np.asarray(video.data)
 
 
+def test_stepping_relinks_no_shader(cal_viewer, monkeypatch):
+    """Each step gives the skeleton's Vectors layer new vertices; vispy must not rebuild its shader
+    every time (vispy/vispy#2568, mended by ``_vispy_fixes``): that cost 8-9 ms a step."""
+    from vispy.visuals.shaders.program import ModularProgram
+
+    sv = _sv(cal_viewer)
+    lines = sv.layers["skeleton + head direction"]
+    builds = []
+    original = ModularProgram._build
+    monkeypatch.setattr(ModularProgram, "_build", lambda self: (builds.append(self), original(self))[1])
+    drawn = 0
+    for k in range(30, 40):
+        sv.set_step(k)
+        _process(1)
+        drawn += int((np.asarray(lines.data)[:, 0, 0] == k).sum())
+    assert drawn > 0  # skeleton edges and arrows were on those steps
+    assert builds == []
+
+
+def test_mesh_shader_fix_keeps_vispy_behaviour():
+    from vispy.visuals.mesh import MeshVisual
+    from vispy.visuals.shaders import Function
+
+    from nwbview.render.napari._vispy_fixes import install_mesh_shader_fix
+
+    assert install_mesh_shader_fix() and install_mesh_shader_fix()  # idempotent
+    a, b = MeshVisual(), MeshVisual()
+    rgba = np.ones((6, 4), np.float32)
+    first = a._build_color_transform(rgba)
+    assert isinstance(first, Function) and "return color" in first.code
+    assert a._build_color_transform(rgba * 0.5) is first  # reused: no new shader code
+    assert b._build_color_transform(rgba) is not first  # one per visual
+    # colour-mapped vertex values keep vispy's own (clim + colormap) function
+    values = np.linspace(0, 1, 6, dtype=np.float32)[:, None]
+    assert a._build_color_transform(values) is not a._build_color_transform(values)
+
+
 def test_dock_click_jumps_and_checkbox_hides(cal_viewer, qtbot):
     from matplotlib.backend_bases import MouseEvent
 

@@ -22,8 +22,8 @@ the slider label and the dock:
   when napari indexes step ``k`` (never the whole video);
 - pose keypoints (Points, coloured by keypoint name) and the position (Points), one set per
   step, only at the steps where :meth:`Timeline.nearest` finds a sample;
-- the skeleton edges and the head-direction arrows in one Vectors layer (each Vectors layer
-  costs a shader rebuild per step in vispy, vispy/vispy#2568);
+- the skeleton edges and the head-direction arrows in one Vectors layer (vispy rebuilt a Vectors
+  layer's shader on every step, vispy/vispy#2568, until :mod:`._vispy_fixes` mended it);
 - the position trail: a Tracks layer whose samples sit at their fractional step; its shader
   cuts the trail at the current step and fades it over ``trail_seconds``.
 
@@ -608,8 +608,9 @@ def head_direction_layers(spec: HeadDirectionOverlay, timeline: Timeline, space:
 def merge_vectors(layers: list[tuple], name: str) -> tuple:
     """One Vectors layer from several (per-vector colours kept; the widest edge width is used).
 
-    napari re-uploads a Vectors layer's mesh on every step, and vispy rebuilds its shader when it
-    does (vispy/vispy#2568): one layer for the skeleton and the head direction halves that cost.
+    napari re-uploads a Vectors layer's mesh on every step; one layer for the skeleton and the
+    head direction halves that cost (and, without :mod:`._vispy_fixes`, vispy's shader rebuild
+    on each upload, vispy/vispy#2568).
 
     Examples
     --------
@@ -1019,6 +1020,9 @@ class SessionView:
         plugin returns :meth:`layer_data`); the view adopts them as they are inserted and
         finishes (time label, docks) when the last one is in.
         """
+        from nwbview.render.napari._vispy_fixes import install_mesh_shader_fix
+
+        install_mesh_shader_fix()  # the skeleton's Vectors layer would recompile its shader each step
         self.viewer = viewer
         self._want_docks = docks
         _BY_VIEWER[id(viewer)] = self
