@@ -746,6 +746,10 @@ class _Renderer:
         self.repeats = [None if p.frames is None else np.append(p.frames[1:] == p.frames[:-1], False) for p in plan.panels]
         self.kept: list[tuple[int, np.ndarray] | None] = [None] * len(plan.panels)
 
+    def forget(self) -> None:
+        """Drop what was kept from earlier frames: a chunk renders the same wherever it starts."""
+        self.kept = [None] * len(self.plan.panels)
+
     def render(self, k: int) -> np.ndarray:
         cv2 = self.cv2
         for j, (p, roi) in enumerate(zip(self.plan.panels, self.views)):
@@ -785,12 +789,25 @@ def _encoder(container, plan: ExportPlan, crf: int, preset: str):
     stream.width, stream.height = W, H
     stream.pix_fmt = "yuv420p"
     stream.time_base = plan.time_base
-    cc = stream.codec_context
-    cc.time_base = plan.time_base
-    # OpenCV's RGB -> I420 is BT.601, limited range: say so in the stream
-    cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc = 6, 1, 6, 6
-    stream.options = {"crf": str(crf), "preset": preset, "threads": "1", "g": str(CHUNK_FRAMES)}
+    stream.codec_context.time_base = plan.time_base
+    stream.options = _encoder_options(crf, preset)
     return stream
+
+
+def _encoder_options(crf: int, preset: str) -> dict[str, str]:
+    """libx264's options: one thread (a deterministic encode) and the colour tags.
+
+    OpenCV's RGB -> I420 is BT.601, limited range: the stream says so in its VUI. The tags go
+    through ``x264-params``, not the codec context's colour fields, which made encodes of
+    identical frames differ from run to run (PyAV 18.1, x264 core 165).
+    """
+    return {
+        "crf": str(crf),
+        "preset": preset,
+        "threads": "1",
+        "g": str(CHUNK_FRAMES),
+        "x264-params": "colorprim=smpte170m:transfer=smpte170m:colormatrix=smpte170m:range=tv",
+    }
 
 
 def _encode_chunk(renderer: _Renderer, plan: ExportPlan, k0: int, k1: int, path: str, crf: int, preset: str, tick=None) -> None:
@@ -798,6 +815,7 @@ def _encode_chunk(renderer: _Renderer, plan: ExportPlan, k0: int, k1: int, path:
     import av
 
     cv2 = renderer.cv2
+    renderer.forget()
     container = av.open(path, mode="w", format="mp4")
     try:
         stream = _encoder(container, plan, crf, preset)
