@@ -247,7 +247,7 @@ def test_cli_heatmap(demo_copy, kind, extra):
 
 def test_cli_heatmap_bad_output(demo_copy):
     r = CliRunner().invoke(main, ["heatmap", str(demo_copy), "-o", str(demo_copy.parent / "x.bmpx")])
-    assert r.exit_code == 1 and "Cannot save a figure" in r.output
+    assert r.exit_code == 1 and "Cannot write the figure" in r.output and "unknown file type" in r.output
 
 
 def test_unreadable_frame_is_skipped_with_a_warning(tmp_path, monkeypatch):

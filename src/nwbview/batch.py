@@ -56,6 +56,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from nwbview.io.atomic import atomic_output
 from nwbview.errors import MissingFileError, NWBViewError, NWBViewWarning
 
 __all__ = ["run_batch", "resolve_sources", "local_cluster", "JOBS", "SUMMARY_COLUMNS", "RECORDS_DIR"]
@@ -393,16 +394,11 @@ def _pending_path(record: Path) -> Path:
 
 def _write_json_atomic(path: Path, obj: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         with open(tmp, "w") as f:
             json.dump(obj, f, indent=1, default=_jsonable)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _read_json(path: Path) -> dict | None:
@@ -820,15 +816,11 @@ def _write_summary(table, path: Path) -> None:
     if importlib.util.find_spec("pyarrow") is not None:
         targets.append((csv_path.with_suffix(".parquet"), lambda p: table.to_parquet(p, index=False)))
     for target, write in targets:
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            write(tmp)
-            os.replace(tmp, target)
+            with atomic_output(target) as tmp:
+                write(tmp)
         except OSError as exc:
             raise NWBViewError(f"Cannot write the summary {target}: {exc}. Choose another --summary path.") from exc
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
 
 class _CallableModule(types.ModuleType):

@@ -70,5 +70,9 @@ class FileLockedError(WriteError):
     """The file is open (locked) in another process."""
 
 
+class OutputPathError(NWBViewError):
+    """An output file (video, image, figure, table) cannot be written where asked."""
+
+
 class NWBViewWarning(UserWarning):
     """Something a user should know that does not stop the work."""

@@ -14,6 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from nwbview.io.atomic import check_output_path, save_output
+
 __all__ = ["JobResult", "info_job", "kinematics_job", "calibrate_job", "heatmap_job", "write_back"]
 
 
@@ -29,7 +31,7 @@ class JobResult:
     data: dict = field(default_factory=dict)
 
 
-def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace", overwrite: bool = False, out: str | None = None, module: str = "behavior") -> tuple[Path, list[str], str]:
+def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace", overwrite: bool = False, out: str | None = None, module: str = "behavior", since: tuple | None = None) -> tuple[Path, list[str], str]:
     """Write results through :func:`nwbview.io.write.write_results`; return the file, the object paths and a message."""
     from nwbview.io.nwb import is_remote
     from nwbview.io.write import write_results
@@ -41,9 +43,22 @@ def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace",
         if mode != "new":
             note = f" (the session is remote, so a derived local file was written instead of mode {mode})"
         mode = "new"
-    target = write_results(path, results, module=module, mode=mode, overwrite=overwrite, out=out)
+    target = write_results(path, results, module=module, mode=mode, overwrite=overwrite, out=out, since=since)
     names = [f"processing/{module}/{getattr(r, 'name', '?')}" for r in results]
     return target, names, f"wrote {', '.join(names)} into {target} (mode {mode}){note}"
+
+
+def _state_before_reading(source: Any, write: bool) -> tuple | None:
+    """The file's state as a job starts reading it: its write-back refuses if it changed meanwhile."""
+    from nwbview.io.atomic import file_state
+    from nwbview.io.nwb import is_remote
+
+    if not write or not isinstance(source, (str, os.PathLike)) or is_remote(str(source)):
+        return None
+    try:
+        return file_state(source)
+    except OSError:
+        return None  # opening it says what is wrong
 
 
 def _finish(res: JobResult, path, results, write: bool, write_opts: dict) -> JobResult:
@@ -96,6 +111,9 @@ def kinematics_job(
     import nwbview
     from nwbview.results import kinematics_results
 
+    if csv:
+        check_output_path(csv, "the kinematics table")
+    since = _state_before_reading(source, write)
     with nwbview.open(source) as s:
         results = kinematics_results(s, source=kind, keypoint=keypoint, smooth_s=smooth_s)
     speed = results[0]
@@ -114,10 +132,11 @@ def kinematics_job(
         import pandas as pd
 
         acc = np.asarray(results[1].data)
-        pd.DataFrame({"time_s": t, f"speed_{speed.unit}": v, f"acceleration_{results[1].unit}": acc}).to_csv(csv, index=False)
+        table = pd.DataFrame({"time_s": t, f"speed_{speed.unit}": v, f"acceleration_{results[1].unit}": acc})
+        save_output(csv, "the kinematics table", lambda tmp: table.to_csv(tmp, index=False))
         res.outputs.append(str(csv))
         res.summary += f"\nsaved {csv}"
-    return _finish(res, source, results, write, dict(mode=mode, overwrite=overwrite, out=out, module=module))
+    return _finish(res, source, results, write, dict(mode=mode, overwrite=overwrite, out=out, module=module, since=since))
 
 
 def calibrate_job(
@@ -143,6 +162,7 @@ def calibrate_job(
     import nwbview
     from nwbview.results import calibration_result
 
+    since = _state_before_reading(source, write)
     with nwbview.open(source) as s:
         cal = s.fit_calibration(video, landmarks=landmarks, transform_type=transform_type,
                                 scale_bar=list(scale_bar) if scale_bar else None, cm_per_px=cm_per_px, unit=unit)
@@ -150,7 +170,7 @@ def calibrate_job(
     res = JobResult(str(source), "calibrate", summary=cal.summary(),
                     data={"transform_type": cal.transform_type, "cm_per_px": cal.cm_per_px, "residual_rms": cal.residual_rms})
     result = calibration_result(cal, video_path, landmarks=str(landmarks) if landmarks else None)
-    return _finish(res, source, [result], write, dict(mode=mode, overwrite=overwrite, out=out, module="behavior"))
+    return _finish(res, source, [result], write, dict(mode=mode, overwrite=overwrite, out=out, module="behavior", since=since))
 
 
 def heatmap_job(
@@ -201,6 +221,11 @@ def heatmap_job(
 
         opts = dict(head=head or HEAD_NAMES, tail=tail or TAIL_NAMES, intervals=intervals, egocentric=egocentric, gamma=gamma,
                     buffer_mult=buffer_mult, crop_padding=padding, min_confidence=min_confidence, progress=progress)
+    if output is not None:  # a bad output path is refused before the work
+        from nwbview.render.figures import FIGURE_SUFFIXES
+
+        check_output_path(output, "the figure", FIGURE_SUFFIXES)
+    since = _state_before_reading(source, write)
     with nwbview.open(source) as s:
         r = compute_heatmap(s, kind, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
                             band=tuple(band), lfp_channel=lfp_channel, **opts)
@@ -223,7 +248,7 @@ def heatmap_job(
                   **{k: v for k, v in opts.items() if k != "progress"})
     params = {k: v for k, v in params.items() if v is not None}
     return _finish(res, source, [heatmap_result(da, **params)] if write else [], write,
-                   dict(mode=mode, overwrite=overwrite, out=out, module=module))
+                   dict(mode=mode, overwrite=overwrite, out=out, module=module, since=since))
 
 
 def _export_content(session, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks) -> dict:

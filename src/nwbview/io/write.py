@@ -21,8 +21,8 @@ append
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import signal
 import uuid
 import warnings
@@ -32,12 +32,16 @@ from typing import Any, Iterable
 import h5py
 
 from nwbview.errors import FileLockedError, MissingFileError, NWBViewError, WriteError
+from nwbview.io.atomic import atomic_output, file_state, is_locked, writer_lock
 from nwbview.io.nwb import _import_extensions, is_remote
 
-__all__ = ["write_results", "check_unlocked", "MODES"]
+__all__ = ["write_results", "check_unlocked", "recover_append", "MODES"]
 
 MODES = ("replace", "new", "append")
-_TMP_RE = re.compile(r"^\.(?P<name>.+)\.nwbview-tmp-(?P<pid>\d+)-[0-9a-f]+\.nwb$")
+#: where append mode writes new results before swapping them in (see :func:`_append`)
+_STAGING = "{module}_nwbview_staging"
+_DONE_ATTR = "nwbview_staging_complete"
+_OLD = "nwbview_old__"
 
 
 def _crash_point(stage: str) -> None:
@@ -49,49 +53,58 @@ def _crash_point(stage: str) -> None:
 def check_unlocked(path: str | os.PathLike) -> None:
     """Raise :class:`FileLockedError` if another process holds the file open.
 
-    HDF5 locks files it opens (readers share a lock, a writer holds it alone),
-    so opening for writing fails while anyone else has the file open.
+    HDF5 locks the files it opens (readers share a lock, a writer holds it alone). The check
+    takes and drops that lock itself without opening the file for writing, so it never changes
+    a byte of the file, even when the process is killed during it.
 
     Examples
     --------
     >>> check_unlocked("session.nwb")  # doctest: +SKIP
     """
     try:
-        h5py.File(path, "r+").close()
+        locked = is_locked(path)
     except OSError as exc:
-        text = str(exc)
-        if "lock" in text.lower() or "temporarily unavailable" in text.lower():
-            raise FileLockedError(
-                f"{path} is open in another program (HDF5 file lock), so nwbview will not write to it: "
-                f"{text}. Close the file there (e.g. the napari viewer or a notebook holding it open) "
-                "and run the command again. Nothing was written."
-            ) from exc
-        raise WriteError(f"Cannot open {path} for writing: {text}. Nothing was written.") from exc
+        raise WriteError(f"Cannot open {path} to write to it: {exc.strerror or exc}. Nothing was written.") from exc
+    if locked:
+        raise FileLockedError(
+            f"{path} is open in another program (HDF5 file lock), so nwbview will not write to it. "
+            "Close the file there (e.g. the napari viewer or a notebook holding it open) "
+            "and run the command again. Nothing was written."
+        )
 
 
-def _clean_stale_tmp(folder: Path, name: str) -> None:
-    """Remove temporary files of earlier runs that died (their process is gone)."""
-    for p in folder.glob(f".{name}.nwbview-tmp-*.nwb"):
-        m = _TMP_RE.match(p.name)
-        if not m:
-            continue
-        pid = int(m["pid"])
-        if pid != os.getpid() and _alive(pid):
-            continue
-        try:
-            p.unlink()
-        except OSError:
-            pass
+@contextlib.contextmanager
+def _exclusive(path: Path, timeout: float, optional: bool = False):
+    """nwbview's writers of ``path`` one at a time (see :func:`nwbview.io.atomic.writer_lock`).
 
-
-def _alive(pid: int) -> bool:
+    ``optional``: where the folder does not let us create the lock (an append to a writable file
+    in a read-only folder), go on with HDF5's own lock alone.
+    """
+    lock = writer_lock(path, timeout=timeout)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        lock.__enter__()
+    except PermissionError as exc:
+        if not optional:
+            raise WriteError(f"Cannot write next to {path}: {exc.strerror}. Choose a folder you can write to. Nothing was written.") from exc
+        yield
+        return
+    except TimeoutError as exc:
+        raise FileLockedError(
+            f"{path} is being written by another nwbview process ({exc}). Wait for it to finish "
+            "(or stop it) and run the command again. Nothing was written."
+        ) from None
+    with contextlib.ExitStack() as stack:
+        stack.push(lock)
+        yield
+
+
+def _check_unchanged(path: Path, since: tuple | None) -> None:
+    if since is not None and file_state(path) != since:
+        raise WriteError(
+            f"{path} changed since nwbview read it (another program or nwbview command wrote to it "
+            "meanwhile), so these results may be out of date and writing them could undo the other "
+            "write. Nothing was written. Run the command again."
+        )
 
 
 def _module(nwbfile: Any, name: str):
@@ -182,6 +195,8 @@ def write_results(
     *,
     out: str | os.PathLike | None = None,
     validate: bool = True,
+    since: tuple | None = None,
+    lock_timeout: float = 600.0,
 ) -> Path:
     """Write pynwb containers made by nwbview into an NWB file, safely.
 
@@ -205,6 +220,12 @@ def write_results(
         The new file's path (``mode="new"`` only).
     validate
         Validate the written file against the NWB schema.
+    since
+        The file's :func:`nwbview.io.atomic.file_state` when the results were computed from
+        it: if the file changed since (another writer), nothing is written and
+        :class:`WriteError` says so, instead of undoing the other write.
+    lock_timeout
+        Seconds to wait while another nwbview process writes the same file.
 
     Returns
     -------
@@ -261,41 +282,44 @@ def write_results(
     if not remote:
         check_unlocked(path)
     _import_extensions()
-    if mode == "append":
-        return _append(path, results, module, overwrite, validate)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # nwbview's writers of one file take turns, from their read to their rename
+    with _exclusive(target if remote or mode == "new" else path, lock_timeout, optional=mode == "append"):
+        if mode == "append":
+            return _append(path, results, module, overwrite, validate, since)
+        if not remote:
+            _check_unchanged(path, since)
+            recover_append(path, module)
+            read_state = file_state(path)
+        folder = target.parent
 
-    folder = target.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    _clean_stale_tmp(folder, target.name)
-    tmp = folder / f".{target.name}.nwbview-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.nwb"
-    try:
-        with _source(path, remote) as (src, opened):
-            nwb = opened.nwbfile if opened is not None else src.read()
-            expected = _place(nwb, module, results, overwrite, path)
-            if mode == "new":
-                nwb.generate_new_id()  # new object IDs ...
-                nwb.fields["identifier"] = str(uuid.uuid4())  # ... and a new file identifier
-                if opened is not None:
-                    _absolute_external_urls(nwb, opened)
-                else:
-                    _rewrite_external_paths(nwb, path.parent, folder)
-            _crash_point("before-export")
-            with pynwb.NWBHDF5IO(str(tmp), "w") as dst:
-                # from a remote file, copy the data (hdmf would otherwise link to the remote handle)
-                dst.export(src_io=src, nwbfile=nwb, write_args={"link_data": False} if remote else None)
-        _crash_point("exported")
-        _check_written(tmp, expected, validate)
-        _crash_point("validated")
-        os.replace(tmp, target)
-        _fsync_dir(folder)
-    except NWBViewError:
-        _unlink(tmp)
-        raise
-    except BaseException as exc:
-        _unlink(tmp)
-        if isinstance(exc, Exception):
+        def still_the_same(_tmp: Path) -> None:
+            if not remote:  # a program that ignores our lock rewrote the file meanwhile
+                _check_unchanged(path, read_state)
+            _crash_point("validated")
+
+        try:
+            with atomic_output(target, before_replace=still_the_same) as tmp:
+                with _source(path, remote) as (src, opened):
+                    nwb = opened.nwbfile if opened is not None else src.read()
+                    expected = _place(nwb, module, results, overwrite, path)
+                    if mode == "new":
+                        nwb.generate_new_id()  # new object IDs ...
+                        nwb.fields["identifier"] = str(uuid.uuid4())  # ... and a new file identifier
+                        if opened is not None:
+                            _absolute_external_urls(nwb, opened)
+                        else:
+                            _rewrite_external_paths(nwb, path.parent, folder)
+                    _crash_point("before-export")
+                    with pynwb.NWBHDF5IO(str(tmp), "w") as dst:
+                        # from a remote file, copy the data (hdmf would otherwise link to the remote handle)
+                        dst.export(src_io=src, nwbfile=nwb, write_args={"link_data": False} if remote else None)
+                _crash_point("exported")
+                _check_written(tmp, expected, validate)
+        except NWBViewError:
+            raise
+        except Exception as exc:
             raise WriteError(f"Writing results to {target} failed: {type(exc).__name__}: {exc}. The original file is untouched.") from exc
-        raise
     return target
 
 
@@ -336,9 +360,19 @@ def _absolute_external_urls(nwbfile: Any, opened: Any) -> None:
             obj.set_modified()
 
 
-def _append(path: Path, results: list, module: str, overwrite: bool, validate: bool) -> Path:
+def _append(path: Path, results: list, module: str, overwrite: bool, validate: bool, since: tuple | None) -> Path:
+    """Add results to the file in place, never leaving it without either the old or the new ones.
+
+    The new results are written into a staging processing module and marked complete; then,
+    per result, the old group is moved aside, the new one moved into ``module`` and the old
+    one deleted (HDF5 link moves: no data is copied). A run killed at any moment leaves the old
+    result or the new one in place; :func:`recover_append` (run by the next write) finishes a
+    complete swap or drops an incomplete staging module.
+    """
     import pynwb
 
+    _check_unchanged(path, since)
+    recover_append(path, module)
     names = [getattr(r, "result_name", None) or r.name for r in results]
     with h5py.File(path, "r") as f:
         grp = f.get(f"processing/{module}")
@@ -348,34 +382,54 @@ def _append(path: Path, results: list, module: str, overwrite: bool, validate: b
             f"{path} already holds {', '.join(f'processing/{module}/{n}' for n in existing)}. Pass "
             "overwrite=True (CLI: --overwrite) to replace it. Nothing was written."
         )
-    if existing:
-        # HDF5 cannot reclaim the space of a deleted group in place; mode='replace' compacts.
+    staging = _STAGING.format(module=module)
+    try:
+        with pynwb.NWBHDF5IO(str(path), "a", load_namespaces=True) as io:
+            nwb = io.read()
+            _place(nwb, staging, results, overwrite=False, path=path)
+            io.write(nwb)
+        _crash_point("append-staged")
         with h5py.File(path, "r+") as f:
-            for n in existing:
-                del f[f"processing/{module}/{n}"]
-    with pynwb.NWBHDF5IO(str(path), "a", load_namespaces=True) as io:
-        nwb = io.read()
-        expected = _place(nwb, module, results, overwrite=False, path=path)
-        io.write(nwb)
-    _check_written(path, expected, validate)
+            f[f"processing/{staging}"].attrs[_DONE_ATTR] = True
+    except NWBViewError:
+        raise
+    except OSError as exc:
+        if "lock" in str(exc).lower():
+            raise FileLockedError(f"{path} was opened by another program meanwhile: {exc}. Nothing was written.") from exc
+        raise WriteError(f"Appending to {path} failed: {exc}. The earlier results are still there.") from exc
+    recover_append(path, module)  # the swap
+    _check_written(path, [f"processing/{module}/{n}" for n in names], validate)
     return path
 
 
-def _unlink(p: Path) -> None:
-    try:
-        p.unlink()
-    except FileNotFoundError:
-        pass
+def recover_append(path: str | os.PathLike, module: str = "behavior") -> bool:
+    """Finish (or undo) an append that was interrupted; True when there was one.
 
+    A staging module marked complete holds whole new results: they are swapped in. One not
+    marked may be half written: it is deleted, and the results in place stay as they were.
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    Examples
+    --------
+    >>> recover_append("session.nwb")  # doctest: +SKIP
+    False
+    """
+    staging = _STAGING.format(module=module)
+    with h5py.File(path, "r") as f:
+        if f"processing/{staging}" not in f:
+            return False
+    with h5py.File(path, "r+") as f:
+        stage = f[f"processing/{staging}"]
+        if stage.attrs.get(_DONE_ATTR, False):
+            if f"processing/{module}" not in f:
+                f.move(f"processing/{staging}", f"processing/{module}")  # nothing to swap with
+                del f[f"processing/{module}"].attrs[_DONE_ATTR]
+                f[f"processing/{module}"].attrs["description"] = f"{module} data (results written by nwbview)"
+                return True
+            for name in [n for n in stage if not n.startswith(_OLD)]:
+                old = f"processing/{staging}/{_OLD}{name}"
+                if name in f[f"processing/{module}"] and old not in f:
+                    f.move(f"processing/{module}/{name}", old)
+                    _crash_point("append-swapping")
+                f.move(f"processing/{staging}/{name}", f"processing/{module}/{name}")
+        del f[f"processing/{staging}"]  # the old results (swapped out) or a half-written staging
+    return True

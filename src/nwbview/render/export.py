@@ -45,8 +45,6 @@ from __future__ import annotations
 import math
 import os
 import queue as queue_mod
-import shutil
-import tempfile
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -56,6 +54,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
+from nwbview.errors import OutputPathError as _OutputPathError
+from nwbview.io.atomic import atomic_output, check_output_path, temp_dir
 from nwbview.errors import (
     CalibrationError,
     NWBViewError,
@@ -110,7 +110,7 @@ class TimeRangeError(ExportError, ValueError):
     """The asked time range is invalid or holds no frame."""
 
 
-class OutputPathError(ExportError):
+class OutputPathError(ExportError, _OutputPathError):
     """The output file cannot be written where asked."""
 
 
@@ -972,20 +972,7 @@ class _Muxer:
 
 
 def _check_output(path: Any, kinds: dict[str, str] | set[str], what: str) -> Path:
-    out = Path(os.fspath(path)).expanduser()
-    suffix = out.suffix.lower()
-    if suffix not in kinds:
-        raise OutputPathError(f"Cannot write {what} to {str(out)!r}: unknown file type {suffix or '(none)'}. Use one of {', '.join(sorted(kinds))}.")
-    if out.is_dir():
-        raise OutputPathError(f"Cannot write {what} to {str(out)!r}: it is a folder. Give a file name, e.g. {out / ('clip' + suffix)}.")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputPathError(f"Cannot write {what} to {str(out)!r}: the folder {str(parent)!r} does not exist. Create it first, or choose another output path.")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputPathError(f"Cannot write {what} to {str(out)!r}: the folder {str(parent)!r} is not writable. Choose a folder you can write to.")
-    if out.exists() and not os.access(out, os.W_OK):
-        raise OutputPathError(f"Cannot write {what} to {str(out)!r}: the file exists and is read-only. Remove it or choose another name.")
-    return out
+    return check_output_path(path, what, kinds, error=OutputPathError)
 
 
 def _open_session(session: Any):
@@ -1120,44 +1107,34 @@ def _export(plan: ExportPlan, out: Path, n_workers: int | None, crf: int, preset
         n_workers = os.cpu_count() or 1
     n_workers = max(1, min(int(n_workers), len(bounds)))
     fmt = _VIDEO_SUFFIXES[out.suffix.lower()]
-    tmp_out = out.with_name(f".{out.stem}.part-{os.getpid()}{out.suffix}")
-    try:
-        tmpdir = tempfile.mkdtemp(prefix=f".{out.stem}.chunks-", dir=out.parent)
-    except OSError as exc:
-        raise OutputPathError(f"Cannot write the video to {str(out)!r}: {exc.strerror or exc}. Choose a folder you can write to.") from exc
     bar = tqdm(total=n, unit="frame", desc=f"export {out.name}", disable=None if progress else True, leave=False)
-    muxer = None
-    ok = False
     try:
-        try:
-            muxer = _Muxer(str(tmp_out), fmt, plan)
-        except Exception as exc:  # noqa: BLE001 - FFmpeg's own errors for the path
-            raise OutputPathError(f"Cannot write the video to {str(out)!r}: {exc}.") from exc
+        # the chunks and the joined video live under temporary names next to the output until it
+        # is complete; a killed export's leftovers are removed by the next export to that path
+        with atomic_output(out) as tmp_out, temp_dir(out) as tmpdir:
+            tmpdir = str(tmpdir)
+            try:
+                muxer = _Muxer(str(tmp_out), fmt, plan)
+            except Exception as exc:  # noqa: BLE001 - FFmpeg's own errors for the path
+                raise OutputPathError(f"Cannot write the video to {str(out)!r}: {exc}.") from exc
+            try:
 
-        def take(c: int) -> None:
-            f = _chunk_path(tmpdir, c)
-            muxer.append(f, *bounds[c])
-            os.unlink(f)
+                def take(c: int) -> None:
+                    f = _chunk_path(tmpdir, c)
+                    muxer.append(f, *bounds[c])
+                    os.unlink(f)
 
-        if n_workers == 1:
-            for c in _render_segment(plan, list(range(len(bounds))), bounds, tmpdir, crf, preset, tick=bar.update):
-                take(c)
-        else:
-            _run_workers(plan, bounds, n_workers, tmpdir, crf, preset, bar, take)
-        muxer.close()
-        muxer = None
-        os.replace(tmp_out, out)
-        ok = True
+                if n_workers == 1:
+                    for c in _render_segment(plan, list(range(len(bounds))), bounds, tmpdir, crf, preset, tick=bar.update):
+                        take(c)
+                else:
+                    _run_workers(plan, bounds, n_workers, tmpdir, crf, preset, bar, take)
+            finally:
+                muxer.close()
+    except OSError as exc:
+        raise OutputPathError(f"Cannot write the video to {str(out)!r}: {exc.strerror or exc}. Nothing was written.") from exc
     finally:
         bar.close()
-        if muxer is not None:
-            try:
-                muxer.close()
-            except Exception:  # noqa: BLE001 - already failing
-                pass
-        if not ok and tmp_out.exists():
-            tmp_out.unlink()
-        shutil.rmtree(tmpdir, ignore_errors=True)
         plan.close()
     return out
 
@@ -1315,15 +1292,11 @@ def snapshot(
             session.close()
     from PIL import Image
 
-    tmp = out.with_name(f".{out.stem}.part-{os.getpid()}{out.suffix}")
     try:
-        Image.fromarray(img).save(tmp, format=Image.registered_extensions().get(out.suffix.lower()))
-        os.replace(tmp, out)
+        with atomic_output(out) as tmp:
+            Image.fromarray(img).save(tmp, format=Image.registered_extensions().get(out.suffix.lower()))
     except OSError as exc:
-        raise OutputPathError(f"Cannot write the image to {str(out)!r}: {exc}.") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        raise OutputPathError(f"Cannot write the image to {str(out)!r}: {exc.strerror or exc}. Nothing was written.") from exc
     return out
 
 

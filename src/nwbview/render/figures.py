@@ -7,33 +7,24 @@ from typing import Any
 
 import numpy as np
 
-from nwbview.errors import NWBViewError
+from nwbview.io.atomic import save_output
 
 __all__ = ["plot_heatmap", "save_figure"]
 
-_FORMATS = {".png", ".svg", ".pdf", ".jpg", ".jpeg"}
+FIGURE_SUFFIXES = {".png", ".svg", ".pdf", ".jpg", ".jpeg"}
 
 
 def save_figure(fig: Any, path: str | Path) -> Path:
     """Save a figure; the format follows the extension (.png, .svg, .pdf).
 
     Written to a temporary name first, then renamed, so a failed save leaves no partial file.
-    """
-    import os
 
-    path = Path(path)
-    if path.suffix.lower() not in _FORMATS:
-        raise NWBViewError(f"Cannot save a figure as {path.name!r}: use one of {sorted(_FORMATS)}.")
-    if not path.parent.exists():
-        raise NWBViewError(f"Folder {path.parent} does not exist; create it or choose another output path.")
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    Examples
+    --------
+    >>> save_figure(plot_heatmap(occupancy(session.position())), "occupancy.svg")  # doctest: +SKIP
+    PosixPath('occupancy.svg')
+    """
+    return save_output(path, "the figure", lambda tmp: fig.savefig(tmp, dpi=150, bbox_inches="tight"), FIGURE_SUFFIXES)
 
 
 def plot_heatmap(result: Any, path: str | Path | None = None, *, title: str | None = None, cmap: str | None = None, ax: Any = None):
