@@ -1,8 +1,16 @@
 """The ``nwbview`` command line: thin wrappers over the Python API.
 
-Every command calls one API function. Errors a user can cause
-(:class:`~nwbview.errors.NWBViewError`) print one readable message on stderr
-and exit with code 1, without a traceback; warnings print as ``warning: ...``.
+Every command calls one API function. Exit codes:
+
+- 0: done;
+- 1: the user's input cannot be used: a bad file or stream (:class:`~nwbview.errors.NWBViewError`),
+  a file the system will not let us read or write (``OSError``), or a bad command line (an unknown
+  option, a value of the wrong type or not among the choices). One readable message on stderr,
+  no traceback;
+- 2: a bug in nwbview (a short report; ``NWBVIEW_DEBUG=1`` shows the traceback);
+- 130: interrupted (Ctrl-C).
+
+Warnings print as ``warning: ...`` and do not change the exit code.
 """
 
 from __future__ import annotations
@@ -15,14 +23,25 @@ from pathlib import Path
 
 import click
 
-from nwbview.errors import NWBViewError, NWBViewWarning
+from nwbview.errors import NWBViewError, NWBViewWarning, plain_numbers
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, NWBViewWarning):
-        click.echo(f"warning: {message}", err=True)
+        click.echo(f"warning: {plain_numbers(str(message))}", err=True)
     else:
         click.echo(f"warning ({category.__name__}): {message}", err=True)
+
+
+def _os_message(exc: OSError) -> str:
+    """One line for an error of the system (permissions, a full disk, a missing folder)."""
+    what = exc.strerror or str(exc)
+    names = [n for n in (exc.filename, exc.filename2) if n]
+    where = f" {' -> '.join(map(str, names))}" if names else ""
+    return (
+        f"cannot use{where}: {what}. Check that the path exists and that you may read it "
+        "(and write to its folder, for outputs), then run the command again."
+    )
 
 
 def _run(fn):
@@ -43,6 +62,9 @@ def _run(fn):
             raise
         except click.ClickException:
             raise
+        except OSError as exc:  # the system refused: not a bug in nwbview
+            click.echo(f"error: {_os_message(exc)}", err=True)
+            sys.exit(1)
         except Exception as exc:  # noqa: BLE001 - a bug: short report, traceback on request
             if os.environ.get("NWBVIEW_DEBUG"):
                 raise
@@ -57,7 +79,25 @@ def _run(fn):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Usage errors (unknown option, bad value) exit 1 like every other error of the user's."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nwbview")
 def main():
     """nwbview: look at, export and analyse NWB behavior + ephys sessions."""

@@ -7,6 +7,8 @@ The CLI prints these messages without a traceback and exits with code 1.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "NWBViewError",
     "InvalidFileError",
@@ -23,8 +25,21 @@ __all__ = [
 ]
 
 
+_NUMPY_SCALAR = re.compile(r"\bnp\.(?:float|int|uint|complex)\d*\(([^()]*)\)|\bnp\.(?:True|False)_\b|\bnp\.str_\(('[^']*')\)")
+
+
+def plain_numbers(text: str) -> str:
+    """``np.float64(9.75)`` -> ``9.75``: numpy 2's scalar reprs have no place in a message."""
+    return _NUMPY_SCALAR.sub(lambda m: m.group(1) or m.group(2) or m.group(0)[3:-1], text)
+
+
 class NWBViewError(Exception):
     """Base class of every error nwbview raises for bad input."""
+
+    def __init__(self, *args):
+        if args and isinstance(args[0], str):
+            args = (plain_numbers(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class InvalidFileError(NWBViewError):

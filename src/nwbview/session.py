@@ -26,6 +26,7 @@ from nwbview.errors import (
     AmbiguousStreamError,
     CalibrationError,
     DataShapeError,
+    InvalidFileError,
     MissingFileError,
     NWBViewError,
     NWBViewWarning,
@@ -158,6 +159,21 @@ class Session:
         return self._inventory
 
     def _pick(self, kind: str, name: str | None, *, prefer=None, label: str | None = None) -> StreamInfo:
+        info = self._pick_any(kind, name, prefer=prefer, label=label)
+        self._check_readable(info.path)
+        return info
+
+    def _check_readable(self, path: str) -> None:
+        """Refuse a stream whose HDF5 objects hdmf could not read (it would look empty)."""
+        damaged = [p for p in self._f.broken if p == path or p.startswith(path + "/")]
+        if damaged:
+            raise InvalidFileError(
+                f"{path} in {self.source} cannot be read: the HDF5 header of {', '.join(damaged)} is "
+                "damaged (the file is corrupt there). Copy the file again from its source; other streams "
+                "of the file can still be used."
+            )
+
+    def _pick_any(self, kind: str, name: str | None, *, prefer=None, label: str | None = None) -> StreamInfo:
         label = label or kind.replace("_", " ")
         items = self.inventory().of_kind(kind)
         if not items:
@@ -282,6 +298,8 @@ class Session:
                 f"{self.source} has {len(groups)} position streams: {', '.join(groups)}. Pass one of "
                 "these names to choose."
             )
+        for s in chosen:
+            self._check_readable(s.path)
         series = [s.obj for s in chosen]
         if len(series) > 1 and any(len(getattr(s.data, "shape", (0, 1))) > 1 and s.data.shape[1] > 1 for s in series):
             raise AmbiguousStreamError(

@@ -391,6 +391,9 @@ def build_inventory(opened: OpenedFile) -> Inventory:
         except Exception as exc:  # noqa: BLE001 - one odd object must not hide the others
             info = StreamInfo(kind=kind, name=obj.name, path=nwb_path(obj), neurodata_type=type(obj).__name__)
             info.problems.append(f"could not be described: {type(exc).__name__}: {exc}")
+        damaged = [p for p in getattr(opened, "broken", ()) if p.startswith(info.path + "/")]
+        if damaged:
+            info.problems.append(f"unreadable: the HDF5 header of {', '.join(damaged)} is damaged (copy the file again)")
         items.append(info)
     order = {k: i for i, k in enumerate(KINDS)}
     items.sort(key=lambda s: (order[s.kind], s.path))

@@ -81,6 +81,8 @@ class OpenedFile:
     base_url: str | None = None
     #: for DANDI: maps a relative external path to the URL of that asset
     external_resolver: Any = None
+    #: objects whose HDF5 headers could not be read (hdmf's BrokenLinkWarning), as NWB paths
+    broken: list = field(default_factory=list)
 
     @property
     def folder(self) -> Path | None:
@@ -161,6 +163,14 @@ def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathL
             f"{path} is a folder, not an NWB file. Zarr NWB stores are not supported yet; "
             "pass an HDF5 .nwb file."
         )
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise InvalidFileError(
+            f"Cannot read {path}: permission denied. Ask its owner for read access "
+            f"(`chmod a+r {path}`), or copy it somewhere you can read it."
+        ) from None
     if path.stat().st_size == 0:
         raise InvalidFileError(f"{path} is empty (0 bytes): it is not an NWB file. Was the copy interrupted?")
     if not h5py.is_hdf5(path):
@@ -179,10 +189,7 @@ def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathL
             "or written by a tool that does not follow the NWB schema."
         ) from exc
     try:
-        with warnings.catch_warnings():
-            # pynwb warns about every cached namespace it ignores; not the user's business here
-            warnings.filterwarnings("ignore", message=".*[Nn]amespace.*")
-            nwbfile = io.read()
+        nwbfile, broken = read_noting_damage(io)
     except OSError as exc:
         io.close()
         raise _os_error(path, exc) from exc
@@ -192,7 +199,26 @@ def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathL
             f"Cannot read {path} as NWB: {type(exc).__name__}: {exc}. The file may be truncated or "
             "corrupt, or not follow the NWB schema (try `pynwb.validate` or NWB Inspector on it)."
         ) from exc
-    return OpenedFile(nwbfile=nwbfile, io=io, path=str(path.resolve()), source=str(source))
+    return OpenedFile(nwbfile=nwbfile, io=io, path=str(path.resolve()), source=str(source), broken=broken)
+
+
+def read_noting_damage(io: Any) -> tuple[Any, list[str]]:
+    """``io.read()``, and the NWB paths of objects hdmf could not read (a damaged header).
+
+    hdmf only warns about those and leaves them empty; nwbview refuses to use them, naming them.
+    Warnings about cached namespaces are dropped (not the user's business); others pass on.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nwbfile = io.read()
+    broken = []
+    for w in caught:
+        text = str(w.message)
+        if w.category.__name__ == "BrokenLinkWarning":
+            broken.append(text.rsplit(" at ", 1)[-1].strip().strip("/"))
+        elif "namespace" not in text.lower():
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return nwbfile, broken
 
 
 def _os_error(path: Path, exc: OSError) -> NWBViewError:

@@ -231,7 +231,7 @@ def open_remote(source: str, *, timeout: float | None = None, cache: str | os.Pa
     import h5py
     import pynwb
 
-    from nwbview.io.nwb import OpenedFile, _import_extensions
+    from nwbview.io.nwb import OpenedFile, _import_extensions, read_noting_damage
 
     resolver = None
     if source.startswith("dandi://"):
@@ -254,7 +254,7 @@ def open_remote(source: str, *, timeout: float | None = None, cache: str | os.Pa
         keep.append(h5)
         _import_extensions()
         io = pynwb.NWBHDF5IO(file=h5, mode="r", load_namespaces=True)
-        nwbfile = io.read()
+        nwbfile, broken = read_noting_damage(io)
     except NWBViewError:
         for k in reversed(keep):
             k.close()
@@ -269,7 +269,7 @@ def open_remote(source: str, *, timeout: float | None = None, cache: str | os.Pa
         if isinstance(exc, OSError) and ("signature" in text.lower() or "not an hdf5" in text.lower()):
             raise InvalidFileError(f"{source} is not an NWB (HDF5) file: {text}.") from exc
         raise RemoteError(f"Cannot read {source} as NWB over the network: {type(exc).__name__}: {exc}") from exc
-    opened = OpenedFile(nwbfile=nwbfile, io=io, path=None, source=source, keep_alive=keep)
+    opened = OpenedFile(nwbfile=nwbfile, io=io, path=None, source=source, keep_alive=keep, broken=broken)
     opened.base_url = info.url
     opened.external_resolver = resolver
     return opened

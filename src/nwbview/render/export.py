@@ -592,8 +592,9 @@ def _timeline(session, readers, start, stop, fps, overlays, timeseries, at) -> t
             if i is None:
                 raise TimeRangeError(f"Time {at:g} s is outside video {first.name!r}: its frames span {span}. Pick a time in that range.")
             return Timeline(t[i : i + 1], frames=np.array([i]), source=f"video {first.name}"), False
+        period = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+        _note_clipped(start, stop, t[0] - period / 2, t[-1] + period / 2, f"video {first.name!r}")
         if fps is not None:
-            period = float(np.median(np.diff(t))) if t.size > 1 else 0.0
             a = t[0] if start is None else max(start, t[0] - period / 2)
             b = t[-1] + period / 2 if stop is None else min(stop, t[-1] + period / 2)
             if not b > a:
@@ -623,6 +624,20 @@ def _timeline(session, readers, start, stop, fps, overlays, timeseries, at) -> t
     if (start is not None and start >= hi) or (stop is not None and stop <= lo):
         raise TimeRangeError(f"The time range [{a:g}, {b:g}) s holds no data: the data span {lo:.3f}..{hi:.3f} s.")
     return Timeline.regular(a, b, rate), True
+
+
+def _note_clipped(start: float | None, stop: float | None, lo: float, hi: float, what: str) -> None:
+    """The rule for asked ranges: one partly outside the recording is cut to it, with a note;
+    one with nothing inside is refused (by the caller)."""
+    if (start is not None and start < lo and (stop is None or stop > lo)) or (stop is not None and stop > hi and (start is None or start < hi)):
+        a = lo if start is None or start < lo else start
+        b = hi if stop is None or stop > hi else stop
+        warnings.warn(
+            f"The asked range [{'-inf' if start is None else f'{start:g}'}, {'inf' if stop is None else f'{stop:g}'}) s "
+            f"reaches outside {what}, which spans {lo:.3f}..{hi:.3f} s: exporting {a:.3f}..{b:.3f} s.",
+            NWBViewWarning,
+            stacklevel=4,
+        )
 
 
 def _data_span(overlays, timeseries) -> tuple[float | None, float | None]:
