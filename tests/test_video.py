@@ -411,3 +411,108 @@ def test_from_array_h5py(tmp_path):
         assert np.array_equal(clone.gray(11), data[11])
         clone.close()
         reader.close()
+
+
+# -- keyframes that are not clean starting points ----------------------------------------------
+
+
+def _remux_flagging_keyframes(src, dst, positions) -> None:
+    """Copy ``src`` into ``dst`` with the packets at decode-order ``positions`` flagged key."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        stream = inp.streams.video[0]
+        ostream = out.add_stream_from_template(stream)
+        for n, packet in enumerate(p for p in inp.demux(stream) if p.size):
+            if n in positions:
+                packet.is_keyframe = True
+            packet.stream = ostream
+            out.mux(packet)
+
+
+def test_p_frames_flagged_as_keyframes_read_exactly(tmp_path, http_server):
+    # The MP4's sync-sample table lists P-frames as keyframes; a remote reader takes its index
+    # from that table, so its seek plan starts at frames that cannot be decoded on their own.
+    src = write_test_video(tmp_path / "src.mp4", 150, gop=60, bframes=2)
+    _remux_flagging_keyframes(src, http_server.root / "fake.mp4", {10, 25, 70, 95, 130})
+    ref = decode_frames(http_server.root / "fake.mp4")
+    assert [read_frame_index(f) for f in ref] == list(range(150))
+    rng = np.random.default_rng(11)
+    with VideoReader([http_server.file_url("fake.mp4")]) as reader:
+        assert reader._backend.indexes[0].keyframes.size > 3  # the fake ones are listed
+        for i in rng.permutation(150)[:60].tolist():
+            assert np.array_equal(reader[i], ref[i]), f"frame {i}"
+    with VideoReader([http_server.file_url("fake.mp4")]) as reader:
+        idx = np.sort(rng.integers(0, 150, 40))
+        assert np.array_equal(reader[idx], ref[idx])
+
+
+@pytest.fixture(scope="module")
+def old_x264_444(tmp_path_factory):
+    """A High 4:4:4 (yuv444p, CABAC, 8x8 transforms) video whose x264 SEI names build 150.
+
+    FFmpeg's H.264 decoder reads the build from that SEI, in the first frame only, and decodes
+    4:4:4 differently for builds before 151 (a workaround for a bug of old x264). This video
+    was made by a newer x264, so the workaround breaks it and FFmpeg flags frames corrupt: the
+    mirror image of a real old-x264 video, which breaks *without* the workaround, as it does
+    after a seek when the decoder never saw the SEI. Its frames are concealed errors whose
+    pixels vary with frame-thread timing, so tests check flags, seeks and the cache, not pixels.
+    """
+    path = write_test_video(
+        tmp_path_factory.mktemp("x264") / "old.mp4", 90, gop=30, bframes=0, pix_fmt="yuv444p",
+        threads=1,
+    )  # fmt: skip
+    data = bytearray(path.read_bytes())
+    at = data.find(b"x264 - core ") + len(b"x264 - core ")
+    assert at > 20 and data[at : at + 3].isdigit()
+    data[at : at + 3] = b"150"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_decoder_knows_the_x264_build_after_a_seek(old_x264_444):
+    video_module._index_cache.clear()
+    assert probe_video(old_x264_444)["x264_build"] == 150
+    assert "x264 build 150" in probe_video(old_x264_444)["seek_note"]
+    with VideoReader([old_x264_444]) as reader:
+        for i in (75, 45, 10):
+            assert reader[i].shape == (120, 160, 3)
+        # A decoder that did not know the build would decode keyframes 30 and 60 cleanly (and
+        # differently from a decode from the start); this one applies the old-x264 workaround,
+        # as a decode from the start does, so FFmpeg flags them corrupt here.
+        assert reader._backend.indexes[0].bad_starts == {30, 60}
+    assert "2 of 3 keyframes are not clean starting points" in probe_video(old_x264_444)["seek_note"]
+
+
+def test_bad_keyframes_are_remembered_and_their_frames_never_cached(old_x264_444, monkeypatch):
+    video_module._index_cache.clear()
+    seeks, puts = [], []
+    real_seek, real_put = video_module._FileBackend._seek, VideoReader._put
+
+    def counting_seek(of, index, ts, expected):
+        seeks.append(expected)
+        return real_seek(of, index, ts, expected)
+
+    def recording_put(self, fi, k, frame):
+        puts.append(k)
+        return real_put(self, fi, k, frame)
+
+    monkeypatch.setattr(video_module._FileBackend, "_seek", staticmethod(counting_seek))
+    monkeypatch.setattr(VideoReader, "_put", recording_put)
+    with VideoReader([old_x264_444], cache_size=200) as reader:
+        reader[70]
+        assert seeks == [60, 30, 0]  # each bad keyframe tried once, then the file's start
+        assert puts == list(range(71))  # nothing decoded from keyframe 60 or 30 was cached
+    seeks.clear()
+    with VideoReader([old_x264_444]) as reader:  # a new reader of the same file: paid once
+        reader[45]
+        reader[80]
+        assert seeks == [0]  # then decoding forward from 45 to 80
+
+
+def test_x264_build_does_not_change_ordinary_video(videos):
+    entry = videos["h264"]
+    index = video_module._get_index(str(entry["files"][0]))
+    assert index.x264_build is not None and index.x264_build >= 151
+    assert probe_video(entry["files"][0])["x264_build"] == index.x264_build
+    assert probe_video(videos["mjpeg"]["files"][0])["x264_build"] is None

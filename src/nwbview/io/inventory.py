@@ -541,6 +541,11 @@ def _describe_video(info: StreamInfo, obj: Any, opened: OpenedFile) -> None:
                 info.details["size"] = f"{probes[0]['width']}x{probes[0]['height']}"
                 info.details["file_fps"] = round(float(probes[0]["fps"]), 3) if probes[0].get("fps") else None
                 info.details["frames_in_files"] = n_frames
+                info.problems.extend(
+                    f"{Path(f['resolved']).name}: {p['seek_note']}"
+                    for f, p in zip(files, probes)
+                    if p["seek_note"]
+                )
             except Exception as exc:  # noqa: BLE001 - an unreadable video is a problem to report
                 info.problems.append(f"video unreadable: {exc}")
         n = n_ts if n_ts is not None else (n_frames or 0)

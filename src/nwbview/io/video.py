@@ -62,7 +62,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -130,13 +130,21 @@ class _PacketIndex:
     width: int
     height: int
     average_rate: Fraction | None
+    #: x264 build named in the stream's first access unit (its SEI version string), or None.
+    x264_build: int | None = None
+    #: Keyframes found not to be clean starting points (decoding from them was flagged corrupt
+    #: or failed): seeks skip them. Filled by the reader; shared by every reader of the file.
+    bad_starts: set[int] = field(default_factory=set, compare=False)
 
     @property
     def n(self) -> int:
         return int(self.pts.size)
 
-    def keyframe_at_or_before(self, k: int) -> int:
+    def start_at_or_before(self, k: int) -> int:
+        """The last keyframe at or before ``k`` that is a clean starting point (else 0)."""
         i = int(np.searchsorted(self.keyframes, k, side="right")) - 1
+        while i >= 0 and int(self.keyframes[i]) in self.bad_starts:
+            i -= 1
         return int(self.keyframes[i]) if i >= 0 else 0
 
     def position_map(self) -> dict[int, int]:
@@ -144,6 +152,30 @@ class _PacketIndex:
 
     def times(self) -> np.ndarray:
         return self.pts.astype(np.float64) * float(self.time_base)
+
+
+#: FFmpeg's H.264 decoder reads the encoder's build from x264's SEI version string ("x264 - core
+#: 148 - H.264/MPEG-4 AVC codec - ...", in the first access unit) and works around bugs of old
+#: builds (e.g. 4:4:4 with CABAC and 8x8 transforms before build 151). A decoder that starts at a
+#: later keyframe never sees that SEI, so the reader passes the build as the ``x264_build`` option.
+_X264_SEI = re.compile(rb"x264 - core (\d+)")
+#: Bytes of a file's first packet searched for that SEI (x264 writes it first in the packet).
+_SEI_SEARCH_BYTES = 4096
+
+
+def _x264_build(codec: str, *chunks: bytes | None) -> int | None:
+    """The x264 build named by an H.264 stream's SEI version string in ``chunks``, or None."""
+    if codec != "h264":
+        return None
+    for chunk in chunks:
+        match = _X264_SEI.search(chunk) if chunk else None
+        if match and int(match.group(1)) > 0:
+            return int(match.group(1))
+    return None
+
+
+def _head_bytes(packet) -> bytes:
+    return bytes(memoryview(packet)[:_SEI_SEARCH_BYTES])
 
 
 _index_cache: OrderedDict[tuple, _PacketIndex] = OrderedDict()
@@ -224,7 +256,10 @@ def _index_from_moov(container, stream, path: str) -> _PacketIndex | None:
     if Fraction(stream.time_base) != Fraction(1, track.timescale):
         return None
     head = []
+    first = None
     for packet in container.demux(stream):
+        if packet.size and first is None:
+            first = _head_bytes(packet)
         if packet.size and packet.pts is not None:
             head.append((packet.pts, packet.dts if packet.dts is not None else packet.pts))
         if len(head) >= min(16, track.cts.size):
@@ -239,16 +274,18 @@ def _index_from_moov(container, stream, path: str) -> _PacketIndex | None:
         return None
     order = np.argsort(cts, kind="stable")
     rate = stream.average_rate
+    codec = stream.codec_context.name
     return _PacketIndex(
         pts=cts[order].astype(np.int64),
         dts=dts[order].astype(np.int64),
         keyframes=np.flatnonzero(track.keyframe[order]).astype(np.int64),
         time_base=Fraction(stream.time_base),
-        codec=stream.codec_context.name,
+        codec=codec,
         pix_fmt=stream.codec_context.format.name if stream.codec_context.format else "",
         width=int(stream.codec_context.width),
         height=int(stream.codec_context.height),
         average_rate=Fraction(rate) if rate else None,
+        x264_build=_x264_build(codec, stream.codec_context.extradata, first),
     )
 
 
@@ -280,10 +317,13 @@ def _build_index(container, stream, path: str, source: str | None) -> _PacketInd
     dts_list: list[int] = []
     key_list: list[bool] = []
     missing = 0
+    first = None
     try:
         for packet in container.demux(stream):
             if packet.size == 0:
                 continue
+            if first is None:
+                first = _head_bytes(packet)
             pts, dts = packet.pts, packet.dts
             if pts is None:
                 missing += 1
@@ -321,6 +361,7 @@ def _build_index(container, stream, path: str, source: str | None) -> _PacketInd
         width=int(stream.codec_context.width),
         height=int(stream.codec_context.height),
         average_rate=Fraction(rate) if rate else None,
+        x264_build=_x264_build(codec, stream.codec_context.extradata, first),
     )
 
 
@@ -373,7 +414,11 @@ def probe_video(path: str | os.PathLike) -> dict[str, Any]:
         ``codec`` (FFmpeg decoder name), ``pix_fmt``, ``width``, ``height``, ``n_frames`` (packets
         with a timestamp: the frames a full decode returns), ``n_keyframes``, ``fps`` (median
         frame rate from the timestamps), ``start_time`` (first frame's pts, seconds),
-        ``duration`` (seconds from the first frame to the end of the last one).
+        ``duration`` (seconds from the first frame to the end of the last one),
+        ``x264_build`` (the x264 build named in the stream's SEI, or None), ``bad_keyframes``
+        (keyframes a reader in this process found not to be clean starting points) and
+        ``seek_note`` (what makes seeking in this file slow or unsafe and how to fix it, or
+        None).
 
     Raises
     ------
@@ -412,7 +457,40 @@ def probe_video(path: str | os.PathLike) -> dict[str, Any]:
         "fps": fps,
         "start_time": float(t[0]),
         "duration": float(t[-1] - t[0] + period),
+        "x264_build": index.x264_build,
+        "bad_keyframes": sorted(index.bad_starts),
+        "seek_note": _seek_note(index),
     }
+
+
+#: x264 builds before this one wrote 4:4:4 streams that FFmpeg decodes right only when it knows
+#: the build (a CABAC 8x8-transform bug, measured: builds >= 151 decode the same either way).
+_X264_444_FIXED = 151
+_REENCODE = "`ffmpeg -i in.mp4 -c:v libx264 -pix_fmt yuv420p -g 30 out.mp4`"
+
+
+def _seek_note(index: _PacketIndex) -> str | None:
+    """What makes seeking in a file slow or unsafe, for ``nwbview info``; None if nothing."""
+    if index.bad_starts:
+        return (
+            f"{len(index.bad_starts)} of {index.keyframes.size} keyframes are not clean starting "
+            "points (FFmpeg flagged the frames decoded from them corrupt): nwbview decodes from "
+            "an earlier keyframe instead, so random access is slower. For fast seeking, "
+            f"re-encode: {_REENCODE}"
+        )
+    if (
+        index.x264_build is not None
+        and index.x264_build < _X264_444_FIXED
+        and "444" in index.pix_fmt
+    ):
+        return (
+            f"H.264 4:4:4 from x264 build {index.x264_build} (< {_X264_444_FIXED}): FFmpeg "
+            "decodes it right only when it read the build from the first frame, so readers "
+            "that seek (OpenCV, ffmpeg -ss, many video players) show smeared, green frames "
+            "after a seek. nwbview passes the build to its decoder and reads exact frames. "
+            f"For other tools, re-encode: {_REENCODE}"
+        )
+    return None
 
 
 def _median_fps(times: np.ndarray, fallback: Fraction | None = None) -> float:
@@ -455,7 +533,7 @@ def _luma_from_rgb(rgb: np.ndarray) -> np.ndarray:
 
 
 class _OpenFile:
-    __slots__ = ("container", "stream", "gen", "next_pos", "posmap")
+    __slots__ = ("container", "stream", "gen", "next_pos", "posmap", "unchecked")
 
     def __init__(self, container, stream, posmap):
         self.container = container
@@ -463,6 +541,9 @@ class _OpenFile:
         self.gen: Iterator | None = None
         self.next_pos: int | None = None  # position of the next frame the decoder will return
         self.posmap: dict[int, int] = posmap
+        # Where the decoder was last started (seek), until its first frame shows that this is a
+        # clean starting point; None once it has.
+        self.unchecked: int | None = None
 
 
 class _FileBackend:
@@ -495,7 +576,7 @@ class _FileBackend:
                     raise
                 self.indexes.append(index)
                 # The demux pass left the container at its end: the first read seeks anyway.
-                self._keep_open(fi, _OpenFile(container, stream, index.position_map()))
+                self._keep_open(fi, _OpenFile(container, stream, index.position_map()), index)
         except BaseException:
             self.close()
             raise
@@ -523,17 +604,19 @@ class _FileBackend:
         return self.source
 
     # -- open containers (LRU) ----------------------------------------------------------------
-    def _keep_open(self, fi: int, of: _OpenFile) -> None:
+    def _keep_open(self, fi: int, of: _OpenFile, index: _PacketIndex) -> None:
         self.open_files[fi] = of
-        self._configure(of)
+        self._configure(of, index)
         while len(self.open_files) > _MAX_OPEN_FILES:
             _, old = self.open_files.popitem(last=False)
             old.gen = None
             old.container.close()
 
     @staticmethod
-    def _configure(of: _OpenFile) -> None:
+    def _configure(of: _OpenFile, index: _PacketIndex) -> None:
         of.stream.thread_type = "AUTO"
+        if index.x264_build is not None:  # decode as a decoder started at the first frame does
+            of.stream.codec_context.options = {"x264_build": str(index.x264_build)}
 
     def _file(self, fi: int) -> _OpenFile:
         of = self.open_files.get(fi)
@@ -542,7 +625,7 @@ class _FileBackend:
             return of
         container, stream = _open_container(self.files[fi], self._where(fi))
         of = _OpenFile(container, stream, self.indexes[fi].position_map())
-        self._keep_open(fi, of)
+        self._keep_open(fi, of, self.indexes[fi])
         return of
 
     # -- decoding -----------------------------------------------------------------------------
@@ -557,7 +640,7 @@ class _FileBackend:
         if of.gen is None or pos is None or pos > k:
             attempts = self._seek_plan(index, k)
         elif k - pos > _FORWARD_SLACK:
-            kf = index.keyframe_at_or_before(k)
+            kf = index.start_at_or_before(k)
             if kf - pos > _FORWARD_SLACK:  # a keyframe well after the decoder: seek to it
                 attempts = self._seek_plan(index, k)
         if attempts is not None:
@@ -594,12 +677,25 @@ class _FileBackend:
             except StopIteration:
                 frame = None
             except av.error.FFmpegError as exc:
-                of.gen, of.next_pos = None, None
+                start = of.unchecked
+                of.gen, of.next_pos, of.unchecked = None, None, None
+                if start:  # the decoder was just started at this keyframe: start earlier
+                    attempts, attempt = self._restart_before(of, index, start, k), 0
+                    pos = of.next_pos
+                    continue
                 raise VideoError(
                     f"Decoding frame {k} of {self.files[fi]} ({index.codec}) failed: FFmpeg "
                     f"says {exc}. The file is damaged near this frame; re-copy or re-export it "
                     "(or re-encode it: `ffmpeg -i in -c:v libx264 out.mp4`)."
                 ) from exc
+            if frame is not None and of.unchecked is not None:
+                start, of.unchecked = of.unchecked, None
+                if start and frame.is_corrupt:
+                    # FFmpeg flags the first frame decoded from this keyframe as corrupt (and
+                    # the frames after it may be wrong, unflagged): none of them is kept.
+                    attempts, attempt = self._restart_before(of, index, start, k), 0
+                    pos = of.next_pos
+                    continue
             if frame is None:
                 of.gen, of.next_pos = None, None
                 found = None
@@ -607,7 +703,7 @@ class _FileBackend:
                 pts = frame.pts
                 found = of.posmap.get(pts) if pts is not None else None
                 if found is None:  # no usable pts: assume presentation order continues
-                    found = pos if pos is not None else index.keyframe_at_or_before(k)
+                    found = pos if pos is not None else index.start_at_or_before(k)
                 of.next_pos = pos = found + 1
                 put(fi, found, frame)
                 if found == k:
@@ -636,14 +732,21 @@ class _FileBackend:
             self._seek(of, index, *attempts[attempt])
             pos = of.next_pos
 
+    def _restart_before(self, of, index, start: int, k: int) -> list[tuple[int, int]]:
+        """Remember that keyframe ``start`` is not a clean starting point; seek before it."""
+        index.bad_starts.add(start)
+        attempts = self._seek_plan(index, k)
+        self._seek(of, index, *attempts[0])
+        return attempts
+
     @staticmethod
     def _seek_plan(index: _PacketIndex, k: int) -> list[tuple[int, int]]:
         """(timestamp, expected position) seeks to try, most to least direct."""
-        kf = index.keyframe_at_or_before(k)
+        kf = index.start_at_or_before(k)
         plan = [(int(index.pts[kf]), kf)]
         if index.dts[kf] < index.pts[kf]:  # demuxers that index keyframes by dts (mp4)
             plan.append((int(index.dts[kf]), kf))
-        prev = index.keyframe_at_or_before(kf - 1) if kf > 0 else None
+        prev = index.start_at_or_before(kf - 1) if kf > 0 else None
         if prev is not None and prev < kf:
             plan.append((int(min(index.dts[prev], index.pts[prev])), prev))
         start = int(min(index.dts.min(), index.pts[0]))
@@ -669,7 +772,7 @@ class _FileBackend:
                 ) from exc
             expected = 0
         of.gen = of.container.decode(of.stream)
-        of.next_pos = expected
+        of.next_pos = of.unchecked = expected
 
     # -- conversion ---------------------------------------------------------------------------
     @staticmethod

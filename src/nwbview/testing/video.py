@@ -356,6 +356,7 @@ def write_test_video(
     timestamps: Sequence[float] | np.ndarray | None = None,
     n_bits: int = DEFAULT_BITS,
     threads: int = 0,
+    pix_fmt: str = "yuv420p",
 ) -> Path:
     """Write a synthetic video whose frame ``i`` shows the code of ``first_index + i``.
 
@@ -391,6 +392,9 @@ def write_test_video(
         Bits of the frame code.
     threads : int
         Encoder threads (0: automatic).
+    pix_fmt : str
+        Pixel format of H.264 video (``"yuv444p"`` writes High 4:4:4 Predictive, as some
+        DeepLabCut videos are).
 
     Returns
     -------
@@ -442,6 +446,7 @@ def write_test_video(
     else:
         time_base = 1 / _rate(fps)
 
+    frame_format = "yuvj420p" if codec == "mjpeg" else "yuv420p"
     path.parent.mkdir(parents=True, exist_ok=True)
     container = av.open(str(path), mode="w")
     try:
@@ -450,8 +455,7 @@ def write_test_video(
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
         if codec == "h264":
-            stream.pix_fmt = "yuv420p"
-            frame_format = "yuv420p"
+            stream.pix_fmt = pix_fmt
             stream.options = {
                 "g": str(gop),
                 "bf": str(bframes),
@@ -461,11 +465,13 @@ def write_test_video(
             }
         else:
             stream.pix_fmt = "yuvj420p"
-            frame_format = "yuvj420p"  # same samples, read as full range: no conversion
+            pix_fmt = "yuvj420p"  # same samples, read as full range: no conversion
             stream.options = {"qmin": "2", "qmax": "3", "threads": str(threads)}
             stream.bit_rate = int(width * height * float(fps) * 4)
         for i in range(n_frames):
             frame = av.VideoFrame.from_ndarray(make(first_index + i), format=frame_format)
+            if pix_fmt != frame_format:
+                frame = frame.reformat(format=pix_fmt)
             frame.pts = int(pts[i]) if pts is not None else i
             frame.time_base = time_base
             for packet in stream.encode(frame):
