@@ -496,3 +496,19 @@ def test_cli_bad_input_exits_1_with_one_line(demo, tmp_path, args, message):
     assert len(lines) == 1 and message in lines[0]
     assert "Traceback" not in r.output
     assert not (tmp_path / "bad.mp4").exists()
+
+
+def test_a_killed_exports_leftovers_are_removed_by_the_next(cfr, tmp_path):
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    out = tmp_path / "clip.mp4"
+    part = tmp_path / f".clip.mp4.nwbview-tmp-{p.pid}-0123abcd.mp4"
+    chunks = tmp_path / f".clip.mp4.nwbview-tmp-{p.pid}-4567abcd.d"
+    part.write_bytes(b"\0" * 1000)
+    chunks.mkdir()
+    (chunks / "chunk_000000.mp4").write_bytes(b"\0" * 1000)
+    export_video(cfr["nwb"], out, 2.0, 2.5, overlays=[], timeseries=[], progress=False)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["clip.mp4"]

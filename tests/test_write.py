@@ -204,3 +204,45 @@ def test_cli_kinematics_write_then_info(session_file):
     assert r2.exit_code == 1 and "--overwrite" in r2.output
     r3 = runner.invoke(main, ["info", str(session_file)])
     assert "result (" in r3.output and "compute_speed" in r3.output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_replace_keeps_owner_and_mode(session_file):
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    os.chown(session_file, nobody.pw_uid, nobody.pw_gid)
+    os.chmod(session_file, 0o640)
+    write_results(session_file, _speed(session_file))
+    st = session_file.stat()
+    assert (st.st_mode & 0o7777, st.st_uid, st.st_gid) == (0o640, nobody.pw_uid, nobody.pw_gid)
+
+
+def test_a_job_refuses_when_the_file_changed_since_it_read_it(session_file):
+    from nwbview.io.atomic import file_state
+
+    since = file_state(session_file)
+    results = _speed(session_file)
+    with nwbview.open(session_file) as s:
+        head_direction = kinematics_results(s, source="pose")[2:]
+    write_results(session_file, head_direction)  # another writer, meanwhile
+    h = _hash(session_file)
+    with pytest.raises(WriteError, match="changed since nwbview read it"):
+        write_results(session_file, results, since=since)
+    assert _hash(session_file) == h
+
+
+def test_an_interrupted_append_is_finished_by_the_next_write(session_file):
+    write_results(session_file, _speed(session_file), mode="append")
+    env = {**os.environ, "NWBVIEW_CRASH_AT": "append-swapping"}
+    code = _WRITER.replace("write_results(path, results)", "write_results(path, results[:1], mode='append', overwrite=True)")
+    r = subprocess.run([sys.executable, "-c", code, str(session_file)], env=env, capture_output=True, text=True)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    import h5py
+
+    with h5py.File(session_file, "r") as f:  # the old result moved aside, the new one staged: both kept
+        assert "behavior_nwbview_staging" in f["processing"]
+    write_results(session_file, _speed(session_file), mode="append", overwrite=True)
+    with h5py.File(session_file, "r") as f:
+        assert "behavior_nwbview_staging" not in f["processing"]
+        assert "speed" in f["processing/behavior"]
