@@ -360,15 +360,22 @@ def test_missing_external_video(tmp_path):
             s.video()
 
 
-def test_pose_keypoints_of_different_lengths(tmp_path):
+def test_pose_keypoints_of_different_lengths_are_combined_on_the_union_of_times(tmp_path):
     from ndx_pose import PoseEstimation, PoseEstimationSeries
 
     nwb = mock_NWBFile()
     a = PoseEstimationSeries(name="a", data=np.ones((10, 2)), unit="pixels", reference_frame="r", timestamps=np.arange(10.0), confidence=np.ones(10))
-    b = PoseEstimationSeries(name="b", data=np.ones((8, 2)), unit="pixels", reference_frame="r", timestamps=np.arange(8.0) + 0.5, confidence=np.ones(8))
+    b = PoseEstimationSeries(name="b", data=2 * np.ones((8, 2)), unit="pixels", reference_frame="r", timestamps=np.arange(8.0) + 0.5, confidence=np.full(8, 0.5))
     behavior(nwb).add(PoseEstimation(pose_estimation_series=[a, b]))
-    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s, pytest.raises(DataShapeError, match="differ in length"):
-        s.pose()
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        ds = s.pose()
+        assert not any("differ in length" in p for p in s.inventory().problems)
+    np.testing.assert_array_equal(ds.time.values, np.sort(np.r_[np.arange(10.0), np.arange(8.0) + 0.5]))
+    ax = ds.position.sel(keypoint="a", space="x", individual=ds.individual.values[0]).values
+    bc = ds.confidence.sel(keypoint="b", individual=ds.individual.values[0]).values
+    half = ds.time.values % 1 == 0.5
+    assert np.isfinite(ax).sum() == 10 and np.isnan(ax[half]).all() and np.isfinite(ax[~half]).all()
+    assert np.isfinite(bc).sum() == 8 and (bc[np.isfinite(bc)] == 0.5).all()
 
 
 def test_file_locked_by_a_writer(basic_file):
