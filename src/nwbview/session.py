@@ -949,10 +949,15 @@ def _recording_key(info: StreamInfo) -> tuple:
     """What makes PoseEstimations tracks of one recording: one video, skeleton and camera."""
     pe = info.obj
     video = info.details.get("video") or tuple(info.details.get("original_videos") or ())
-    devices = getattr(pe, "devices", None)
-    if isinstance(devices, dict):
-        devices = list(devices.values())
-    device_names = tuple(sorted(str(getattr(d, "name", d)) for d in (devices or [])))
+    device = getattr(pe, "device", None)
+    if device is not None:
+        devices = [device]
+    else:
+        with warnings.catch_warnings():  # ndx-pose >= 0.3 deprecates `devices` (one camera: `device`)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            devices = getattr(pe, "devices", None) or []
+        devices = list(devices.values()) if isinstance(devices, dict) else list(devices)
+    device_names = tuple(sorted({str(getattr(d, "name", d)) for d in devices}))
     return (video, tuple(skeleton_nodes(pe)), device_names)
 
 
