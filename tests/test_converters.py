@@ -218,6 +218,9 @@ def test_cli_video_option_on_every_video_command(dlc_session, tmp_path):
     _cli(["kinematics", nwb, "--video", video])
     r = CliRunner().invoke(main, ["export", str(nwb), "-o", str(clip), "--video", str(tmp_path / "nope.mp4")])
     assert r.exit_code == 1 and "Video file not found" in r.output
+    for job in ("kinematics", "export"):  # one video file is not every session's video
+        r = CliRunner().invoke(main, ["batch", str(nwb), job, "--video", str(video)])
+        assert r.exit_code == 1 and "not one for every session" in r.output, r.output
 
 
 @pytest.mark.napari

@@ -302,6 +302,13 @@ def _batch_job_kwargs(job: str, p: dict) -> dict:
                 "egocentric", "gamma", "buffer_mult", "padding", "min_confidence", "module")
         return dict({k: p[k] for k in keys}, band=tuple(p["band"]), **write)
     if job == "export":
+        from nwbview.jobs import split_video
+
+        if split_video(p.get("videos"))[0] is not None:
+            raise NWBViewError(
+                "batch export: --video FILE names one session's video, not one for every session. Put each "
+                "session's video beside its NWB file under the name in original_videos (or pass ImageSeries names)."
+            )
         rename = {"videos": "video"}
         skip = {"workers", "quiet"}  # batch's own --workers and --quiet; each session renders in one process
         return {rename.get(k, k): (list(v) if isinstance(v, tuple) and k in ("videos", "events") else v) for k, v in p.items() if k not in skip}

@@ -993,7 +993,10 @@ def _stack_individuals(parts: list[xr.Dataset]) -> xr.Dataset:
             seen[name] = 0
         out.append(p)
     ds = xr.concat(out, dim="individual", combine_attrs="override")
-    ds.attrs["source"] = ", ".join(str(p.attrs.get("source")) for p in parts)
+    sources = [str(p.attrs.get("source")) for p in parts]
+    parents = {src.rsplit("/", 1)[0] for src in sources}
+    # the containers' common parent (sleap-io's tracks share one processing module), else all of them
+    ds.attrs["source"] = parents.pop() if len(parents) == 1 and len(sources) > 1 else ", ".join(sources)
     return ds
 
 

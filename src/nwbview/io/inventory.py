@@ -34,6 +34,7 @@ __all__ = [
     "ExternalVideo",
     "build_inventory",
     "find_original_video",
+    "pose_individual",
     "resolve_external_files",
     "KINDS",
 ]
@@ -68,6 +69,7 @@ class StreamInfo:
         """A JSON-ready dict (without the pynwb object)."""
         out = {k: getattr(self, k) for k in ("kind", "name", "path", "neurodata_type", "unit", "sampling", "rate", "n_samples", "t_start", "t_stop", "problems", "details")}
         out["shape"] = list(self.shape)
+        out["details"] = {k: v for k, v in self.details.items() if not k.startswith("_")}  # as the table shows them
         return out
 
 
