@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sessions", "tests.fixtures.demo", "tests.fixtures.http"]
+pytest_plugins = ["tests.fixtures.sessions", "tests.fixtures.demo", "tests.fixtures.http", "tests.fixtures.converters"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 

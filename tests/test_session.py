@@ -360,15 +360,131 @@ def test_missing_external_video(tmp_path):
             s.video()
 
 
-def test_pose_keypoints_of_different_lengths(tmp_path):
+def test_pose_keypoints_of_different_lengths_are_combined_on_the_union_of_times(tmp_path):
     from ndx_pose import PoseEstimation, PoseEstimationSeries
 
     nwb = mock_NWBFile()
     a = PoseEstimationSeries(name="a", data=np.ones((10, 2)), unit="pixels", reference_frame="r", timestamps=np.arange(10.0), confidence=np.ones(10))
-    b = PoseEstimationSeries(name="b", data=np.ones((8, 2)), unit="pixels", reference_frame="r", timestamps=np.arange(8.0) + 0.5, confidence=np.ones(8))
+    b = PoseEstimationSeries(name="b", data=2 * np.ones((8, 2)), unit="pixels", reference_frame="r", timestamps=np.arange(8.0) + 0.5, confidence=np.full(8, 0.5))
     behavior(nwb).add(PoseEstimation(pose_estimation_series=[a, b]))
-    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s, pytest.raises(DataShapeError, match="differ in length"):
-        s.pose()
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        ds = s.pose()
+        assert not any("differ in length" in p for p in s.inventory().problems)
+    np.testing.assert_array_equal(ds.time.values, np.sort(np.r_[np.arange(10.0), np.arange(8.0) + 0.5]))
+    ax = ds.position.sel(keypoint="a", space="x", individual=ds.individual.values[0]).values
+    bc = ds.confidence.sel(keypoint="b", individual=ds.individual.values[0]).values
+    half = ds.time.values % 1 == 0.5
+    assert np.isfinite(ax).sum() == 10 and np.isnan(ax[half]).all() and np.isfinite(ax[~half]).all()
+    assert np.isfinite(bc).sum() == 8 and (bc[np.isfinite(bc)] == 0.5).all()
+
+
+def _pe(series, *, nodes=None, edges=None, name="PoseEstimation", original_videos=None):
+    import warnings
+
+    from ndx_pose import PoseEstimation, Skeleton
+
+    skel = None if nodes is None else Skeleton(name=f"{name}_skeleton", nodes=nodes, edges=np.array(edges or [], dtype="uint8").reshape(-1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # original_videos, as converters pass it
+        pe = PoseEstimation(name=name, pose_estimation_series=series, skeleton=skel, original_videos=original_videos)
+    return pe, skel
+
+
+def _series(name, n, *, start=0.0, rate=None, timestamps=None, value=0.0):
+    from ndx_pose import PoseEstimationSeries
+
+    kw = dict(rate=rate, starting_time=start) if rate else dict(timestamps=timestamps)
+    return PoseEstimationSeries(name=name, data=np.full((n, 2), value), unit="pixels", reference_frame="top left",
+                                confidence=np.full(n, 0.9), **kw)
+
+
+def _add(nwb, pe, skel):
+    from ndx_pose import Skeletons
+
+    mod = behavior(nwb)
+    if skel is not None:
+        mod.add(Skeletons(skeletons=[skel]))
+    mod.add(pe)
+
+
+def test_pose_keypoints_named_by_skeleton_nodes_without_the_converter_prefix(tmp_path):
+    nwb = mock_NWBFile()
+    series = [_series(n, 20, rate=30.0) for n in ("PoseEstimationSeriesSnout", "PoseEstimationSeriesTailBase", "other")]
+    pe, skel = _pe(series, nodes=["snout", "tail_base"], edges=[[0, 1]])
+    _add(nwb, pe, skel)
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        ds = s.pose()
+        (info,) = s.inventory().of_kind("pose")
+    assert list(ds.keypoint.values) == ["snout", "tail_base", "other"]  # no node matches 'other': its own name
+    assert ds.attrs["skeleton_edges"] == [["snout", "tail_base"]]
+    assert info.details["keypoints"] == ["snout", "tail_base", "other"]
+
+
+def test_pose_mixes_rate_and_timestamp_series(tmp_path):
+    nwb = mock_NWBFile()
+    found = np.r_[0:5, 8:20]  # 'ear' was not found in frames 5-7
+    series = [_series("nose", 20, start=2.0, rate=30.0, value=1.0), _series("ear", found.size, timestamps=2.0 + found / 30.0, value=2.0)]
+    pe, skel = _pe(series, nodes=["nose", "ear"])
+    _add(nwb, pe, skel)
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        ds = s.pose().isel(individual=0)
+    np.testing.assert_allclose(ds.time.values, 2.0 + np.arange(20) / 30.0)
+    ear = ds.position.sel(keypoint="ear", space="x").values
+    assert np.isnan(ear[5:8]).all() and (ear[found] == 2.0).all()
+    assert np.isnan(ds.confidence.sel(keypoint="ear").values[5:8]).all()
+
+
+def test_pose_only_file_video_beside_it_gives_frame_times(tmp_path):
+    from nwbview.testing.video import vfr_timestamps, write_test_video
+
+    t_video = vfr_timestamps(40)
+    write_test_video(tmp_path / "cam.mp4", 40, timestamps=t_video)
+    nwb = mock_NWBFile()
+    pe, skel = _pe([_series("nose", 40, timestamps=np.arange(40.0))], nodes=["nose"], original_videos=["D:\\rig\\cam.mp4"])
+    _add(nwb, pe, skel)
+    path = write(nwb, tmp_path / "f.nwb")
+    with nwbview.open(path) as s:
+        (video,) = s.inventory().of_kind("video")
+        assert video.name == "cam.mp4"
+        with s.video() as v:
+            np.testing.assert_allclose(v.times, t_video, atol=1e-4)
+            with pytest.warns(NWBViewWarning, match="frame numbers.*the video 'cam.mp4'"):
+                ds = s.pose()
+            np.testing.assert_allclose(ds.time.values, v.times)
+    (tmp_path / "cam.mp4").rename(tmp_path / "moved.mp4")
+    with nwbview.open(path) as s:
+        assert not s.inventory().of_kind("video")
+        with pytest.raises(MissingFileError, match=r"cam\.mp4.*--video"):
+            s.video()
+        with pytest.warns(NWBViewWarning, match="no linked video gives frame times.*cam.mp4"):
+            s.pose()
+    with nwbview.open(path, video=tmp_path / "moved.mp4") as s, s.video() as v:
+        assert v.name == "moved.mp4" and len(v) == 40
+
+
+def test_pose_tracks_of_one_recording_stacked_on_the_union_of_times(tmp_path):
+    nwb = mock_NWBFile()
+    from ndx_pose import Skeleton, Skeletons
+
+    skel = Skeleton(name="mouse", nodes=["nose"])
+    behavior(nwb).add(Skeletons(skeletons=[skel]))
+    import warnings
+
+    from ndx_pose import PoseEstimation
+
+    for track, (start, n) in {"a": (0.0, 10), "b": (0.2, 5)}.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pe = PoseEstimation(name=f"track={track}", pose_estimation_series=[_series("nose", n, start=start, rate=10.0)],
+                                skeleton=skel, original_videos=["v.mp4"])
+        behavior(nwb).add(pe)
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        ds = s.pose()
+        assert list(s.pose("b").individual.values) == ["b"]
+    assert list(ds.individual.values) == ["a", "b"]
+    np.testing.assert_allclose(ds.time.values, np.arange(10) / 10.0)
+    b = ds.position.sel(individual="b", keypoint="nose", space="x").values
+    assert np.isfinite(b).sum() == 5 and np.isfinite(b[2:7]).all()
 
 
 def test_file_locked_by_a_writer(basic_file):

@@ -103,11 +103,17 @@ def main():
     """nwbview: look at, export and analyse NWB behavior + ephys sessions."""
 
 
+def video_file_option(fn):
+    """--video PATH: the video file of a pose-only file."""
+    return click.option("--video", default=None, type=click.Path(dir_okay=False), help="The video file of a pose-only file (sleap-io, DeepLabCut), when it is not beside FILE under the name in original_videos.")(fn)
+
+
 @main.command()
 @click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@video_file_option
 @_run
-def info(file, as_json):
+def info(file, as_json, video):
     """List the streams of an NWB FILE: videos, positions, pose, LFP, ...
 
     Each with its NWB path, shape, unit, sampling, time range and the problems
@@ -115,7 +121,7 @@ def info(file, as_json):
     """
     import nwbview
 
-    with nwbview.open(file) as s:
+    with nwbview.open(file, video=video) as s:
         inv = s.inventory()
         click.echo(inv.to_json() if as_json else str(inv))  # the table, or JSON for machines
 
@@ -159,20 +165,21 @@ def write_options(fn):
 
 @main.command()
 @click.argument("file")
-@click.option("--source", type=click.Choice(["position", "pose"]), default="position", show_default=True, help="Compute from tracked position or from a pose keypoint.")
+@click.option("--source", type=click.Choice(["position", "pose"]), default=None, help="Compute from tracked position or from a pose keypoint [default: position, or pose when FILE has no position].")
 @click.option("--keypoint", default=None, help="With --source pose: the keypoint (default: snout/nose/head).")
 @click.option("--smooth", "smooth_s", type=float, default=None, help="Rolling-median smoothing window in seconds.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Save time, speed, acceleration to a CSV file.")
+@video_file_option
 @write_options
 @_run
-def kinematics(file, source, keypoint, smooth_s, csv_path, write, mode, overwrite, write_out, module):
+def kinematics(file, source, keypoint, smooth_s, csv_path, video, write, mode, overwrite, write_out, module):
     """Speed, acceleration and head direction of the animal in FILE.
 
     Prints a summary; --csv saves the values; --write stores them in the file.
     """
     from nwbview.jobs import kinematics_job
 
-    r = kinematics_job(file, kind=source, keypoint=keypoint, smooth_s=smooth_s, csv=csv_path, write=write,
+    r = kinematics_job(file, kind=source, keypoint=keypoint, smooth_s=smooth_s, csv=csv_path, video=video, write=write,
                        mode=mode, overwrite=overwrite, out=write_out, module=module)
     click.echo(r.summary)
 
@@ -223,10 +230,11 @@ def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit
 @click.option("--padding", type=int, default=0, show_default=True, help="Extra crop pixels.")
 @click.option("--min-confidence", type=float, default=0.5, show_default=True)
 @click.option("--open", "open_fig", is_flag=True, help="Open the figure when done.")
+@click.option("--video", default=None, help="--kind movement: the video, an ImageSeries name or a video file (" + "the video file of a pose-only file)")
 @write_options
 @_run
 def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_channel, head, tail, intervals, egocentric,
-            gamma, buffer_mult, padding, min_confidence, open_fig, write, mode, overwrite, write_out, module):
+            gamma, buffer_mult, padding, min_confidence, open_fig, video, write, mode, overwrite, write_out, module):
     """Occupancy, signal-by-position or head-centred movement heatmap of FILE.
 
     Saves a figure (-o) and, with --write, stores the map in the file.
@@ -235,7 +243,7 @@ def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_c
 
     r = heatmap_job(file, kind=kind, output=output, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
                     band=tuple(band), lfp_channel=lfp_channel, head=head, tail=tail, intervals=intervals, egocentric=egocentric,
-                    gamma=gamma, buffer_mult=buffer_mult, padding=padding, min_confidence=min_confidence, progress=True,
+                    gamma=gamma, buffer_mult=buffer_mult, padding=padding, min_confidence=min_confidence, video=video, progress=True,
                     write=write, mode=mode, overwrite=overwrite, out=write_out, module=module)
     click.echo(r.summary)
     out = r.outputs[0]
@@ -249,7 +257,7 @@ def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_c
 def _content_options(fn):
     """What the export and the snapshot show: video, overlays and the time-series column."""
     opts = [
-        click.option("--video", "videos", multiple=True, help="Video (ImageSeries) to show; repeat to show several side by side."),
+        click.option("--video", "videos", multiple=True, help="Video to show: an ImageSeries name, or a video file (the video of a pose-only file, when it is not beside FILE under the name in original_videos); repeat to show several side by side."),
         click.option("--pose/--no-pose", default=True, show_default=True, help="Draw the pose keypoints and skeleton."),
         click.option("--position/--no-position", default=True, show_default=True, help="Draw the tracked position."),
         click.option("--trail", type=float, default=2.0, show_default=True, help="Seconds of fading position trail."),
@@ -315,6 +323,11 @@ def snapshot(file, t, output, videos, pose, position, trail, head_direction, eve
 def _batch_job_kwargs(job: str, p: dict) -> dict:
     """The single-session command's parsed options -> the job function's keywords (as each command maps them)."""
     write = dict(write=p["write"], mode=p["mode"], overwrite=p["overwrite"], out=p["write_out"]) if "write" in p else {}
+    if p.get("video") and job in ("info", "kinematics", "heatmap"):
+        raise NWBViewError(
+            f"batch {job}: --video names one session's video, not one for every session. Put each session's "
+            "video beside its NWB file under the name in original_videos."
+        )
     if job == "info":
         return {"json_path": "{stem}_info.json" if p["as_json"] else None}
     if job == "kinematics":
@@ -329,6 +342,13 @@ def _batch_job_kwargs(job: str, p: dict) -> dict:
                 "egocentric", "gamma", "buffer_mult", "padding", "min_confidence", "module")
         return dict({k: p[k] for k in keys}, band=tuple(p["band"]), **write)
     if job == "export":
+        from nwbview.jobs import split_video
+
+        if split_video(p.get("videos"))[0] is not None:
+            raise NWBViewError(
+                "batch export: --video FILE names one session's video, not one for every session. Put each "
+                "session's video beside its NWB file under the name in original_videos (or pass ImageSeries names)."
+            )
         rename = {"videos": "video"}
         skip = {"workers", "quiet"}  # batch's own --workers and --quiet; each session renders in one process
         return {rename.get(k, k): (list(v) if isinstance(v, tuple) and k in ("videos", "events") else v) for k, v in p.items() if k not in skip}
@@ -418,7 +438,7 @@ def batch(sources, job, job_args, workers, scheduler, force, summary, landmarks_
 
 @main.command()
 @click.argument("file")
-@click.option("--video", default=None, help="Video (ImageSeries) to show; default: the only one.")
+@click.option("--video", default=None, help="Video to show: an ImageSeries name, or a video file (the video of a pose-only file); default: the only one.")
 @click.option("--start", type=float, default=None, help="First time the slider reaches, seconds on the session clock.")
 @click.option("--stop", type=float, default=None, help="Time the slider stops before, seconds.")
 @click.option("--trail", type=float, default=2.0, show_default=True, help="Seconds of fading position trail.")
@@ -440,9 +460,14 @@ def view(file, video, start, stop, trail, window, lfp_channel, no_lfp):
         from nwbview.render.napari import view as open_viewer
     except ImportError as exc:
         raise NWBViewError(f"The viewer needs napari: pip install 'nwbview[napari]' ({exc}).") from None
+    from nwbview.jobs import open_session
+
     lfp = None if no_lfp else ("auto" if lfp_channel is None else lfp_channel)
-    open_viewer(file, video=video, start=start, stop=stop, trail_seconds=trail, window_seconds=window, lfp_channel=lfp, show=True)
-    napari.run()
+    session, videos = open_session(file, video)
+    with session:
+        open_viewer(session, video=videos[0] if videos else None, start=start, stop=stop, trail_seconds=trail,
+                    window_seconds=window, lfp_channel=lfp, show=True)
+        napari.run()
 
 
 if __name__ == "__main__":  # pragma: no cover

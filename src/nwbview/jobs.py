@@ -16,7 +16,10 @@ import numpy as np
 
 from nwbview.io.atomic import check_output_path, save_output
 
-__all__ = ["JobResult", "info_job", "kinematics_job", "calibrate_job", "heatmap_job", "write_back"]
+__all__ = ["JobResult", "info_job", "kinematics_job", "calibrate_job", "heatmap_job", "write_back", "split_video", "open_session"]
+
+#: file name endings taken as a video file (not an ImageSeries name) in ``video=`` / ``--video``
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv", ".webm", ".mj2", ".ogv", ".h264"})
 
 
 @dataclass
@@ -61,6 +64,102 @@ def _state_before_reading(source: Any, write: bool) -> tuple | None:
         return None  # opening it says what is wrong
 
 
+def split_video(video: str | os.PathLike | Sequence[str | os.PathLike] | None) -> tuple[str | None, list[str]]:
+    """Split what ``--video`` was given into a video file and ImageSeries names.
+
+    A value that is an existing file, or ends like a video file (``.mp4``,
+    ``.avi``, ...), is a video file: the video of a pose-only file (see
+    :func:`nwbview.open`'s ``video``). Any other value names an ImageSeries.
+
+    Returns
+    -------
+    tuple
+        ``(video file or None, [ImageSeries names])``.
+
+    Raises
+    ------
+    MissingFileError
+        A value ends like a video file but no such file exists.
+    NWBViewError
+        More than one video file is given.
+
+    Examples
+    --------
+    >>> split_video(["BehaviorVideo"])
+    (None, ['BehaviorVideo'])
+    >>> split_video("videos/m1s1.mp4")  # doctest: +SKIP
+    ('videos/m1s1.mp4', [])
+    """
+    from nwbview.errors import MissingFileError, NWBViewError
+
+    values = [video] if isinstance(video, (str, os.PathLike)) else list(video or [])
+    files, names = [], []
+    for v in values:
+        p = Path(os.fspath(v)).expanduser()
+        if p.is_file():
+            files.append(str(p))
+        elif p.suffix.lower() in VIDEO_SUFFIXES:
+            raise MissingFileError(
+                f"Video file not found: {p} (from --video / video=). Check the path (a relative path is "
+                f"taken from the current folder, {os.getcwd()})."
+            )
+        else:
+            names.append(os.fspath(v))
+    if len(files) > 1:
+        raise NWBViewError(
+            f"Several video files were given ({', '.join(files)}); a session takes one video file (the video "
+            "of its pose). Pass one --video FILE; other videos are ImageSeries of the NWB file, named."
+        )
+    return (files[0] if files else None), names
+
+
+def open_session(source: Any, video: str | os.PathLike | Sequence[str | os.PathLike] | None = None):
+    """Open a session with what ``--video`` was given: ``(session, video names to show)``.
+
+    A video file given becomes the session's video (``nwbview.open(source,
+    video=FILE)``) and comes first in the names; ImageSeries names follow as given.
+
+    Examples
+    --------
+    >>> s, videos = open_session("flies.nwb", ["flies.mp4"])  # doctest: +SKIP
+    >>> videos  # doctest: +SKIP
+    ['/data/flies.mp4']
+    """
+    import nwbview
+    from nwbview.io.inventory import ExternalVideo
+
+    file, names = split_video(video)
+    s = nwbview.open(source, video=file)
+    if file is not None:
+        given = [v.path for v in s.inventory().of_kind("video") if isinstance(v.obj, ExternalVideo) and v.obj.given]
+        names = given + names
+    return s, names
+
+
+def _only_file(video, command: str) -> str | None:
+    """``--video`` of a command that shows no video by name: a video file only."""
+    from nwbview.errors import NWBViewError
+
+    file, names = split_video(video)
+    if names:
+        raise NWBViewError(
+            f"{command} --video takes the path of a video file (the video of a pose-only file); "
+            f"{names[0]!r} is not a file."
+        )
+    return file
+
+
+def _require_pose_video(session, videos) -> None:
+    """An export of a pose-only file needs the pose's video: say which one is missing and how to pass it."""
+    from nwbview.errors import MissingFileError
+
+    if videos or session.inventory().of_kind("video"):
+        return
+    missing = [p.details["_video_missing"] for p in session.inventory().of_kind("pose") if p.details.get("_video_missing")]
+    if missing:
+        raise MissingFileError(f"No video to draw the pose on: {missing[0]}.")
+
+
 def _finish(res: JobResult, path, results, write: bool, write_opts: dict) -> JobResult:
     if write:
         target, names, msg = write_back(path, results, **write_opts)
@@ -71,8 +170,10 @@ def _finish(res: JobResult, path, results, write: bool, write_opts: dict) -> Job
     return res
 
 
-def info_job(source: Any, *, json_path: str | os.PathLike | None = None) -> JobResult:
+def info_job(source: Any, *, json_path: str | os.PathLike | None = None, video: str | os.PathLike | None = None) -> JobResult:
     """The inventory of a session, as text (and JSON into ``json_path``).
+
+    ``video`` is the video file of a pose-only file (listed as its video).
 
     Examples
     --------
@@ -80,7 +181,7 @@ def info_job(source: Any, *, json_path: str | os.PathLike | None = None) -> JobR
     """
     import nwbview
 
-    with nwbview.open(source) as s:
+    with nwbview.open(source, video=_only_file(video, "info")) as s:
         inv = s.inventory()
         res = JobResult(str(source), "info", summary=str(inv), data={"streams": len(inv), "problems": len(inv.problems)})
         if json_path:
@@ -92,10 +193,11 @@ def info_job(source: Any, *, json_path: str | os.PathLike | None = None) -> JobR
 def kinematics_job(
     source: Any,
     *,
-    kind: str = "position",
+    kind: str | None = "position",
     keypoint: str | None = None,
     smooth_s: float | None = None,
     csv: str | os.PathLike | None = None,
+    video: str | os.PathLike | None = None,
     write: bool = False,
     mode: str = "replace",
     overwrite: bool = False,
@@ -103,6 +205,10 @@ def kinematics_job(
     module: str = "behavior",
 ) -> JobResult:
     """Speed, acceleration and head direction of a session; CSV and write-back on request.
+
+    ``kind`` is ``"position"`` or ``"pose"``; None takes the position, or the pose
+    when the file has no position (a pose-only file). ``video`` is the video file
+    of a pose-only file: pose times stored as frame numbers become its frame times.
 
     Examples
     --------
@@ -114,7 +220,9 @@ def kinematics_job(
     if csv:
         check_output_path(csv, "the kinematics table")
     since = _state_before_reading(source, write)
-    with nwbview.open(source) as s:
+    with nwbview.open(source, video=_only_file(video, "kinematics")) as s:
+        if kind is None:
+            kind = "pose" if not s.inventory().of_kind("position") and s.inventory().of_kind("pose") else "position"
         results = kinematics_results(s, source=kind, keypoint=keypoint, smooth_s=smooth_s)
     speed = results[0]
     v = np.asarray(speed.data)
@@ -192,6 +300,7 @@ def heatmap_job(
     buffer_mult: float = 2.0,
     padding: int = 0,
     min_confidence: float = 0.5,
+    video: str | os.PathLike | None = None,
     progress: bool = False,
     write: bool = False,
     mode: str = "replace",
@@ -203,13 +312,13 @@ def heatmap_job(
 
     The figure goes to ``output`` (format by extension), default
     ``<session>_<kind>.png`` next to a local session (or in the working
-    folder for a remote one).
+    folder for a remote one). ``video`` is the video of a movement heatmap: an
+    ImageSeries name, or a video file (the video of a pose-only file).
 
     Examples
     --------
     >>> heatmap_job("session.nwb", kind="movement", egocentric=True, output="movement.pdf")  # doctest: +SKIP
     """
-    import nwbview
     from nwbview.heatmap import compute_heatmap
     from nwbview.io.nwb import is_remote
     from nwbview.render.figures import plot_heatmap
@@ -226,7 +335,10 @@ def heatmap_job(
 
         check_output_path(output, "the figure", FIGURE_SUFFIXES)
     since = _state_before_reading(source, write)
-    with nwbview.open(source) as s:
+    s, videos = open_session(source, video)
+    if kind == "movement" and videos:
+        opts["video"] = videos[0]
+    with s:
         r = compute_heatmap(s, kind, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
                             band=tuple(band), lfp_channel=lfp_channel, **opts)
     stem = Path(str(source).split("?")[0]).stem
@@ -245,7 +357,7 @@ def heatmap_job(
         res.data = {"bins_visited": int(np.isfinite(da.values).sum())}
     res.summary += f"\nsaved {output}"
     params = dict(bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal if kind == "signal" else None,
-                  **{k: v for k, v in opts.items() if k != "progress"})
+                  **{k: v for k, v in opts.items() if k not in ("progress", "video")})
     params = {k: v for k, v in params.items() if v is not None}
     return _finish(res, source, [heatmap_result(da, **params)] if write else [], write,
                    dict(mode=mode, overwrite=overwrite, out=out, module=module, since=since))
@@ -298,7 +410,8 @@ def export_job(
     The clip goes to ``output`` (default ``<session>_clip.mp4`` next to a local
     session, or in the working folder for a remote one). The options are those
     of ``nwbview export``; ``video`` may be one name or several (side by side),
-    ``workers`` is the number of render processes.
+    and one of them may be a video file (the video of a pose-only file, see
+    :func:`split_video`); ``workers`` is the number of render processes.
 
     Examples
     --------
@@ -306,16 +419,16 @@ def export_job(
     """
     import av
 
-    import nwbview
     from nwbview.io.nwb import is_remote
     from nwbview.render.export import export_video
 
-    videos = [video] if isinstance(video, (str, os.PathLike)) else list(video or [])
     if output is None:
         stem = Path(str(source).split("?")[0]).stem
         base = Path.cwd() if is_remote(str(source)) else Path(source).parent
         output = base / f"{stem}_clip.mp4"
-    with nwbview.open(source) as s:
+    s, videos = open_session(source, video)
+    with s:
+        _require_pose_video(s, videos)
         content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks)
         out = export_video(s, output, start, stop, fps=fps, size=size, n_workers=workers, crf=crf, preset=preset, progress=progress, **content)
     with av.open(str(out)) as c:
@@ -350,11 +463,11 @@ def snapshot_job(
     --------
     >>> snapshot_job("session.nwb", 12.5, "frame.png")  # doctest: +SKIP
     """
-    import nwbview
     from nwbview.render.export import snapshot
 
-    videos = [video] if isinstance(video, (str, os.PathLike)) else list(video or [])
-    with nwbview.open(source) as s:
+    s, videos = open_session(source, video)
+    with s:
+        _require_pose_video(s, videos)
         content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks)
         out = snapshot(s, t, output, size=size, **content)
     return JobResult(str(source), "snapshot", outputs=[str(out)], summary=f"wrote {out}")

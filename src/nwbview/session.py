@@ -14,8 +14,9 @@ dims and attrs movement uses:
 
 from __future__ import annotations
 
-import re
+import os
 import warnings
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -32,16 +33,20 @@ from nwbview.errors import (
     NWBViewWarning,
     StreamNotFoundError,
 )
-from nwbview.io.inventory import Inventory, StreamInfo, build_inventory, resolve_external_files
+from nwbview.io.inventory import ExternalVideo, Inventory, StreamInfo, build_inventory, resolve_external_files
 from nwbview.io.nwb import (
     LazySeriesArray,
     OpenedFile,
     is_remote,
+    looks_like_frame_numbers,
+    norm_name,
     nwb_path,
     open_nwb,
+    pose_keypoints,
     series_length,
     series_scale,
     series_times,
+    skeleton_nodes,
 )
 
 __all__ = ["Session", "open"]
@@ -51,7 +56,13 @@ _VOLT_FACTORS = {"v": 1.0, "volt": 1.0, "volts": 1.0, "mv": 1e-3, "millivolts": 
 _OUT_UNITS = {"uV": 1e-6, "mV": 1e-3, "V": 1.0}
 
 
-def open(source: Any, *, timeout: float | None = None, cache: str | None = None) -> "Session":  # noqa: A001
+def open(  # noqa: A001
+    source: Any,
+    *,
+    video: str | os.PathLike | None = None,
+    timeout: float | None = None,
+    cache: str | None = None,
+) -> "Session":
     """Open an NWB session.
 
     Parameters
@@ -60,6 +71,13 @@ def open(source: Any, *, timeout: float | None = None, cache: str | None = None)
         A path to a ``.nwb`` file, an already open ``pynwb.NWBFile`` (a file
         you streamed or built in memory), or, with the ``stream`` extra, an
         ``http(s)://`` or ``dandi://`` URL (read lazily: only the bytes needed).
+    video
+        The video file of a pose-only file (sleap-io, DLC2NWB and neuroconv's
+        DeepLabCut interface write no ``ImageSeries``: their ``PoseEstimation``
+        names its video only in ``original_videos``). Without it, that video is
+        looked for beside the NWB file by its file name. It becomes the
+        session's video (``s.video()``), and pose times stored as frame numbers
+        are mapped through its frame times.
     timeout
         Remote sources: seconds to wait for the server (default 30, or
         ``NWBVIEW_HTTP_TIMEOUT``).
@@ -80,8 +98,21 @@ def open(source: Any, *, timeout: float | None = None, cache: str | None = None)
     >>> with nwbview.open("demo_session.nwb") as s:  # doctest: +SKIP
     ...     pos = s.position()              # (time, space) in cm
     ...     theta = s.lfp(channels=[0], start=10, stop=20)
+
+    A SLEAP file written by sleap-io, whose video was recorded on another machine:
+
+    >>> s = nwbview.open("flies.nwb", video="videos/flies.mp4")  # doctest: +SKIP
+    >>> s.pose().individual.values  # doctest: +SKIP
+    array(['female', 'male'], dtype=object)
     """
-    return Session(open_nwb(source, timeout=timeout, cache=cache))
+    if video is not None:
+        video = Path(os.fspath(video)).expanduser()
+        if not video.is_file():
+            raise MissingFileError(
+                f"Video file not found: {video} (given as the session's video, video=). Check the path "
+                f"(a relative path is taken from the current folder, {os.getcwd()})."
+            )
+    return Session(open_nwb(source, timeout=timeout, cache=cache), video=video)
 
 
 class Session:
@@ -97,8 +128,9 @@ class Session:
     >>> s.close()  # doctest: +SKIP
     """
 
-    def __init__(self, opened: OpenedFile):
+    def __init__(self, opened: OpenedFile, video: str | os.PathLike | None = None):
         self._f = opened
+        self._video_file = None if video is None else str(Path(os.fspath(video)).expanduser().resolve())
         self._inventory: Inventory | None = None
         self._times: dict[int, np.ndarray] = {}
 
@@ -155,7 +187,7 @@ class Session:
         >>> print(s.inventory())  # doctest: +SKIP
         """
         if self._inventory is None:
-            self._inventory = build_inventory(self._f)
+            self._inventory = build_inventory(self._f, video=self._video_file)
         return self._inventory
 
     def _pick(self, kind: str, name: str | None, *, prefer=None, label: str | None = None) -> StreamInfo:
@@ -176,6 +208,10 @@ class Session:
     def _pick_any(self, kind: str, name: str | None, *, prefer=None, label: str | None = None) -> StreamInfo:
         label = label or kind.replace("_", " ")
         items = self.inventory().of_kind(kind)
+        if not items and kind == "video":
+            missing = [p.details["_video_missing"] for p in self.inventory().of_kind("pose") if p.details.get("_video_missing")]
+            if missing:
+                raise MissingFileError(f"No video in {self.source}: {missing[0]}.")
         if not items:
             raise StreamNotFoundError(
                 f"No {label} in {self.source}. `nwbview info {self.source}` lists what the file holds."
@@ -343,11 +379,18 @@ class Session:
     def pose(self, name: str | None = None, *, frame: str = "native") -> xr.Dataset:
         """Pose keypoints as a movement-style Dataset.
 
+        Keypoints are named by the skeleton's nodes (a converter's series name such
+        as ``PoseEstimationSeriesSnout`` becomes ``snout``). Keypoint series with
+        different times (sleap-io writes each node only where it was found) are
+        combined on the union of their times, NaN where a keypoint is missing.
+
         Parameters
         ----------
         name
-            A ``PoseEstimation`` name or path. With none: the only one, or all of
-            them stacked as individuals when they share keypoints and times.
+            A ``PoseEstimation`` name or path, or the name of a track (sleap-io's
+            ``track=<name>`` containers). With none: the only one, or all of them
+            as individuals when they are tracks of one recording (same video and
+            skeleton) or share keypoints and times.
         frame : {"native", "world", "pixel"}, default: "native"
             ``world`` converts pixel keypoints to world units (cm) through the
             calibration of the video the pose links to.
@@ -362,46 +405,67 @@ class Session:
         --------
         >>> ds = s.pose(frame="world")  # doctest: +SKIP
         >>> ds.position.sel(keypoint="snout", space="x")  # doctest: +SKIP
+
+        Two flies tracked by SLEAP and saved with sleap-io's ``save_nwb``:
+
+        >>> s.pose().individual.values  # doctest: +SKIP
+        array(['female', 'male'], dtype=object)
+        >>> s.pose("male").sizes["individual"]  # doctest: +SKIP
+        1
         """
         items = self.inventory().of_kind("pose")
         if name is None and len(items) > 1:
             parts = [self._pose_one(s) for s in items]
-            if _stackable(parts):
-                ds = xr.concat(parts, dim="individual")
-                return self._to_frame(ds, frame, video=items[0].details.get("video"))
-            raise AmbiguousStreamError(
-                f"{self.source} has {len(items)} pose estimations with different keypoints or times: "
-                f"{_names(items)}. Pass one name."
-            )
-        info = self._pick("pose", name, label="pose estimation")
-        return self._to_frame(self._pose_one(info), frame, video=info.details.get("video"))
+            if not (_stackable(parts) or _one_recording(items, parts)):
+                raise AmbiguousStreamError(
+                    f"{self.source} has {len(items)} pose estimations with different keypoints or times: "
+                    f"{_names(items)}. Pass one name."
+                )
+            ds = self._frame_times(_stack_individuals(parts), items)
+            return self._to_frame(ds, frame, video=items[0].details.get("video"))
+        info = self._pick_pose(name)
+        ds = self._frame_times(self._pose_one(info), [info])
+        return self._to_frame(ds, frame, video=info.details.get("video"))
+
+    def _pick_pose(self, name: str | None) -> StreamInfo:
+        if name is not None:
+            items = self.inventory().of_kind("pose")
+            if not _match(items, name):
+                hits = [s for s in items if _norm(str(s.details.get("individual", ""))) == _norm(name)]
+                if len(hits) == 1:
+                    return hits[0]
+        return self._pick("pose", name, label="pose estimation")
 
     def _pose_one(self, info: StreamInfo) -> xr.Dataset:
+        """One PoseEstimation as a Dataset on the union of its keypoints' times (as stored)."""
         pe = info.obj
-        series = _ordered_series(pe)
-        if not series:
+        keypoints = pose_keypoints(pe)
+        if not keypoints:
             raise StreamNotFoundError(f"{info.path} has no keypoint series.")
-        lengths = {s.name: series_length(s) for s in series}
-        if len(set(lengths.values())) != 1:
-            raise DataShapeError(
-                f"The keypoint series of {info.path} differ in length ({lengths}); every keypoint needs "
-                "one sample per frame. Re-export the pose with equal lengths."
-            )
-        t = series_times(series[0])
-        t = self._pose_times(pe, series[0], t, info.path)
+        series = [s for _, s in keypoints]
+        names = [k for k, _ in keypoints]
+        times = []
+        for s in series:
+            t = self._series_times(s)
+            if t.size != series_length(s):
+                raise DataShapeError(f"{nwb_path(s)} has {series_length(s)} samples but {t.size} times.")
+            times.append(t)
+        same = all(t.size == times[0].size and np.array_equal(t, times[0]) for t in times[1:])
+        t = times[0] if same else _union_times(times)
         n = t.size
         pos = np.full((n, 2, len(series)), np.nan)
         conf = np.full((n, len(series)), np.nan)
-        for k, s in enumerate(series):
+        for k, (s, ts) in enumerate(zip(series, times)):
+            rows = slice(None) if same else _rows_in(t, ts)
             v = _scaled(s)
             if v.ndim != 2 or v.shape[1] < 2:
                 raise DataShapeError(f"{nwb_path(s)} has shape {v.shape}; keypoints need (time, 2) or (time, 3).")
-            pos[:, :, k] = v[:, :2]
+            pos[rows, :, k] = v[:, :2]
             if s.confidence is not None:
                 c = np.asarray(s.confidence[:], dtype=np.float64)
-                if c.shape[0] != n:
-                    raise DataShapeError(f"{nwb_path(s)}: confidence has {c.shape[0]} values for {n} samples.")
-                conf[:, k] = c
+                if c.shape[0] != ts.size:
+                    raise DataShapeError(f"{nwb_path(s)}: confidence has {c.shape[0]} values for {ts.size} samples.")
+                conf[rows, k] = c
         individual = str(info.details.get("individual") or pe.name)
         unit = series[0].unit or ""
         ds = xr.Dataset(
@@ -409,7 +473,7 @@ class Session:
                 "position": (("time", "space", "keypoint"), pos),
                 "confidence": (("time", "keypoint"), conf),
             },
-            coords={"time": t, "space": ["x", "y"], "keypoint": [s.name for s in series]},
+            coords={"time": t, "space": ["x", "y"], "keypoint": names},
             attrs={
                 "units": unit,
                 "space_unit": unit,
@@ -421,43 +485,61 @@ class Session:
         )
         ds = ds.expand_dims(individual=[individual]).transpose("time", "space", "keypoint", "individual")
         ds["confidence"] = ds["confidence"].transpose("time", "keypoint", "individual")
-        edges = _skeleton_edges(pe, [s.name for s in series])
+        edges = _skeleton_edges(pe, names)
         if edges:
             ds.attrs["skeleton_edges"] = edges
         return ds
 
-    def _pose_times(self, pe: Any, first: Any, t: np.ndarray, path: str) -> np.ndarray:
-        """Pose times; frame numbers stored as timestamps are mapped through the video."""
-        if t.size < 10 or not (t[0] in (0.0, 1.0) and np.all(np.diff(t[:200]) == 1.0)):
-            return t
-        video = getattr(pe, "source_video", None)
+    def _frame_times(self, ds: xr.Dataset, infos: list[StreamInfo]) -> xr.Dataset:
+        """Pose times that are frame numbers, mapped through the frame times of the pose's video."""
+        t = ds["time"].values
+        if not looks_like_frame_numbers(t):
+            return ds
+        info = infos[0]
+        path = ", ".join(i.path for i in infos)
+        head = ", ".join(f"{v:g}" for v in t[:3])
         fix = (
-            f"Store the video's frame times as the pose timestamps (e.g. "
-            f"PoseEstimationSeries(..., timestamps=<the ImageSeries>))."
+            "Store the video's frame times as the pose timestamps (e.g. PoseEstimationSeries(..., "
+            "timestamps=<the ImageSeries>); sleap-io: save_nwb(..., pose_estimation_metadata="
+            "{'video_timestamps': ...}))."
         )
+        vt, vname, why = None, None, ""
+        video = getattr(info.obj, "source_video", None)
         if video is not None:
+            vname = f"the linked video {video.name!r}"
             try:
                 vt = series_times(video, n=series_length(video))
-            except NWBViewError:
-                vt = np.empty(0)
-            idx = t.astype(np.int64) - int(t[0])
-            if vt.size and idx[-1] < vt.size:
+            except NWBViewError as exc:
+                why = f" ({exc})"
+        elif info.details.get("video"):
+            vname = f"the video {Path(str(info.details['video'])).name!r}"
+            try:
+                vt = self.video_times(str(info.details["video"]))
+            except NWBViewError as exc:
+                why = f" ({exc})"
+        elif info.details.get("_video_missing"):
+            why = f" ({info.details['_video_missing']})"
+        if vt is not None and vt.size:
+            idx = t.astype(np.int64)
+            if t[0] == 1 and idx[-1] == vt.size:  # numbered from 1
+                idx = idx - 1
+            if idx[-1] < vt.size:
                 warnings.warn(
-                    f"The timestamps of {path} look like frame numbers ({t[0]:g}, {t[1]:g}, {t[2]:g}, ...), "
-                    f"not seconds; nwbview uses the frame times of the linked video {video.name!r} "
-                    f"instead. {fix}",
+                    f"The timestamps of {path} look like frame numbers ({head}, ...), not seconds; nwbview "
+                    f"uses the frame times of {vname} instead. {fix}",
                     NWBViewWarning,
-                    stacklevel=4,
+                    stacklevel=3,
                 )
-                return vt[idx]
+                return ds.assign_coords(time=vt[idx])
+            why = f" ({vname} has {vt.size} frames, fewer than frame number {idx[-1]:g} needs)"
         warnings.warn(
-            f"The timestamps of {path} look like frame numbers ({t[0]:g}, {t[1]:g}, {t[2]:g}, ...), not "
-            f"seconds, and no linked video gives frame times: times are left as they are and will not "
-            f"line up with other streams. {fix}",
+            f"The timestamps of {path} look like frame numbers ({head}, ...), not seconds, and no "
+            f"linked video gives frame times{why}: times are left as they are and will not line up with "
+            f"other streams. {fix}",
             NWBViewWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
-        return t
+        return ds
 
     # -- signals -----------------------------------------------------------------------------
     def lfp(
@@ -569,12 +651,16 @@ class Session:
 
     # -- video -------------------------------------------------------------------------------
     def video(self, name: str | None = None, **reader_options: Any):
-        """A frame-accurate, lazy reader of a video (``ImageSeries``).
+        """A frame-accurate, lazy reader of a video (``ImageSeries``, or the video file of a pose-only file).
 
         Parameters
         ----------
         name
-            The ImageSeries name or path; with none, the only video.
+            The ImageSeries name or path (or the video file's name); with none,
+            the only video. A pose-only file's video is the one given to
+            :func:`open` (``video=``) or, without it, the file named in
+            ``PoseEstimation.original_videos`` found beside the NWB file; its
+            frame times are the file's own.
         **reader_options
             Passed to :class:`~nwbview.io.video.VideoReader` (``crop``,
             ``downsample``, ``cache_size``).
@@ -590,8 +676,12 @@ class Session:
         >>> v = s.video()  # doctest: +SKIP
         >>> frame = v[v.frame_at(12.5)]  # doctest: +SKIP
         """
-        info = self._pick("video", name)
+        info = self._pick("video", name, prefer=_given_video)
         obj = info.obj
+        if isinstance(obj, ExternalVideo):  # the video of a pose-only file: frame times from the file itself
+            from nwbview.io.video import VideoReader
+
+            return VideoReader([obj.path], None, None, name=info.name, source=info.path, **reader_options)
         if obj.external_file is None:
             from nwbview.io.video import VideoReader
 
@@ -632,9 +722,9 @@ class Session:
         """
         from nwbview.io.video import cached_index_frames
 
-        info = self._pick("video", name)
+        info = self._pick("video", name, prefer=_given_video)
         obj = info.obj
-        if obj.external_file is not None and obj.timestamps is not None:
+        if not isinstance(obj, ExternalVideo) and obj.external_file is not None and obj.timestamps is not None:
             t = self._series_times(obj, n=len(obj.timestamps))
             counts = [cached_index_frames(f["resolved"]) for f in resolve_external_files(obj, self._f)]
             if all(c is not None for c in counts):
@@ -800,8 +890,7 @@ def _scaled(ts: Any) -> np.ndarray:
     return np.asarray(ts.data[:], dtype=np.float64) * conv + off
 
 
-def _norm(s: str) -> str:
-    return re.sub(r"[\s_\-]", "", s).lower()
+_norm = norm_name
 
 
 def _match(items: Iterable[StreamInfo], name: str) -> list[StreamInfo]:
@@ -820,6 +909,10 @@ def _match(items: Iterable[StreamInfo], name: str) -> list[StreamInfo]:
 
 def _names(items: Iterable[StreamInfo]) -> str:
     return ", ".join(repr(s.path) for s in items)
+
+
+def _given_video(s: StreamInfo) -> bool:
+    return isinstance(s.obj, ExternalVideo) and s.obj.given
 
 
 def _is_lfp_like(s: StreamInfo) -> bool:
@@ -870,22 +963,86 @@ def _stackable(parts: list[xr.Dataset]) -> bool:
     )
 
 
-def _ordered_series(pe: Any) -> list:
-    """Keypoint series in the skeleton's node order (pynwb returns them sorted by name)."""
-    series = dict(pe.pose_estimation_series)
-    skel = getattr(pe, "skeleton", None)
-    nodes = []
-    if skel is not None and getattr(skel, "nodes", None) is not None:
-        nodes = [n.decode() if isinstance(n, bytes) else str(n) for n in skel.nodes[:]]
-    ordered = [series.pop(n) for n in nodes if n in series]
-    return ordered + [series[k] for k in sorted(series)]
+def _recording_key(info: StreamInfo) -> tuple:
+    """What makes PoseEstimations tracks of one recording: one video, skeleton and camera."""
+    pe = info.obj
+    video = info.details.get("video") or tuple(info.details.get("original_videos") or ())
+    device = getattr(pe, "device", None)
+    if device is not None:
+        devices = [device]
+    else:
+        with warnings.catch_warnings():  # ndx-pose >= 0.3 deprecates `devices` (one camera: `device`)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            devices = getattr(pe, "devices", None) or []
+        devices = list(devices.values()) if isinstance(devices, dict) else list(devices)
+    device_names = tuple(sorted({str(getattr(d, "name", d)) for d in devices}))
+    return (video, tuple(skeleton_nodes(pe)), device_names)
+
+
+def _one_recording(items: list[StreamInfo], parts: list[xr.Dataset]) -> bool:
+    """True for the tracks of one recording (sleap-io writes one PoseEstimation per track)."""
+    keys = {_recording_key(s) for s in items}
+    if len(keys) != 1 or not next(iter(keys))[0]:
+        return False
+    return all(list(p.keypoint.values) == list(parts[0].keypoint.values) for p in parts[1:])
+
+
+def _stack_individuals(parts: list[xr.Dataset]) -> xr.Dataset:
+    """Poses of several individuals on the union of their times, NaN where one is not tracked."""
+    times = [p["time"].values for p in parts]
+    t = times[0] if _stackable(parts) else _union_times(times)
+    out = []
+    seen: dict[str, int] = {}
+    for p, pt in zip(parts, times):
+        if pt.size != t.size or not np.array_equal(pt, t):
+            rows = _rows_in(t, pt)
+            pos = np.full((t.size,) + p["position"].shape[1:], np.nan)
+            conf = np.full((t.size,) + p["confidence"].shape[1:], np.nan)
+            pos[rows] = p["position"].values
+            conf[rows] = p["confidence"].values
+            p = p.drop_vars("time").assign(
+                position=(p["position"].dims, pos), confidence=(p["confidence"].dims, conf)
+            ).assign_coords(time=t)
+        name = str(p.individual.values[0])
+        if name in seen:  # two containers of one name (in different modules)
+            seen[name] += 1
+            p = p.assign_coords(individual=[f"{name}_{seen[name]}"])
+        else:
+            seen[name] = 0
+        out.append(p)
+    ds = xr.concat(out, dim="individual", combine_attrs="override")
+    sources = [str(p.attrs.get("source")) for p in parts]
+    parents = {src.rsplit("/", 1)[0] for src in sources}
+    # the containers' common parent (sleap-io's tracks share one processing module), else all of them
+    ds.attrs["source"] = parents.pop() if len(parents) == 1 and len(sources) > 1 else ", ".join(sources)
+    return ds
+
+
+#: times closer than this (seconds) are one sample time when series are combined
+_TIME_TOL = 1e-6
+
+
+def _union_times(times: list[np.ndarray]) -> np.ndarray:
+    """The sorted union of several series' times (times within ``_TIME_TOL`` are one)."""
+    allt = np.sort(np.concatenate(times))
+    if allt.size == 0:
+        return allt
+    return allt[np.concatenate([[True], np.diff(allt) > _TIME_TOL])]
+
+
+def _rows_in(union: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Row of each time of ``t`` in ``union`` (the nearest: ``union`` holds every time of ``t``)."""
+    i = np.clip(np.searchsorted(union, t), 0, union.size - 1)
+    before = np.clip(i - 1, 0, union.size - 1)
+    closer = np.abs(union[before] - t) < np.abs(union[i] - t)
+    return np.where(closer, before, i)
 
 
 def _skeleton_edges(pe: Any, names: list[str]) -> list[list[str]]:
     skel = getattr(pe, "skeleton", None)
     if skel is None or getattr(skel, "edges", None) is None:
         return []
-    nodes = [n.decode() if isinstance(n, bytes) else str(n) for n in skel.nodes[:]]
+    nodes = skeleton_nodes(pe)
     out = []
     for a, b in np.asarray(skel.edges[:]).tolist():
         if a < len(nodes) and b < len(nodes) and nodes[a] in names and nodes[b] in names:

@@ -11,15 +11,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
 
-from nwbview.errors import NWBViewError
-from nwbview.io.nwb import OpenedFile, is_remote, nwb_path, series_length, series_scale
+from nwbview.errors import MissingFileError, NWBViewError
+from nwbview.io.nwb import (
+    OpenedFile,
+    is_remote,
+    looks_like_frame_numbers,
+    nwb_path,
+    pose_keypoints,
+    series_length,
+    series_scale,
+    skeleton_nodes,
+)
 
-__all__ = ["StreamInfo", "Inventory", "build_inventory", "resolve_external_files", "KINDS"]
+__all__ = [
+    "StreamInfo",
+    "Inventory",
+    "ExternalVideo",
+    "build_inventory",
+    "find_original_video",
+    "pose_individual",
+    "resolve_external_files",
+    "KINDS",
+]
 
 #: stream kinds, in the order ``nwbview info`` lists them
 KINDS = ("video", "position", "head_direction", "pose", "lfp", "timeseries", "intervals", "calibration", "result")
@@ -51,7 +69,29 @@ class StreamInfo:
         """A JSON-ready dict (without the pynwb object)."""
         out = {k: getattr(self, k) for k in ("kind", "name", "path", "neurodata_type", "unit", "sampling", "rate", "n_samples", "t_start", "t_stop", "problems", "details")}
         out["shape"] = list(self.shape)
+        out["details"] = {k: v for k, v in self.details.items() if not k.startswith("_")}  # as the table shows them
         return out
+
+
+@dataclass
+class ExternalVideo:
+    """A video file that is no ``ImageSeries`` of the file: the video of a pose-only file.
+
+    sleap-io and DLC2NWB write no ImageSeries; their ``PoseEstimation`` names its video
+    only in ``original_videos``. nwbview uses that file when it is found beside the NWB
+    file, or the file the user gives (``nwbview.open(path, video=...)``).
+    """
+
+    path: str
+    #: the name as stored in ``original_videos`` ("" when the user gave the file)
+    stored: str = ""
+    #: NWB paths of the PoseEstimations whose video this is
+    named_by: list[str] = field(default_factory=list)
+    given: bool = False
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
 
 
 class Inventory(list):
@@ -367,8 +407,18 @@ def _provenance_summary(obj: Any) -> str | None:
     return f"nwbview {body.get('version', '?')} {body.get('function', '')}({params})"
 
 
-def build_inventory(opened: OpenedFile) -> Inventory:
+def build_inventory(opened: OpenedFile, video: str | Path | None = None) -> Inventory:
     """List every usable stream of an open NWB file.
+
+    Parameters
+    ----------
+    opened
+        The open file.
+    video
+        A video file to use as the video of the file's pose estimations (for a
+        pose-only file, whose ``PoseEstimation`` names its video only in
+        ``original_videos``). Without it, such a video is looked for beside the
+        NWB file under the name stored in ``original_videos``.
 
     Examples
     --------
@@ -395,8 +445,9 @@ def build_inventory(opened: OpenedFile) -> Inventory:
         if damaged:
             info.problems.append(f"unreadable: the HDF5 header of {', '.join(damaged)} is damaged (copy the file again)")
         items.append(info)
+    items.extend(_pose_videos(items, opened, video))
     order = {k: i for i, k in enumerate(KINDS)}
-    items.sort(key=lambda s: (order[s.kind], s.path))
+    items.sort(key=lambda s: (order[s.kind], not (isinstance(s.obj, ExternalVideo) and s.obj.given), s.path))
     subject = getattr(nwbfile, "subject", None)
     session_info = {
         "identifier": nwbfile.identifier,
@@ -565,22 +616,22 @@ def _describe_video(info: StreamInfo, obj: Any, opened: OpenedFile) -> None:
 
 
 def _describe_pose(info: StreamInfo, pe: Any) -> None:
-    series = list(pe.pose_estimation_series.values())
-    names = [s.name for s in series]
-    skel = getattr(pe, "skeleton", None)
-    if skel is not None and getattr(skel, "nodes", None) is not None:
-        nodes = [n.decode() if isinstance(n, bytes) else str(n) for n in skel.nodes[:]]
+    keypoints = pose_keypoints(pe)
+    series = [s for _, s in keypoints]
+    names = [k for k, _ in keypoints]
+    nodes = skeleton_nodes(pe)
+    if nodes:
         info.details["skeleton"] = nodes
     info.details["keypoints"] = names
-    individual = None
-    if skel is not None and getattr(skel, "subject", None) is not None:
-        individual = skel.subject.subject_id
-    info.details["individual"] = individual or pe.name
+    if any(k != s.name for k, s in keypoints):
+        info.details["series"] = [s.name for s in series]
+    info.details["individual"] = pose_individual(pe)
     vid = getattr(pe, "source_video", None)
     if vid is not None:
         info.details["video"] = nwb_path(vid)
-    elif getattr(pe, "original_videos", None) is not None:
-        info.details["video"] = list(pe.original_videos[:])
+    originals = getattr(pe, "original_videos", None)
+    if originals is not None and len(originals):
+        info.details["original_videos"] = [v.decode() if isinstance(v, bytes) else str(v) for v in originals[:]]
     for attr in ("scorer", "source_software"):
         v = getattr(pe, attr, None)
         if v:
@@ -590,8 +641,163 @@ def _describe_pose(info: StreamInfo, pe: Any) -> None:
         return
     first = series[0]
     info.unit = first.unit
-    info.shape = (series_length(first), 2 if len(_shape(first)) < 2 else _shape(first)[1], len(series))
-    _time_info(first, info)
-    lens = {s.name: series_length(s) for s in series}
+    lens = {k: series_length(s) for k, s in keypoints}
+    info.shape = (max(lens.values()), 2 if len(_shape(first)) < 2 else _shape(first)[1], len(series))
+    _time_info(first, info, n=lens[names[0]])
     if len(set(lens.values())) > 1:
-        info.problems.append(f"keypoint series differ in length: {lens}")
+        # e.g. sleap-io writes each node's samples only where the node was found
+        info.details["samples per keypoint"] = lens
+        info.details["combined"] = "on the union of the keypoints' times, NaN where a keypoint was not found"
+        spans = [sp for sp in (_span(s) for s in series) if sp is not None]
+        if spans:
+            info.t_start, info.t_stop = min(a for a, _ in spans), max(b for _, b in spans)
+        info.n_samples = max(lens.values())
+    head = _head_times(first)
+    if head is not None and looks_like_frame_numbers(head) and not any("frame numbers" in p for p in info.problems):
+        info.problems.append(
+            "times look like frame numbers (0, 1, 2, ...), not seconds; they are mapped through the "
+            "frame times of the video when it is found"
+        )
+
+
+def pose_individual(pe: Any) -> str:
+    """The individual a ``PoseEstimation`` tracks: its track (sleap-io names the container
+    ``track=<track>``), else its skeleton's subject, else the container's name.
+
+    Examples
+    --------
+    >>> pose_individual(nwbfile.processing["SLEAP_VIDEO_000_video"]["track=female"])  # doctest: +SKIP
+    'female'
+    """
+    name = str(pe.name)
+    if name.startswith("track=") and len(name) > len("track="):
+        return name[len("track="):]
+    skel = getattr(pe, "skeleton", None)
+    subject = getattr(skel, "subject", None) if skel is not None else None
+    sid = getattr(subject, "subject_id", None) if subject is not None else None
+    return str(sid) if sid else name
+
+
+def _span(ts: Any) -> tuple[float, float] | None:
+    """First and last sample time of a series, reading two timestamps at most."""
+    try:
+        if ts.timestamps is not None:
+            m = len(ts.timestamps)
+            return (float(ts.timestamps[0]), float(ts.timestamps[m - 1])) if m else None
+        n = series_length(ts)
+        if ts.rate and n:
+            start = float(ts.starting_time or 0.0)
+            return start, start + (n - 1) / float(ts.rate)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _head_times(ts: Any, n: int = 200) -> np.ndarray | None:
+    """The first ``n`` sample times of a series (cheap: at most ``n`` timestamps are read)."""
+    try:
+        if ts.timestamps is not None:
+            return np.asarray(ts.timestamps[: min(n, len(ts.timestamps))], dtype=np.float64)
+        if ts.rate:
+            m = min(n, series_length(ts))
+            return float(ts.starting_time or 0.0) + np.arange(m) / float(ts.rate)
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def find_original_video(stored: str, opened: OpenedFile) -> tuple[str | None, list[str]]:
+    """Find a video named in ``original_videos``: ``(path or None, the places looked)``.
+
+    The stored name is tried as it is (an absolute path on this machine, or a path
+    relative to the NWB file's folder), then by its file name in the NWB file's
+    folder: converters store a bare file name or a path from the machine that
+    made the file (``/data/rig2/m1s1.mp4``, ``C:\\videos\\m1s1.mp4``).
+
+    Examples
+    --------
+    >>> find_original_video("/old/machine/m1s1.mp4", opened)  # doctest: +SKIP
+    ('/data/session/m1s1.mp4', ['/old/machine/m1s1.mp4', '/data/session/m1s1.mp4'])
+    """
+    if opened.folder is None:
+        return None, []
+    base = PureWindowsPath(stored).name if "\\" in stored else PurePosixPath(stored).name
+    candidates: list[Path] = []
+    p = Path(stored).expanduser()
+    if "\\" not in stored:
+        candidates.append(p if p.is_absolute() else opened.folder / p)
+    if base:
+        candidates.append(opened.folder / base)
+    looked: list[str] = []
+    for c in candidates:
+        if str(c) in looked:
+            continue
+        looked.append(str(c))
+        if c.is_file():
+            return str(c.resolve()), looked
+    return None, looked
+
+
+def _pose_videos(items: list[StreamInfo], opened: OpenedFile, video: str | Path | None) -> list[StreamInfo]:
+    """The videos of pose-only files (named in ``original_videos``, or given), as video streams."""
+    poses = [s for s in items if s.kind == "pose" and s.obj is not None and getattr(s.obj, "source_video", None) is None]
+    has_image_series = any(s.kind == "video" for s in items)
+    found: dict[str, ExternalVideo] = {}
+    if video is not None:
+        p = Path(video).expanduser()
+        if not p.is_file():
+            raise MissingFileError(f"Video file not found: {p} (given as the session's video). Check the path.")
+        given = ExternalVideo(path=str(p.resolve()), given=True)
+        found[given.path] = given
+        for s in poses:
+            s.details["video"] = given.path
+            given.named_by.append(s.path)
+    elif not has_image_series:
+        for s in poses:
+            originals = s.details.get("original_videos") or []
+            for stored in originals:
+                path, looked = find_original_video(stored, opened)
+                if path is None:
+                    where = (
+                        f"looked for {' and '.join(looked)}" if looked
+                        else "the session is remote, so nothing was looked for beside it"
+                    )
+                    msg = (
+                        f"the video {stored!r} named in original_videos of {s.path} was not found ({where}). "
+                        f"Put {PurePosixPath(stored.replace(chr(92), '/')).name} next to the NWB file, or pass "
+                        "the video: nwbview.open(path, video=VIDEO) or --video VIDEO on the command line"
+                    )
+                    s.problems.append(msg)
+                    s.details.setdefault("_video_missing", msg)
+                    continue
+                ext = found.setdefault(path, ExternalVideo(path=path, stored=stored))
+                ext.named_by.append(s.path)
+                s.details.setdefault("video", path)
+                s.details.pop("_video_missing", None)
+    out = []
+    for ext in found.values():
+        info = StreamInfo(kind="video", name=ext.name, path=ext.path, neurodata_type="video file", obj=ext)
+        info.details["files"] = [ext.path]
+        info.details["from"] = (
+            "given as the session's video" if ext.given else f"original_videos ({ext.stored}) of {', '.join(ext.named_by)}"
+        )
+        try:
+            from nwbview.io.video import probe_video  # lazy: PyAV import is slow-ish
+
+            pr = probe_video(ext.path)
+            n = int(pr["n_frames"])
+            info.shape = (n,)
+            info.n_samples = n
+            info.details["codec"] = str(pr["codec"])
+            info.details["size"] = f"{pr['width']}x{pr['height']}"
+            info.details["frames_in_files"] = n
+            fps = float(pr["fps"]) if pr.get("fps") else None
+            if fps and np.isfinite(fps) and fps > 0:
+                info.rate = round(fps, 6)
+                info.sampling = f"{fps:g} fps (the file's own frame times)"
+                info.t_start = float(pr["start_time"])
+                info.t_stop = float(pr["start_time"]) + (n - 1) / fps
+        except NWBViewError as exc:
+            info.problems.append(f"video unreadable: {exc}")
+        out.append(info)
+    return out

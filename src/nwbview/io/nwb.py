@@ -9,6 +9,7 @@ matplotlib, Qt or napari.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,10 @@ __all__ = [
     "series_scale",
     "check_times",
     "LazySeriesArray",
+    "norm_name",
+    "skeleton_nodes",
+    "pose_keypoints",
+    "looks_like_frame_numbers",
 ]
 
 #: extensions whose Python classes must be imported before reading, so that
@@ -445,3 +450,104 @@ class LazySeriesArray(BackendArray):
         if gain.ndim == 1:
             gain = gain[cols].reshape((1, -1) + (1,) * (raw.ndim - 2))
         return raw.astype(np.float64) * gain + self._offset
+
+
+# --------------------------------------------------------------------------------------------
+# names and pose layouts
+# --------------------------------------------------------------------------------------------
+
+#: what converters put before a skeleton node's name in a PoseEstimationSeries name
+#: (neuroconv's DeepLabCut, SLEAP and Lightning Pose interfaces: ``PoseEstimationSeriesSnout``)
+SERIES_PREFIXES = ("PoseEstimationSeries",)
+
+
+def norm_name(name: str) -> str:
+    """A name without case, spaces, underscores and hyphens, for loose matching.
+
+    Examples
+    --------
+    >>> norm_name("Tail_base") == norm_name("TailBase")
+    True
+    """
+    return re.sub(r"[\s_\-]", "", str(name)).lower()
+
+
+def skeleton_nodes(pe: Any) -> list[str]:
+    """The node names of a ``PoseEstimation``'s skeleton (empty without one).
+
+    Examples
+    --------
+    >>> skeleton_nodes(nwbfile.processing["behavior"]["PoseEstimation"])  # doctest: +SKIP
+    ['snout', 'tail_base']
+    """
+    skel = getattr(pe, "skeleton", None)
+    if skel is None or getattr(skel, "nodes", None) is None:
+        return []
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in skel.nodes[:]]
+
+
+def pose_keypoints(pe: Any) -> list[tuple[str, Any]]:
+    """The keypoints of a ``PoseEstimation``: ``(name, PoseEstimationSeries)`` in the skeleton's order.
+
+    A series is named by the skeleton node it matches: its own name when it is a
+    node, else the node it equals once a converter's prefix (``PoseEstimationSeries``)
+    is removed and case, spaces and underscores are ignored (neuroconv writes the
+    node ``leftear`` as the series ``PoseEstimationSeriesLeftear``). A series that
+    matches no node, or several, keeps its own name. Series that match a node come
+    in the node order, the others after them, sorted by name (pynwb returns the
+    series sorted by name, not in the order they were written).
+
+    Examples
+    --------
+    >>> [k for k, _ in pose_keypoints(pe)]  # doctest: +SKIP
+    ['snout', 'leftear', 'rightear', 'tailbase']
+    """
+    series = dict(pe.pose_estimation_series)
+    nodes = skeleton_nodes(pe)
+    by_norm: dict[str, list[str]] = {}
+    for n in nodes:
+        by_norm.setdefault(norm_name(n), []).append(n)
+    names: dict[str, str] = {}
+    for sname in series:
+        if sname in nodes:
+            names[sname] = sname
+            continue
+        base = sname
+        for prefix in SERIES_PREFIXES:
+            if base.startswith(prefix) and len(base) > len(prefix):
+                base = base[len(prefix):]
+                break
+        hits = by_norm.get(norm_name(base), [])
+        names[sname] = hits[0] if len(hits) == 1 else sname
+    # two series naming one node: the one that is the node keeps it, the other its own name
+    taken: dict[str, list[str]] = {}
+    for sname, key in names.items():
+        taken.setdefault(key, []).append(sname)
+    for key, snames in taken.items():
+        if len(snames) > 1:
+            for sname in snames:
+                if sname != key:
+                    names[sname] = sname
+    order = {n: i for i, n in enumerate(nodes)}
+    ordered = sorted(series, key=lambda s: (0, order[names[s]], "") if names[s] in order else (1, 0, names[s]))
+    return [(names[s], series[s]) for s in ordered]
+
+
+def looks_like_frame_numbers(t: Any) -> bool:
+    """True when times look like video frame numbers, not seconds.
+
+    At least 10 values, all whole numbers >= 0, strictly increasing, most of them
+    one apart (a tracker that skips frames where it found nothing still counts).
+
+    Examples
+    --------
+    >>> looks_like_frame_numbers(np.arange(3.0, 50.0))
+    True
+    >>> looks_like_frame_numbers(np.arange(50) / 30)
+    False
+    """
+    t = np.asarray(t, dtype=np.float64).reshape(-1)
+    if t.size < 10 or not np.all(np.isfinite(t)) or t[0] < 0 or np.any(t != np.round(t)):
+        return False
+    d = np.diff(t)
+    return bool(np.all(d >= 1) and np.median(d) == 1)
