@@ -690,9 +690,11 @@ class _FileBackend:
                 ) from exc
             if frame is not None and of.unchecked is not None:
                 start, of.unchecked = of.unchecked, None
-                if start and frame.is_corrupt:
-                    # FFmpeg flags the first frame decoded from this keyframe as corrupt (and
-                    # the frames after it may be wrong, unflagged): none of them is kept.
+                first = of.posmap.get(frame.pts) if frame.pts is not None else None
+                # FFmpeg flags the first frame decoded from this keyframe as corrupt (and the
+                # frames after it may be wrong, unflagged), or it drops the frames it cannot
+                # decode, so the first one out comes after the keyframe: none of them is kept.
+                if start and (frame.is_corrupt or (first is not None and first > start)):
                     attempts, attempt = self._restart_before(of, index, start, k), 0
                     pos = of.next_pos
                     continue
