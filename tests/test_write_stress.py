@@ -139,13 +139,7 @@ def test_concurrent_cli_writers_never_lose_a_result(demo_copy, offset):
         assert s.position() is not None
     assert _validate(path) == []
     assert not _litter(path), _litter(path)
-    if misleading:
-        pytest.xfail(
-            "known bug (write.py): check_unlocked() runs before the nwbview writer lock, so a writer that "
-            "meets another nwbview command holding the file open (its read, or its export of the original) "
-            "is refused with 'open in another program (... napari viewer or a notebook)' instead of waiting "
-            f"for the writer lock and saying 'changed since' / 'being written'. Seen: {misleading}"
-        )
+    assert not misleading, f"a writer was refused as if a viewer held the file: {misleading}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -50,7 +51,7 @@ def _crash_point(stage: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def check_unlocked(path: str | os.PathLike) -> None:
+def check_unlocked(path: str | os.PathLike, wait: float = 0.0) -> None:
     """Raise :class:`FileLockedError` if another process holds the file open.
 
     HDF5 locks the files it opens (readers share a lock, a writer holds it alone). The check
@@ -61,16 +62,22 @@ def check_unlocked(path: str | os.PathLike) -> None:
     --------
     >>> check_unlocked("session.nwb")  # doctest: +SKIP
     """
-    try:
-        locked = is_locked(path)
-    except OSError as exc:
-        raise WriteError(f"Cannot open {path} to write to it: {exc.strerror or exc}. Nothing was written.") from exc
-    if locked:
-        raise FileLockedError(
-            f"{path} is open in another program (HDF5 file lock), so nwbview will not write to it. "
-            "Close the file there (e.g. the napari viewer or a notebook holding it open) "
-            "and run the command again. Nothing was written."
-        )
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            locked = is_locked(path)
+        except OSError as exc:
+            raise WriteError(f"Cannot open {path} to write to it: {exc.strerror or exc}. Nothing was written.") from exc
+        if not locked:
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)  # another nwbview command reading it for a moment
+    raise FileLockedError(
+        f"{path} is open in another program (HDF5 file lock), so nwbview will not write to it. "
+        "Close the file there (e.g. the napari viewer, a notebook, or another nwbview command "
+        "still running) and run the command again. Nothing was written."
+    )
 
 
 @contextlib.contextmanager
@@ -279,12 +286,13 @@ def write_results(
         raise WriteError(f"out= is only for mode='new' (mode is {mode!r}).")
     else:
         target = path
-    if not remote:
-        check_unlocked(path)
     _import_extensions()
     target.parent.mkdir(parents=True, exist_ok=True)
-    # nwbview's writers of one file take turns, from their read to their rename
+    # nwbview's writers of one file take turns, from their read to their rename; then a file
+    # still open elsewhere (a viewer, a notebook) is refused
     with _exclusive(target if remote or mode == "new" else path, lock_timeout, optional=mode == "append"):
+        if not remote:
+            check_unlocked(path, wait=min(10.0, lock_timeout))
         if mode == "append":
             return _append(path, results, module, overwrite, validate, since)
         if not remote:
