@@ -267,9 +267,15 @@ def _index_from_moov(container, stream, path: str) -> _PacketIndex | None:
     if not head:
         return None
     shift = head[0][0] - int(track.cts[0])
-    cts, dts = track.cts + shift, track.dts + (head[0][1] - int(track.dts[0]))
-    if any(p != int(cts[i]) or d != int(dts[i]) for i, (p, d) in enumerate(head)):
+    dshift = head[0][1] - int(track.dts[0])
+    if any(p != int(track.cts[i]) + shift or d != int(track.dts[i]) + dshift for i, (p, d) in enumerate(head)):
         return None
+    if track.edit_media_time and shift == dshift != -int(track.edit_media_time):
+        # FFmpeg over HTTP sometimes stamps the packets it reads first one frame off the clock
+        # it uses after any seek (and so for every frame decoded after one); that clock is the
+        # table's shifted by the edit list's media time, so take it from there.
+        shift = dshift = -int(track.edit_media_time)
+    cts, dts = track.cts + shift, track.dts + dshift
     if stream.frames and int(stream.frames) != cts.size:
         return None
     order = np.argsort(cts, kind="stable")
