@@ -297,7 +297,8 @@ def write_results(
             return _append(path, results, module, overwrite, validate, since)
         if not remote:
             _check_unchanged(path, since)
-            recover_append(path, module)
+            if mode == "replace":  # finish an interrupted append before copying the file
+                recover_append(path, module)
             read_state = file_state(path)
         folder = target.parent
 
