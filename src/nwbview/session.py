@@ -48,6 +48,7 @@ from nwbview.io.nwb import (
     series_times,
     skeleton_nodes,
 )
+from nwbview.io.nwb import coordinate_pairs as _coordinate_pairs
 
 __all__ = ["Session", "open"]
 
@@ -513,6 +514,8 @@ class Session:
             items = self.inventory().of_kind("pose")
             if not _match(items, name):
                 hits = [s for s in items if _norm(str(s.details.get("individual", ""))) == _norm(name)]
+                if not hits:  # neuroconv's SLEAP interface: the track's container is PoseEstimation<Track>
+                    hits = [s for s in items if _norm(_strip_prefix(s.name, "PoseEstimation")) == _norm(name)]
                 if len(hits) == 1:
                     return hits[0]
         return self._pick("pose", name, label="pose estimation")
@@ -1012,39 +1015,11 @@ def _column(members: list[StreamInfo], name: str) -> StreamInfo | None:
     return None
 
 
-def _strip_prefix(name: str) -> str:
-    for prefix in ("SpatialSeries",):
+def _strip_prefix(name: str, *prefixes: str) -> str:
+    for prefix in prefixes or ("SpatialSeries",):
         if name.startswith(prefix) and len(name) > len(prefix):
             return name[len(prefix):]
     return name
-
-
-def _coordinate_pairs(names: list[str]) -> list[tuple[str, ...]]:
-    """Coordinate columns among one-column series names: ``[("x", "y"), ("X", "Y")]``.
-
-    A coordinate column is named ``x``/``y``/``z`` after a common stem (``x``, ``pos_x``,
-    ``led1 X``); columns such as ``time(ms)``, ``px`` or ``unused`` are not. Lower-case
-    pairs come first, then the file's order.
-
-    Examples
-    --------
-    >>> _coordinate_pairs(["time(ms)", "X", "Y", "x", "y", "PX", "px", "px_total", "unused"])
-    [('x', 'y'), ('X', 'Y')]
-    """
-    stems: dict[str, dict[str, str]] = {}
-    for n in names:
-        if not n or n[-1] not in "xyzXYZ":
-            continue
-        stem = n[:-1]
-        if stem and stem[-1].isalnum() and not stem.endswith(("_", " ", "-", ".")) and stem[-1].isalpha():
-            continue  # "px", "index": the letter ends a word, it is not an axis
-        stems.setdefault(stem + ("|lower" if n[-1].islower() else "|upper"), {})[n[-1].lower()] = n
-    out = []
-    for key, axes in stems.items():
-        if "x" in axes and "y" in axes:
-            out.append((key.endswith("|upper"), tuple(axes[a] for a in "xyz" if a in axes)))
-    out.sort(key=lambda p: p[0])
-    return [p for _, p in out]
 
 
 def _axis_labels(names: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ import numpy as np
 from nwbview.errors import MissingFileError, NWBViewError
 from nwbview.io.nwb import (
     OpenedFile,
+    coordinate_pairs,
     is_remote,
     looks_like_frame_numbers,
     nwb_path,
@@ -175,6 +176,8 @@ def format_inventory(inv: Inventory) -> str:
             lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
             if j == 0:
                 lines.append("  " + "  ".join("-" * w for w in widths))
+        for hint in _choose_hint(kind, items):
+            lines.append(f"  {hint}")
         for s in items:
             for key, val in s.details.items():
                 if key.startswith("_") or val in (None, "", [], {}):
@@ -183,6 +186,43 @@ def format_inventory(inv: Inventory) -> str:
             for p in s.problems:
                 lines.append(f"    ! {s.name}: {p}")
     return "\n".join(lines)
+
+
+_OPTIONS = {"video": "--video", "position": "--position", "head_direction": "--head-direction", "pose": "--pose", "lfp": "--lfp"}
+
+
+def _choose_hint(kind: str, items: list[StreamInfo]) -> list[str]:
+    """How to choose a stream of this kind on the command line (``--pose NAME``), with the names to use."""
+    option = _OPTIONS.get(kind)
+    if option is None:
+        return []
+    if kind != "position":
+        if len(items) < 2:
+            return []
+        names = [s.name for s in items]
+        if kind == "pose":
+            names = [str(s.details.get("individual") or s.name) for s in items]
+        return [f"choose with {option} NAME: {', '.join(names)}"]
+    groups: dict[str, list[StreamInfo]] = {}
+    for s in items:
+        parent = getattr(s.obj, "parent", None)
+        key = parent.name if type(parent).__name__ == "Position" else s.name
+        groups.setdefault(key, []).append(s)
+    choices = []
+    for key, members in groups.items():
+        one = [s for s in members if len(s.shape) < 2 or s.shape[1] == 1]
+        multi = [s for s in members if s not in one]
+        if len(members) == 1:
+            choices.append(key)
+            continue
+        choices.extend(f"{key}/{s.name}" if len(groups) > 1 else s.name for s in multi)
+        pairs = coordinate_pairs([s.name for s in one]) if len(one) > 1 else []
+        choices.extend(f"{key}/{','.join(p)}" for p in pairs)
+        if one and not pairs:
+            choices.append(f"{key}/A,B (two of its one-column series as x,y)")
+    if len(choices) < 2 and not any("/" in c for c in choices):
+        return []
+    return [f"choose with {option} NAME: {', '.join(choices)}"]
 
 
 def _fmt_detail(val: Any) -> str:
@@ -300,7 +340,10 @@ def _millisecond_streams(items: list["StreamInfo"]) -> None:
     timed = [s for s in items if s.t_start is not None and s.t_stop is not None and s.kind not in ("intervals", "result")]
     for s in timed:
         span = s.t_stop
-        others = [o.t_stop for o in timed if o is not s and o.t_stop and o.t_stop > 0]
+        home = getattr(s.obj, "parent", None)
+        # other streams, not the siblings of one container (Axona's nine columns share one clock)
+        others = [o.t_stop for o in timed if o is not s and o.t_stop and o.t_stop > 0
+                  and (home is None or getattr(o.obj, "parent", None) is not home)]
         if not others or span is None or span <= 0:
             continue
         ref = float(np.median(others))
