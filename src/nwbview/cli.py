@@ -103,6 +103,32 @@ def main():
     """nwbview: look at, export and analyse NWB behavior + ephys sessions."""
 
 
+_NAME_RULE = "matched as the Python API matches it: a name, an NWB path, or a name ignoring case and separators; `nwbview info FILE` lists them"
+
+
+def pose_name_option(fn):
+    """--pose NAME: which PoseEstimation (or track) to use."""
+    return click.option("--pose", "pose", default=None, metavar="NAME", help=f"The pose to use: a PoseEstimation or a track (individual) name, {_NAME_RULE} [default: the only one, or the tracks of one recording as individuals].")(fn)
+
+
+def position_name_option(fn):
+    """--position NAME: which position stream (or which one-column series as x,y) to use."""
+    return click.option("--position", "position", default=None, metavar="NAME", help=f"The position to use: a Position container or SpatialSeries, {_NAME_RULE}; one-column series as x,y columns: 'Position/x,y'.")(fn)
+
+
+def lfp_name_option(fn):
+    """--lfp NAME: which ElectricalSeries to use."""
+    return click.option("--lfp", "lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) to use, {_NAME_RULE}.")(fn)
+
+
+def min_confidence_option(fn):
+    """--min-confidence: the one confidence rule."""
+    from nwbview.kinematics import DEFAULT_MIN_CONFIDENCE
+
+    return click.option("--min-confidence", type=float, default=None, metavar="C",
+                        help=f"Pose samples whose confidence is below C are gaps (not used, not drawn); NaN confidence is kept [default: {DEFAULT_MIN_CONFIDENCE}].")(fn)
+
+
 def video_file_option(fn):
     """--video PATH: the video file of a pose-only file."""
     return click.option("--video", default=None, type=click.Path(dir_okay=False), help="The video file of a pose-only file (sleap-io, DeepLabCut), when it is not beside FILE under the name in original_videos.")(fn)
@@ -168,19 +194,23 @@ def write_options(fn):
 @click.option("--source", type=click.Choice(["position", "pose"]), default=None, help="Compute from tracked position or from a pose keypoint [default: position, or pose when FILE has no position].")
 @click.option("--keypoint", default=None, help="With --source pose: the keypoint (default: snout/nose/head).")
 @click.option("--smooth", "smooth_s", type=float, default=None, help="Rolling-median smoothing window in seconds.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Save time, speed, acceleration to a CSV file.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Save time, speed, acceleration to a CSV file (a column per individual).")
+@pose_name_option
+@position_name_option
+@min_confidence_option
 @video_file_option
 @write_options
 @_run
-def kinematics(file, source, keypoint, smooth_s, csv_path, video, write, mode, overwrite, write_out, module):
-    """Speed, acceleration and head direction of the animal in FILE.
+def kinematics(file, source, keypoint, smooth_s, csv_path, pose, position, min_confidence, video, write, mode, overwrite, write_out, module):
+    """Speed, acceleration and head direction of the animal(s) in FILE.
 
     Prints a summary; --csv saves the values; --write stores them in the file.
+    From a pose, every individual gets its own speed and head direction.
     """
     from nwbview.jobs import kinematics_job
 
-    r = kinematics_job(file, kind=source, keypoint=keypoint, smooth_s=smooth_s, csv=csv_path, video=video, write=write,
-                       mode=mode, overwrite=overwrite, out=write_out, module=module)
+    r = kinematics_job(file, kind=source, keypoint=keypoint, smooth_s=smooth_s, csv=csv_path, video=video, pose=pose, position=position,
+                       min_confidence=min_confidence, write=write, mode=mode, overwrite=overwrite, out=write_out, module=module)
     click.echo(r.summary)
 
 
@@ -228,13 +258,16 @@ def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit
 @click.option("--gamma", type=float, default=0.5, show_default=True)
 @click.option("--buffer-mult", type=float, default=2.0, show_default=True)
 @click.option("--padding", type=int, default=0, show_default=True, help="Extra crop pixels.")
-@click.option("--min-confidence", type=float, default=0.5, show_default=True)
+@min_confidence_option
 @click.option("--open", "open_fig", is_flag=True, help="Open the figure when done.")
 @click.option("--video", default=None, help="--kind movement: the video, an ImageSeries name or a video file (" + "the video file of a pose-only file)")
+@pose_name_option
+@position_name_option
+@lfp_name_option
 @write_options
 @_run
 def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_channel, head, tail, intervals, egocentric,
-            gamma, buffer_mult, padding, min_confidence, open_fig, video, write, mode, overwrite, write_out, module):
+            gamma, buffer_mult, padding, min_confidence, open_fig, video, pose, position, lfp, write, mode, overwrite, write_out, module):
     """Occupancy, signal-by-position or head-centred movement heatmap of FILE.
 
     Saves a figure (-o) and, with --write, stores the map in the file.
@@ -243,7 +276,8 @@ def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_c
 
     r = heatmap_job(file, kind=kind, output=output, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
                     band=tuple(band), lfp_channel=lfp_channel, head=head, tail=tail, intervals=intervals, egocentric=egocentric,
-                    gamma=gamma, buffer_mult=buffer_mult, padding=padding, min_confidence=min_confidence, video=video, progress=True,
+                    gamma=gamma, buffer_mult=buffer_mult, padding=padding, min_confidence=min_confidence, video=video, pose=pose, position=position,
+                    lfp=lfp, progress=True,
                     write=write, mode=mode, overwrite=overwrite, out=write_out, module=module)
     click.echo(r.summary)
     out = r.outputs[0]
@@ -254,14 +288,34 @@ def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_c
 # -- annotated video export ---------------------------------------------------------------------
 
 
+def content_kwargs(p: dict) -> dict:
+    """``--pose [NAME]`` / ``--no-pose`` (and position, head direction) -> the job's ``pose``, ``position``, ``head_direction``.
+
+    Each is True (the default stream), False (not drawn) or a name.
+    """
+    for a, b in (("pose", "no_pose"), ("position", "no_position")):
+        if p.get(b) and p.get(a):
+            raise NWBViewError(f"--{a} {p[a]} and --no-{a} contradict each other; give one.")
+    return dict(
+        pose=False if p.get("no_pose") else (p.get("pose") or True),
+        position=False if p.get("no_position") else (p.get("position") or True),
+        head_direction=False if p.get("head_direction") is None else (p.get("head_direction") or True),
+    )
+
+
+
 def _content_options(fn):
     """What the export and the snapshot show: video, overlays and the time-series column."""
     opts = [
         click.option("--video", "videos", multiple=True, help="Video to show: an ImageSeries name, or a video file (the video of a pose-only file, when it is not beside FILE under the name in original_videos); repeat to show several side by side."),
-        click.option("--pose/--no-pose", default=True, show_default=True, help="Draw the pose keypoints and skeleton."),
-        click.option("--position/--no-position", default=True, show_default=True, help="Draw the tracked position."),
+        click.option("--pose", "pose", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The pose to draw (every individual): a PoseEstimation or track name, {_NAME_RULE} [default: the file's pose]."),
+        click.option("--no-pose", is_flag=True, help="Do not draw the pose."),
+        click.option("--position", "position", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The position to draw and take speed from, {_NAME_RULE}; one-column series as 'Position/x,y' [default: the file's position]."),
+        click.option("--no-position", is_flag=True, help="Do not draw the tracked position."),
         click.option("--trail", type=float, default=2.0, show_default=True, help="Seconds of fading position trail."),
-        click.option("--head-direction", is_flag=True, help="Draw a head-direction arrow."),
+        click.option("--head-direction", "head_direction", default=None, is_flag=False, flag_value="", metavar="[NAME]", help="Draw a head-direction arrow (of the series NAME, default the only one)."),
+        click.option("--lfp", "lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) shown in the column, {_NAME_RULE}."),
+        click.option("--min-confidence", type=float, default=None, metavar="C", help="Hide keypoints whose confidence is below C [default: 0.5]."),
         click.option("--events", multiple=True, help="TimeIntervals table to mark while an interval is active (repeatable)."),
         click.option("--speed/--no-speed", default=True, show_default=True, help="Show running speed in the column."),
         click.option("--lfp-channel", type=int, default=None, help="LFP channel to show in the column [default: 0 when the file has LFP]."),
@@ -287,7 +341,8 @@ def _content_options(fn):
 @click.option("--preset", default="veryfast", show_default=True, help="x264 speed preset (ultrafast ... veryslow).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_run
-def export(file, output, start, stop, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks, size, fps, workers, crf, preset, quiet):
+def export(file, output, start, stop, videos, pose, no_pose, position, no_position, trail, head_direction, lfp, min_confidence, events, speed,
+           lfp_channel, no_lfp, window, landmarks, size, fps, workers, crf, preset, quiet):
     """Export an annotated video of FILE: the behavioral video with pose, position trail and a
     column of speed and LFP, as H.264 MP4.
     """
@@ -296,9 +351,10 @@ def export(file, output, start, stop, videos, pose, position, trail, head_direct
     from nwbview.jobs import export_job
 
     t0 = time.perf_counter()
-    r = export_job(file, output=output, start=start, stop=stop, video=list(videos), pose=pose, position=position, trail=trail,
-                   head_direction=head_direction, events=list(events), speed=speed, lfp_channel=lfp_channel, no_lfp=no_lfp,
-                   window=window, landmarks=landmarks, size=size, fps=fps, workers=workers, crf=crf, preset=preset, progress=not quiet)
+    content = content_kwargs(dict(pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction))
+    r = export_job(file, output=output, start=start, stop=stop, video=list(videos), trail=trail, lfp=lfp, min_confidence=min_confidence,
+                   events=list(events), speed=speed, lfp_channel=lfp_channel, no_lfp=no_lfp, window=window, landmarks=landmarks,
+                   size=size, fps=fps, workers=workers, crf=crf, preset=preset, progress=not quiet, **content)
     click.echo(f"{r.summary} in {time.perf_counter() - t0:.1f} s")
 
 
@@ -308,12 +364,14 @@ def export(file, output, start, stop, videos, pose, position, trail, head_direct
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output image (.png, .jpg, ...).")
 @_content_options
 @_run
-def snapshot(file, t, output, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks, size):
+def snapshot(file, t, output, videos, pose, no_pose, position, no_position, trail, head_direction, lfp, min_confidence, events, speed,
+             lfp_channel, no_lfp, window, landmarks, size):
     """Save one frame of the annotated video of FILE at --time as an image."""
     from nwbview.jobs import snapshot_job
 
-    r = snapshot_job(file, t, output, video=list(videos), pose=pose, position=position, trail=trail, head_direction=head_direction,
-                     events=list(events), speed=speed, lfp_channel=lfp_channel, no_lfp=no_lfp, window=window, landmarks=landmarks, size=size)
+    content = content_kwargs(dict(pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction))
+    r = snapshot_job(file, t, output, video=list(videos), trail=trail, lfp=lfp, min_confidence=min_confidence, events=list(events),
+                     speed=speed, lfp_channel=lfp_channel, no_lfp=no_lfp, window=window, landmarks=landmarks, size=size, **content)
     click.echo(r.summary)
 
 
@@ -331,7 +389,8 @@ def _batch_job_kwargs(job: str, p: dict) -> dict:
     if job == "info":
         return {"json_path": "{stem}_info.json" if p["as_json"] else None}
     if job == "kinematics":
-        return dict(kind=p["source"], keypoint=p["keypoint"], smooth_s=p["smooth_s"], csv=p["csv_path"], module=p["module"], **write)
+        return dict(kind=p["source"], keypoint=p["keypoint"], smooth_s=p["smooth_s"], csv=p["csv_path"], module=p["module"],
+                    pose=p["pose"], position=p["position"], min_confidence=p["min_confidence"], **write)
     if job == "calibrate":
         return dict(video=p["video"], landmarks=p["landmarks"], transform_type=p["transform_type"], scale_bar=p["scale_bar"] or None,
                     cm_per_px=p["cm_per_px"], unit=p["unit"], write=not p["dry_run"], mode=p["mode"], overwrite=p["overwrite"], out=p["write_out"])
@@ -339,7 +398,7 @@ def _batch_job_kwargs(job: str, p: dict) -> dict:
         if p.get("open_fig"):
             raise NWBViewError("--open opens one figure; it is not for batch. Leave it out (the figures are listed in the summary).")
         keys = ("kind", "output", "bin_size", "min_speed", "smooth", "signal", "lfp_channel", "head", "tail", "intervals",
-                "egocentric", "gamma", "buffer_mult", "padding", "min_confidence", "module")
+                "egocentric", "gamma", "buffer_mult", "padding", "min_confidence", "module", "pose", "position", "lfp")
         return dict({k: p[k] for k in keys}, band=tuple(p["band"]), **write)
     if job == "export":
         from nwbview.jobs import split_video
@@ -350,8 +409,9 @@ def _batch_job_kwargs(job: str, p: dict) -> dict:
                 "session's video beside its NWB file under the name in original_videos (or pass ImageSeries names)."
             )
         rename = {"videos": "video"}
-        skip = {"workers", "quiet"}  # batch's own --workers and --quiet; each session renders in one process
-        return {rename.get(k, k): (list(v) if isinstance(v, tuple) and k in ("videos", "events") else v) for k, v in p.items() if k not in skip}
+        skip = {"workers", "quiet", "pose", "no_pose", "position", "no_position", "head_direction"}  # batch's own --workers and --quiet; each session renders in one process
+        out = {rename.get(k, k): (list(v) if isinstance(v, tuple) and k in ("videos", "events") else v) for k, v in p.items() if k not in skip}
+        return dict(out, **content_kwargs(p))
     raise NWBViewError(f"Unknown job {job!r}.")  # pragma: no cover - checked before
 
 

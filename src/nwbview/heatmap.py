@@ -376,7 +376,7 @@ def movement_heatmap(
     min_speed: float | None = None,
     buffer_mult: float = 2.0,
     crop_padding: int = 0,
-    min_confidence: float = 0.5,
+    min_confidence: float | None = None,
     egocentric: bool = False,
     blur: float | None = None,
     gamma: float = 0.5,
@@ -406,7 +406,12 @@ def movement_heatmap(
         Crop radius = largest head-to-tail distance over the used frames x
         ``buffer_mult`` (>= 1), at least 1 px, plus ``crop_padding``.
     min_confidence
-        Frames whose head or tail confidence is below this are skipped.
+        Frames whose head or tail confidence is below this are skipped (the
+        rule of :func:`nwbview.kinematics.mask_low_confidence`; default
+        :data:`nwbview.kinematics.DEFAULT_MIN_CONFIDENCE`).
+    pose
+        The pose to use (a name as ``session.pose`` takes it). With several
+        individuals, the first is used, with a warning: pass one by name.
     egocentric
         Rotate each crop so the head direction points up.
     blur
@@ -442,6 +447,10 @@ def movement_heatmap(
         raise NWBViewError(f"Invalid gamma {gamma!r}: must be > 0.")
     if polarity not in ("auto", "bright", "dark"):
         raise NWBViewError(f"Invalid polarity {polarity!r}. Must be one of ('auto', 'bright', 'dark').")
+    if min_confidence is None:
+        from nwbview.kinematics import DEFAULT_MIN_CONFIDENCE
+
+        min_confidence = DEFAULT_MIN_CONFIDENCE
     notes: list[str] = []
     reader = session.video(video)
     try:
@@ -462,7 +471,11 @@ def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buff
             raise NWBViewError("The pose is not in pixels and there is no calibration to bring it onto the video.")
         ds = session._to_frame(ds, "pixel", None)
     if ds.sizes.get("individual", 1) > 1:
-        notes.append(f"{ds.sizes['individual']} individuals: using {ds.individual.values[0]!r}")
+        inds = [str(i) for i in ds.individual.values]
+        msg = (f"the pose holds {len(inds)} individuals ({', '.join(inds)}); the movement heatmap is made around "
+               f"one head: {inds[0]!r}. Pass pose=NAME (--pose NAME) for another one.")
+        notes.append(msg)
+        warnings.warn(msg, NWBViewWarning, stacklevel=3)
     ds = ds.isel(individual=0)
     names = [str(k) for k in ds.keypoint.values]
     h, tl_ = match_keypoint(names, head), match_keypoint(names, tail)
@@ -690,6 +703,7 @@ def compute_heatmap(
     band: tuple[float, float] = (6.0, 10.0),
     lfp_channel: int = 0,
     position: str | None = None,
+    lfp: str | None = None,
     **movement_options: Any,
 ):
     """Compute one kind of heatmap of a session with sensible defaults.
@@ -702,8 +716,12 @@ def compute_heatmap(
     signal
         For ``kind="signal"``: ``"speed"``, ``"lfp-power"`` (the power of
         ``band`` on ``lfp_channel``) or the name of any TimeSeries.
+    position, lfp
+        The position and LFP streams to use (names as ``session.position`` and
+        ``session.lfp`` take them; ``"Position/x,y"`` names one-column series).
     **movement_options
-        For ``kind="movement"``: passed to :func:`movement_heatmap`.
+        For ``kind="movement"``: passed to :func:`movement_heatmap` (its
+        ``pose``, ``video``, ``min_confidence``, ...).
 
     Returns
     -------
@@ -736,7 +754,7 @@ def compute_heatmap(
     if signal == "speed":
         sig = compute_speed(pos)
     elif signal in ("lfp-power", "theta"):
-        sig = band_power(session.lfp(channels=[lfp_channel]), band)
+        sig = band_power(session.lfp(lfp, channels=[lfp_channel]), band)
     else:
         sig = session.timeseries(signal)
     return signal_by_position(pos, sig, **common)

@@ -198,6 +198,9 @@ def kinematics_job(
     smooth_s: float | None = None,
     csv: str | os.PathLike | None = None,
     video: str | os.PathLike | None = None,
+    pose: str | None = None,
+    position: str | None = None,
+    min_confidence: float | None = None,
     write: bool = False,
     mode: str = "replace",
     overwrite: bool = False,
@@ -207,40 +210,77 @@ def kinematics_job(
     """Speed, acceleration and head direction of a session; CSV and write-back on request.
 
     ``kind`` is ``"position"`` or ``"pose"``; None takes the position, or the pose
-    when the file has no position (a pose-only file). ``video`` is the video file
-    of a pose-only file: pose times stored as frame numbers become its frame times.
+    when the file has no position (a pose-only file). ``pose`` and ``position``
+    name the streams (as ``Session.pose`` / ``Session.position`` take them).
+    Every individual of a pose gets its own speed (a CSV column each); pose
+    samples below ``min_confidence`` (default
+    :data:`nwbview.kinematics.DEFAULT_MIN_CONFIDENCE`) are gaps. ``video`` is the
+    video file of a pose-only file: pose times stored as frame numbers become its
+    frame times.
 
     Examples
     --------
     >>> kinematics_job("session.nwb", kind="pose", write=True)  # doctest: +SKIP
+    >>> kinematics_job("axona.nwb", position="Position/x,y", csv="speed.csv")  # doctest: +SKIP
     """
     import nwbview
-    from nwbview.results import kinematics_results
+    from nwbview.results import kinematics_results, session_kinematics
 
     if csv:
         check_output_path(csv, "the kinematics table")
     since = _state_before_reading(source, write)
     with nwbview.open(source, video=_only_file(video, "kinematics")) as s:
         if kind is None:
-            kind = "pose" if not s.inventory().of_kind("position") and s.inventory().of_kind("pose") else "position"
-        results = kinematics_results(s, source=kind, keypoint=keypoint, smooth_s=smooth_s)
-    speed = results[0]
-    v = np.asarray(speed.data)
-    t = np.asarray(speed.timestamps)
+            kind = "pose" if (pose is not None or not s.inventory().of_kind("position")) and s.inventory().of_kind("pose") and position is None else "position"
+        kd = session_kinematics(s, source=kind, keypoint=keypoint, smooth_s=smooth_s, min_confidence=min_confidence,
+                                pose=pose, position=position)
+        results = kinematics_results(s, source=kind, keypoint=keypoint, smooth_s=smooth_s, pose=pose, position=position, kinematics=kd)
+    speed = kd["speed"]
+    if "individual" not in speed.dims:
+        speed = speed.expand_dims(individual=[""], axis=1)
+    inds = [str(i) for i in speed.individual.values]
+    unit = str(speed.attrs.get("units", ""))
+    t = np.asarray(speed.time.values)
+    v = np.asarray(speed.transpose("time", "individual").values, np.float64)
     finite = v[np.isfinite(v)]
     stats = {"median": float(np.median(finite)), "p95": float(np.percentile(finite, 95)), "max": float(finite.max())} if finite.size else {}
-    res = JobResult(str(source), "kinematics", data={"samples": int(v.size), "nan": int(v.size - finite.size), **stats})
-    res.summary = (
-        f"speed ({speed.unit}) from {kind}: {v.size} samples, {t[0]:.3f}..{t[-1]:.3f} s, "
-        + (f"median {stats['median']:.3g}, 95th percentile {stats['p95']:.3g}, max {stats['max']:.3g}; " if stats else "")
-        + f"{v.size - finite.size} samples NaN (tracking gaps)\n"
-        + "results: " + ", ".join(f"{r.name} ({type(r).__name__})" for r in results)
-    )
+    res = JobResult(str(source), "kinematics", data={"samples": int(v.shape[0]), "nan": int((~np.isfinite(v)).sum()),
+                                                     "individuals": len(inds), **stats})
+    what = f"{kind} {kd.attrs.get('source', '')}".strip()
+    if kind == "pose":
+        what += f", keypoint {kd.attrs.get('keypoint')}"
+    lines = [f"speed ({unit}) from {what}: {v.shape[0]} samples, {t[0]:.3f}..{t[-1]:.3f} s"]
+    if kind == "pose":
+        low = kd.attrs.get("low_confidence_samples")
+        lines.append(f"confidence below {kd.attrs.get('min_confidence'):g} treated as gaps"
+                     + (f" ({low} keypoint samples)" if low is not None else ""))
+    for j, ind in enumerate(inds):
+        col = v[:, j]
+        ok = col[np.isfinite(col)]
+        label = f"{ind}: " if ind and len(inds) > 1 else ""
+        lines.append(
+            f"  {label}"
+            + (f"median {np.median(ok):.3g}, 95th percentile {np.percentile(ok, 95):.3g}, max {ok.max():.3g}; " if ok.size else "")
+            + f"{col.size - ok.size} samples NaN (tracking gaps)"
+        )
+        if ind and len(inds) > 1:
+            res.data[f"median_{ind}"] = float(np.median(ok)) if ok.size else float("nan")
+    lines.append("results: " + ", ".join(f"{r.name} ({type(r).__name__})" for r in results))
+    res.summary = "\n".join(lines)
     if csv:
         import pandas as pd
 
-        acc = np.asarray(results[1].data)
-        table = pd.DataFrame({"time_s": t, f"speed_{speed.unit}": v, f"acceleration_{results[1].unit}": acc})
+        acc = kd["acceleration"]
+        if "individual" not in acc.dims:
+            acc = acc.expand_dims(individual=[""], axis=1)
+        acc_v = np.asarray(acc.transpose("time", "individual").values, np.float64)
+        acc_unit = str(acc.attrs.get("units", ""))
+        columns: dict = {"time_s": t}
+        for j, ind in enumerate(inds):
+            tag = f"_{ind}" if ind and len(inds) > 1 else ""
+            columns[f"speed{tag}_{unit}"] = v[:, j]
+            columns[f"acceleration{tag}_{acc_unit}"] = acc_v[:, j]
+        table = pd.DataFrame(columns)
         save_output(csv, "the kinematics table", lambda tmp: table.to_csv(tmp, index=False))
         res.outputs.append(str(csv))
         res.summary += f"\nsaved {csv}"
@@ -299,8 +339,11 @@ def heatmap_job(
     gamma: float = 0.5,
     buffer_mult: float = 2.0,
     padding: int = 0,
-    min_confidence: float = 0.5,
+    min_confidence: float | None = None,
     video: str | os.PathLike | None = None,
+    pose: str | None = None,
+    position: str | None = None,
+    lfp: str | None = None,
     progress: bool = False,
     write: bool = False,
     mode: str = "replace",
@@ -314,6 +357,9 @@ def heatmap_job(
     ``<session>_<kind>.png`` next to a local session (or in the working
     folder for a remote one). ``video`` is the video of a movement heatmap: an
     ImageSeries name, or a video file (the video of a pose-only file).
+    ``pose``, ``position`` and ``lfp`` name the streams used (default: the only
+    one); ``min_confidence`` is the confidence rule of the movement heatmap
+    (default :data:`nwbview.kinematics.DEFAULT_MIN_CONFIDENCE`).
 
     Examples
     --------
@@ -329,7 +375,7 @@ def heatmap_job(
         from nwbview.kinematics import HEAD_NAMES, TAIL_NAMES
 
         opts = dict(head=head or HEAD_NAMES, tail=tail or TAIL_NAMES, intervals=intervals, egocentric=egocentric, gamma=gamma,
-                    buffer_mult=buffer_mult, crop_padding=padding, min_confidence=min_confidence, progress=progress)
+                    buffer_mult=buffer_mult, crop_padding=padding, min_confidence=min_confidence, progress=progress, pose=pose)
     if output is not None:  # a bad output path is refused before the work
         from nwbview.render.figures import FIGURE_SUFFIXES
 
@@ -340,7 +386,7 @@ def heatmap_job(
         opts["video"] = videos[0]
     with s:
         r = compute_heatmap(s, kind, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
-                            band=tuple(band), lfp_channel=lfp_channel, **opts)
+                            band=tuple(band), lfp_channel=lfp_channel, position=position, lfp=lfp, **opts)
     stem = Path(str(source).split("?")[0]).stem
     if output is None:
         base = Path.cwd() if is_remote(str(source)) else Path(source).parent
@@ -357,26 +403,35 @@ def heatmap_job(
         res.data = {"bins_visited": int(np.isfinite(da.values).sum())}
     res.summary += f"\nsaved {output}"
     params = dict(bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal if kind == "signal" else None,
+                  position=position, lfp=lfp if kind == "signal" else None,
                   **{k: v for k, v in opts.items() if k not in ("progress", "video")})
     params = {k: v for k, v in params.items() if v is not None}
     return _finish(res, source, [heatmap_result(da, **params)] if write else [], write,
                    dict(mode=mode, overwrite=overwrite, out=out, module=module, since=since))
 
 
-def _export_content(session, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks) -> dict:
-    """What an export shows (video, overlays, column), as ``nwbview export`` builds it."""
+def _export_content(session, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks,
+                    lfp=None, min_confidence=None) -> dict:
+    """What an export shows (video, overlays, column), as ``nwbview export`` builds it.
+
+    ``pose``, ``position`` and ``head_direction`` are True/False or a stream name (shown).
+    """
     from nwbview.render import default_overlays, default_timeseries
 
     calibration = None
     if landmarks:
         calibration = session.fit_calibration(videos[0] if videos else None, landmarks=landmarks)
-    overlays = default_overlays(session, pose=pose, position=position, trail_seconds=trail, head_direction=head_direction, events=events)
+    overlays = default_overlays(session, pose=pose, position=position, trail_seconds=trail, head_direction=head_direction, events=events,
+                                min_confidence=min_confidence)
+    pos_name = position if isinstance(position, str) and position else None
     timeseries = default_timeseries(
         session,
         speed=speed,
         lfp_channel=None if no_lfp else (0 if lfp_channel is None else lfp_channel),
         window_seconds=window,
-        lfp_required=lfp_channel is not None,
+        lfp_required=lfp_channel is not None or lfp is not None,
+        position=pos_name,
+        lfp=None if no_lfp else lfp,
     )
     return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
 
@@ -388,14 +443,16 @@ def export_job(
     start: float | None = None,
     stop: float | None = None,
     video: str | Sequence[str] | None = None,
-    pose: bool = True,
-    position: bool = True,
+    pose: bool | str = True,
+    position: bool | str = True,
     trail: float = 2.0,
-    head_direction: bool = False,
+    head_direction: bool | str = False,
     events: Sequence[str] = (),
     speed: bool = True,
     lfp_channel: int | None = None,
     no_lfp: bool = False,
+    lfp: str | None = None,
+    min_confidence: float | None = None,
     window: float = 2.0,
     landmarks: str | os.PathLike | None = None,
     size: str | None = None,
@@ -409,7 +466,9 @@ def export_job(
 
     The clip goes to ``output`` (default ``<session>_clip.mp4`` next to a local
     session, or in the working folder for a remote one). The options are those
-    of ``nwbview export``; ``video`` may be one name or several (side by side),
+    of ``nwbview export``: ``pose``, ``position`` and ``head_direction`` are True/False
+    or the name of the stream to draw, ``lfp`` names the LFP of the column and
+    ``min_confidence`` hides keypoints below it; ``video`` may be one name or several (side by side),
     and one of them may be a video file (the video of a pose-only file, see
     :func:`split_video`); ``workers`` is the number of render processes.
 
@@ -429,7 +488,8 @@ def export_job(
     s, videos = open_session(source, video)
     with s:
         _require_pose_video(s, videos)
-        content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks)
+        content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks,
+                                  lfp=lfp, min_confidence=min_confidence)
         out = export_video(s, output, start, stop, fps=fps, size=size, n_workers=workers, crf=crf, preset=preset, progress=progress, **content)
     with av.open(str(out)) as c:
         st = c.streams.video[0]
@@ -445,14 +505,16 @@ def snapshot_job(
     output: str | os.PathLike,
     *,
     video: str | Sequence[str] | None = None,
-    pose: bool = True,
-    position: bool = True,
+    pose: bool | str = True,
+    position: bool | str = True,
     trail: float = 2.0,
-    head_direction: bool = False,
+    head_direction: bool | str = False,
     events: Sequence[str] = (),
     speed: bool = True,
     lfp_channel: int | None = None,
     no_lfp: bool = False,
+    lfp: str | None = None,
+    min_confidence: float | None = None,
     window: float = 2.0,
     landmarks: str | os.PathLike | None = None,
     size: str | None = None,
@@ -468,7 +530,8 @@ def snapshot_job(
     s, videos = open_session(source, video)
     with s:
         _require_pose_video(s, videos)
-        content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks)
+        content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks,
+                                  lfp=lfp, min_confidence=min_confidence)
         out = snapshot(s, t, output, size=size, **content)
     return JobResult(str(source), "snapshot", outputs=[str(out)], summary=f"wrote {out}")
 

@@ -26,7 +26,14 @@ __all__ = [
     "match_keypoint",
     "HEAD_NAMES",
     "TAIL_NAMES",
+    "DEFAULT_MIN_CONFIDENCE",
+    "mask_low_confidence",
+    "pose_kinematics",
 ]
+
+#: the one confidence rule of kinematics, heatmaps and overlays: a keypoint sample whose confidence
+#: is below this is a gap (NaN confidence means "not given" and is kept)
+DEFAULT_MIN_CONFIDENCE = 0.5
 
 #: keypoint names tried, in order, for the head and the tail base
 HEAD_NAMES = ("snout", "nose", "head")
@@ -259,3 +266,89 @@ def compute_head_direction(
     }
     ang.name = "head_direction"
     return ang
+
+
+def mask_low_confidence(pose: xr.Dataset, min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> xr.Dataset:
+    """A pose whose keypoint samples below ``min_confidence`` are gaps (NaN).
+
+    The rule nwbview uses everywhere (kinematics, the movement heatmap, the pose
+    overlay): a sample whose confidence is below the threshold is not used; a NaN
+    confidence means the file gives none, and the sample is kept. The number of
+    samples masked is recorded in ``attrs["low_confidence_samples"]``.
+
+    Parameters
+    ----------
+    pose
+        ``position (time, space, keypoint[, individual])`` and ``confidence``.
+    min_confidence
+        The threshold; None or 0 masks nothing.
+
+    Examples
+    --------
+    >>> t = np.arange(3.0)
+    >>> ds = xr.Dataset({"position": (("time", "space", "keypoint"), np.ones((3, 2, 1))),
+    ...                  "confidence": (("time", "keypoint"), [[0.9], [0.1], [np.nan]])},
+    ...                 coords={"time": t, "space": ["x", "y"], "keypoint": ["snout"]})
+    >>> mask_low_confidence(ds, 0.5).position.sel(space="x", keypoint="snout").values
+    array([ 1., nan,  1.])
+    """
+    if min_confidence is None or "confidence" not in pose:
+        return pose
+    if not np.isfinite(min_confidence) or min_confidence < 0:
+        raise NWBViewError(f"Invalid min_confidence {min_confidence!r}: give a number >= 0 (0 keeps every sample).")
+    low = pose["confidence"] < float(min_confidence)  # NaN compares False: kept
+    out = pose.copy()
+    out["position"] = pose["position"].where(~low)
+    out.attrs = {**pose.attrs, "min_confidence": float(min_confidence),
+                 "low_confidence_samples": int((low & pose["position"].notnull().all("space")).sum())}
+    return out
+
+
+def pose_kinematics(
+    pose: xr.Dataset,
+    keypoint: str | Sequence[str] = HEAD_NAMES,
+    *,
+    min_confidence: float | None = DEFAULT_MIN_CONFIDENCE,
+    smooth_s: float | None = None,
+    front: str | Sequence[str] = HEAD_NAMES,
+    back: str | Sequence[str] = TAIL_NAMES,
+) -> xr.Dataset:
+    """Speed, acceleration and head direction of every individual of a pose.
+
+    Samples below ``min_confidence`` are gaps (:func:`mask_low_confidence`)
+    before anything is computed.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``speed``, ``acceleration`` (magnitude) and, when the pose has a head
+        and a tail keypoint, ``head_direction``, each ``(time, individual)``.
+
+    Examples
+    --------
+    Two mice tracked by SLEAP:
+
+    >>> k = pose_kinematics(s.pose(), min_confidence=0.5)  # doctest: +SKIP
+    >>> k.speed.sel(individual="male").median()  # doctest: +SKIP
+    """
+    pose = mask_low_confidence(pose, min_confidence)
+    if "individual" not in pose.dims:
+        pose = pose.expand_dims(individual=["0"])
+    names = [str(n) for n in pose.keypoint.values]
+    kp = match_keypoint(names, keypoint)
+    pos = pose["position"].sel(keypoint=kp, drop=True)
+    pos.attrs = dict(pose.attrs)
+    if smooth_s:
+        pos = smooth(pos, smooth_s)
+    speed = compute_speed(pos)
+    acc = compute_norm(compute_acceleration(pos))
+    out = xr.Dataset({"speed": speed.transpose("time", "individual"), "acceleration": acc.transpose("time", "individual")})
+    out["acceleration"].attrs["units"] = f"{_unit(pos)}/s^2"
+    try:
+        hd = compute_head_direction(pose, front, back)
+        out["head_direction"] = hd.transpose("time", "individual")
+    except StreamNotFoundError:
+        pass  # no head and tail keypoints: no head direction
+    out.attrs = {k: v for k, v in pose.attrs.items() if isinstance(v, (str, int, float))}
+    out.attrs.update(keypoint=kp, min_confidence=-1.0 if min_confidence is None else float(min_confidence))
+    return out

@@ -24,6 +24,7 @@ __all__ = [
     "acceleration_result",
     "head_direction_result",
     "kinematics_results",
+    "session_kinematics",
     "calibration_result",
     "heatmap_result",
 ]
@@ -140,8 +141,17 @@ def head_direction_result(hd: xr.DataArray, name: str = "HeadDirection", **param
     return CompassDirection(name=name, spatial_series=[ss])
 
 
-def kinematics_results(session: Any, *, source: str = "position", keypoint: str | None = None, smooth_s: float | None = None) -> list:
-    """Speed, acceleration and (with a pose) head direction of a session, as containers.
+def session_kinematics(
+    session: Any,
+    *,
+    source: str = "position",
+    keypoint: str | None = None,
+    smooth_s: float | None = None,
+    min_confidence: float | None = None,
+    pose: str | None = None,
+    position: str | None = None,
+) -> xr.Dataset:
+    """Speed, acceleration and head direction of a session, per individual.
 
     Parameters
     ----------
@@ -151,11 +161,24 @@ def kinematics_results(session: Any, *, source: str = "position", keypoint: str 
         the head, matched as in :data:`nwbview.kinematics.HEAD_NAMES`).
     smooth_s
         Smooth positions with a centred rolling median of this many seconds first.
+    min_confidence
+        Pose samples below this confidence are gaps (default
+        :data:`nwbview.kinematics.DEFAULT_MIN_CONFIDENCE`).
+    pose, position
+        The pose and position streams to use (names as ``session.pose`` and
+        ``session.position`` take them); default: the only one.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``speed`` and ``acceleration`` (``(time,)`` from a position,
+        ``(time, individual)`` from a pose) and, with a pose that has head and
+        tail keypoints, ``head_direction (time, individual)``.
 
     Examples
     --------
-    >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
-    ...     write_results("session.nwb", kinematics_results(s))
+    >>> k = session_kinematics(s, source="pose")  # doctest: +SKIP
+    >>> k.speed.sel(individual="female")  # doctest: +SKIP
     """
     from nwbview import kinematics as k
     from nwbview.errors import NWBViewError
@@ -163,34 +186,110 @@ def kinematics_results(session: Any, *, source: str = "position", keypoint: str 
     allowed = ("position", "pose")
     if source not in allowed:
         raise NWBViewError(f"Invalid source {source!r}. Must be one of {allowed}.")
-    params = {"source": source, "keypoint": keypoint, "smooth_s": smooth_s}
-    out = []
-    pose = None
-    if source == "position":
-        pos = session.position()
+    threshold = k.DEFAULT_MIN_CONFIDENCE if min_confidence is None else float(min_confidence)
+    frame = "world" if session.calibration() is not None else "native"
+    ds = None
+    if source == "pose" or len(session.inventory().of_kind("pose")):
+        try:
+            ds = session.pose(pose, frame=frame)
+        except NWBViewError:
+            if source == "pose":
+                raise
+            ds = None  # head direction only: a pose that cannot be read leaves it out
+    if source == "pose":
+        out = k.pose_kinematics(ds, keypoint or k.HEAD_NAMES, min_confidence=threshold, smooth_s=smooth_s)
+        out.attrs["source"] = str(ds.attrs.get("source", ""))
     else:
-        pose = session.pose(frame="world" if session.calibration() is not None else "native")
-        names = [str(n) for n in pose.keypoint.values]
-        kp = k.match_keypoint(names, keypoint or k.HEAD_NAMES)
-        pos = pose["position"].sel(keypoint=kp)
-        if "individual" in pos.dims:
-            pos = pos.isel(individual=0)
-        pos.attrs = dict(pose.attrs)
-        params["keypoint"] = kp
-    if smooth_s:
-        pos = k.smooth(pos, smooth_s)
-    out.append(speed_result(k.compute_speed(pos), **params))
-    out.append(acceleration_result(k.compute_acceleration(pos), **params))
-    if pose is None and len(session.inventory().of_kind("pose")):
-        try:
-            pose = session.pose(frame="world" if session.calibration() is not None else "native")
-        except NWBViewError:
-            pose = None
-    if pose is not None:
-        try:
-            out.append(head_direction_result(k.compute_head_direction(pose), **params))
-        except NWBViewError:
-            pass  # no head/tail keypoints: no head direction
+        pos = session.position(position)
+        if smooth_s:
+            pos = k.smooth(pos, smooth_s)
+        speed = k.compute_speed(pos)
+        acc = k.compute_norm(k.compute_acceleration(pos))
+        acc.attrs["units"] = f"{k._unit(pos)}/s^2"
+        out = xr.Dataset({"speed": speed, "acceleration": acc}, attrs={"source": str(pos.attrs.get("source", "")), "min_confidence": threshold})
+        if ds is not None:
+            try:
+                hd = k.pose_kinematics(ds, k.HEAD_NAMES if keypoint is None else keypoint, min_confidence=threshold)
+            except NWBViewError:
+                hd = None
+            if hd is not None and "head_direction" in hd:
+                out["head_direction"] = hd["head_direction"]
+    out["speed"].attrs.setdefault("units", "")
+    out.attrs["source_kind"] = source
+    return out
+
+
+def kinematics_results(
+    session: Any,
+    *,
+    source: str = "position",
+    keypoint: str | None = None,
+    smooth_s: float | None = None,
+    min_confidence: float | None = None,
+    pose: str | None = None,
+    position: str | None = None,
+    kinematics: xr.Dataset | None = None,
+) -> list:
+    """Speed, acceleration and (with a pose) head direction of a session, as containers.
+
+    Computed by :func:`session_kinematics` (same parameters; or pass its result
+    as ``kinematics``). With several individuals, speed and acceleration are
+    ``TimeSeries`` with one column per individual (their names in the
+    description, in column order) and head direction holds one series per
+    individual (``head_direction_<individual>``).
+
+    Examples
+    --------
+    >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
+    ...     write_results("session.nwb", kinematics_results(s))
+    """
+    from pynwb import TimeSeries
+    from pynwb.behavior import CompassDirection, SpatialSeries
+
+    if kinematics is None:
+        kinematics = session_kinematics(session, source=source, keypoint=keypoint, smooth_s=smooth_s,
+                                        min_confidence=min_confidence, pose=pose, position=position)
+    kd = kinematics
+    params = {"source": source, "keypoint": kd.attrs.get("keypoint", keypoint), "smooth_s": smooth_s,
+              "min_confidence": kd.attrs.get("min_confidence"), "pose": pose, "position": position}
+    params = {k_: v for k_, v in params.items() if v is not None}
+    out = []
+    for var, builder in (("speed", speed_result), ("acceleration", acceleration_result)):
+        da = kd[var]
+        da.attrs.setdefault("source", kd.attrs.get("source", ""))
+        if "individual" in da.dims and da.sizes["individual"] == 1:
+            da = da.isel(individual=0, drop=True)
+        if "individual" not in da.dims:
+            out.append(builder(da, **params))
+            continue
+        inds = [str(i) for i in da.individual.values]
+        da = da.transpose("time", "individual")
+        fn = "compute_speed" if var == "speed" else "compute_acceleration"
+        out.append(TimeSeries(
+            name=var, data=np.asarray(da.values, np.float64), unit=str(da.attrs.get("units", "")),
+            timestamps=np.asarray(da.time.values, np.float64),
+            description=f"{var.capitalize()} of {kd.attrs.get('source', 'the pose')}, one column per individual: "
+                        f"{', '.join(inds)}; computed by nwbview.",
+            comments=provenance(fn, input=kd.attrs.get("source", ""), individuals=inds, **params),
+        ))
+    if "head_direction" in kd:
+        hd = kd["head_direction"]
+        if "individual" in hd.dims and hd.sizes["individual"] == 1:
+            out.append(head_direction_result(hd, **params))
+        elif "individual" in hd.dims:
+            series = []
+            for ind in hd.individual.values:
+                one = hd.sel(individual=ind, drop=True)
+                t, v = _series_1d(one, "head direction")
+                series.append(SpatialSeries(
+                    name=f"head_direction_{ind}", data=v, unit="radians", timestamps=t,
+                    reference_frame=str(hd.attrs.get("reference_frame", "")) or "counter-clockwise from +x",
+                    description=f"Head direction of {ind}, computed by nwbview.",
+                    comments=provenance("compute_head_direction", input=hd.attrs.get("source", ""), individual=str(ind), **params),
+                ))
+            out.append(CompassDirection(name="HeadDirection", spatial_series=series))
+        else:
+            out.append(head_direction_result(hd, **params))
     return out
 
 

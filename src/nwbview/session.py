@@ -48,6 +48,7 @@ from nwbview.io.nwb import (
     series_times,
     skeleton_nodes,
 )
+from nwbview.io.nwb import coordinate_pairs as _coordinate_pairs
 
 __all__ = ["Session", "open"]
 
@@ -233,9 +234,11 @@ class Session:
             preferred = [s for s in items if prefer(s)]
             if len(preferred) == 1:
                 return preferred[0]
+        option = {"lfp": "--lfp", "pose": "--pose", "head_direction": "--head-direction", "video": "--video", "position": "--position"}.get(kind)
+        how = f" ({kind}=NAME, or {option} NAME on the command line)" if option else ""
         raise AmbiguousStreamError(
             f"{self.source} has {len(items)} {label} streams: {_names(items)}. Pass one of these "
-            "names (or NWB paths) to choose."
+            f"names (or NWB paths) to choose{how}."
         )
 
     # -- position ----------------------------------------------------------------------------
@@ -263,23 +266,20 @@ class Session:
         >>> pos.attrs["units"]  # doctest: +SKIP
         'cm'
         """
-        series = self._position_group(name)
+        series, labels = self._position_group(name)
         first = series[0]
-        t = series_times(first)
+        t = self._series_times(first)
+        self._warn_clock([self._info_of(s) for s in series])
         if len(series) == 1:
             values = _scaled(first)
             if values.ndim == 1:
                 values = values[:, None]
-            labels = ["x", "y", "z"][: values.shape[1]] if values.shape[1] <= 3 else [f"d{i}" for i in range(values.shape[1])]
+            if labels is None:
+                labels = ["x", "y", "z"][: values.shape[1]] if values.shape[1] <= 3 else [f"d{i}" for i in range(values.shape[1])]
         else:
             cols = []
             for s in series:
                 v = _scaled(s)
-                if v.ndim > 1 and v.shape[1] != 1:
-                    raise AmbiguousStreamError(
-                        f"{nwb_path(first.parent)} holds several multi-column series "
-                        f"({', '.join(s.name for s in series)}); pass one of their names."
-                    )
                 if v.shape[0] != t.size:
                     raise DataShapeError(
                         f"The one-column position series of {nwb_path(first.parent)} differ in length "
@@ -288,7 +288,6 @@ class Session:
                     )
                 cols.append(v.reshape(-1))
             values = np.stack(cols, axis=1)
-            labels = _axis_labels([s.name for s in series])
         unit = first.unit or ""
         native = "pixel" if unit.lower() in _PIXEL_UNITS else "world"
         da = xr.DataArray(
@@ -304,9 +303,32 @@ class Session:
                 "frame": native,
             },
         )
+        if len(series) > 1:
+            da.attrs["columns"] = [s.name for s in series]
         return self._to_frame(da, frame, video=None)
 
-    def _position_group(self, name: str | None) -> list:
+    def _info_of(self, obj: Any) -> StreamInfo | None:
+        for s in self.inventory():
+            if s.obj is obj:
+                return s
+        return None
+
+    def _warn_clock(self, infos: Iterable[StreamInfo | None]) -> None:
+        """Warn (once per stream and session) about a clock the inventory found suspicious."""
+        done = self.__dict__.setdefault("_clock_warned", set())
+        for info in infos:
+            if info is None or info.path in done:
+                continue
+            done.add(info.path)
+            for msg in info.details.get("_clock", []):
+                warnings.warn(f"{info.path}: {msg}", NWBViewWarning, stacklevel=4)
+
+    def _position_group(self, name: str | None) -> tuple[list, list[str] | None]:
+        """The series a position is read from, and their space labels (None: from the data's columns).
+
+        ``name`` is a ``Position`` container, a SpatialSeries (name or path), or columns of a
+        container of one-column series: ``"x,y"`` or ``"Position/X,Y"``.
+        """
         items = self.inventory().of_kind("position")
         if not items:
             raise StreamNotFoundError(f"No position in {self.source}. `nwbview info {self.source}` lists what the file holds.")
@@ -315,6 +337,29 @@ class Session:
             parent = s.obj.parent
             key = nwb_path(parent) if type(parent).__name__ == "Position" else s.path
             groups.setdefault(key, []).append(s)
+        how = "position=NAME, or --position NAME on the command line"
+        if name is not None and "," in name:
+            head, _, cols = name.strip("/").rpartition("/")
+            columns = [c.strip() for c in cols.split(",") if c.strip()]
+            cands = {k: m for k, m in groups.items() if not head or head in (k, k.rsplit("/", 1)[-1])}
+            cands = {k: m for k, m in cands.items() if all(_column(m, c) is not None for c in columns)}
+            if not cands:
+                raise StreamNotFoundError(
+                    f"No position container of {self.source} holds one-column series named {', '.join(map(repr, columns))}. "
+                    f"Position series: {_names(items)}."
+                )
+            if len(cands) > 1:
+                raise AmbiguousStreamError(
+                    f"Several position containers hold columns {columns}: {', '.join(cands)}. Name the container: "
+                    f"'{next(iter(cands))}/{','.join(columns)}'."
+                )
+            members = next(iter(cands.values()))
+            chosen = [_column(members, c) for c in columns]
+            if len(columns) > 3 or len(set(id(c) for c in chosen)) != len(chosen):
+                raise NWBViewError(f"Invalid position columns {columns}: give 1 to 3 different columns, as x,y[,z].")
+            for s in chosen:
+                self._check_readable(s.path)
+            return [s.obj for s in chosen], ["x", "y", "z"][: len(chosen)]
         if name is not None:
             for key, members in groups.items():
                 if name in (key, key.rsplit("/", 1)[-1]):
@@ -332,17 +377,51 @@ class Session:
         else:
             raise AmbiguousStreamError(
                 f"{self.source} has {len(groups)} position streams: {', '.join(groups)}. Pass one of "
-                "these names to choose."
+                f"these names ({how})."
             )
+        if len(chosen) > 1:
+            chosen, labels = self._from_group(chosen, how)
+        else:
+            labels = None
         for s in chosen:
             self._check_readable(s.path)
-        series = [s.obj for s in chosen]
-        if len(series) > 1 and any(len(getattr(s.data, "shape", (0, 1))) > 1 and s.data.shape[1] > 1 for s in series):
+        return [s.obj for s in chosen], labels
+
+    def _from_group(self, members: list[StreamInfo], how: str) -> tuple[list[StreamInfo], list[str] | None]:
+        """What a ``Position`` container of several series gives: one multi-column series, or its coordinate columns."""
+        where = nwb_path(members[0].obj.parent)
+        multi = [s for s in members if len(s.shape) > 1 and s.shape[1] > 1]
+        if len(multi) == 1:
+            return multi, None
+        if len(multi) > 1:
+            named = [s for s in multi if _norm(_strip_prefix(s.name)) == "position"]
+            if len(named) == 1:
+                return named, None
             raise AmbiguousStreamError(
-                f"{nwb_path(series[0].parent)} holds several position series "
-                f"({', '.join(s.name for s in series)}); pass one of their names."
+                f"{where} holds several position series ({', '.join(s.name for s in multi)}); pass one of "
+                f"their names ({how})."
             )
-        return series
+        pairs = _coordinate_pairs([s.name for s in members])
+        if not pairs:
+            raise AmbiguousStreamError(
+                f"{where} holds one-column series ({', '.join(s.name for s in members)}) and none is named as a "
+                f"coordinate (x, y, z). Name the columns to use as x,y: position='{where.rsplit('/', 1)[-1]}/A,B' "
+                f"(--position '{where.rsplit('/', 1)[-1]}/A,B')."
+            )
+        first = pairs[0]
+        if len(pairs) > 1:
+            done = self.__dict__.setdefault("_pair_warned", set())
+            if where not in done:
+                done.add(where)
+                others = "; ".join(",".join(p) for p in pairs[1:])
+                warnings.warn(
+                    f"{where} holds several coordinate columns: {','.join(first)} is used as x,y; the others "
+                    f"({others}) are not. To use them: position='{where.rsplit('/', 1)[-1]}/{pairs[1][0]},{pairs[1][1]}' "
+                    f"(--position '{where.rsplit('/', 1)[-1]}/{pairs[1][0]},{pairs[1][1]}').",
+                    NWBViewWarning,
+                    stacklevel=4,
+                )
+        return [_column(members, c) for c in first], ["x", "y", "z"][: len(first)]
 
     # -- head direction ----------------------------------------------------------------------
     def head_direction(self, name: str | None = None) -> xr.DataArray:
@@ -355,6 +434,7 @@ class Session:
         'radians'
         """
         info = self._pick("head_direction", name)
+        self._warn_clock([info])
         ts = info.obj
         t = series_times(ts)
         v = _scaled(ts)
@@ -419,11 +499,13 @@ class Session:
             if not (_stackable(parts) or _one_recording(items, parts)):
                 raise AmbiguousStreamError(
                     f"{self.source} has {len(items)} pose estimations with different keypoints or times: "
-                    f"{_names(items)}. Pass one name."
+                    f"{_names(items)}. Pass one name (pose=NAME, or --pose NAME on the command line)."
                 )
+            self._warn_clock(items)
             ds = self._frame_times(_stack_individuals(parts), items)
             return self._to_frame(ds, frame, video=items[0].details.get("video"))
         info = self._pick_pose(name)
+        self._warn_clock([info])
         ds = self._frame_times(self._pose_one(info), [info])
         return self._to_frame(ds, frame, video=info.details.get("video"))
 
@@ -432,6 +514,8 @@ class Session:
             items = self.inventory().of_kind("pose")
             if not _match(items, name):
                 hits = [s for s in items if _norm(str(s.details.get("individual", ""))) == _norm(name)]
+                if not hits:  # neuroconv's SLEAP interface: the track's container is PoseEstimation<Track>
+                    hits = [s for s in items if _norm(_strip_prefix(s.name, "PoseEstimation")) == _norm(name)]
                 if len(hits) == 1:
                     return hits[0]
         return self._pick("pose", name, label="pose estimation")
@@ -576,6 +660,7 @@ class Session:
         (12500, 1)
         """
         info = self._pick("lfp", name, prefer=_is_lfp_like, label="LFP (ElectricalSeries)")
+        self._warn_clock([info])
         da = self._signal(info, units=units)
         return _select(da, channels, start, stop)
 
@@ -677,6 +762,7 @@ class Session:
         >>> frame = v[v.frame_at(12.5)]  # doctest: +SKIP
         """
         info = self._pick("video", name, prefer=_given_video)
+        self._warn_clock([info])
         obj = info.obj
         if isinstance(obj, ExternalVideo):  # the video of a pose-only file: frame times from the file itself
             from nwbview.io.video import VideoReader
@@ -917,6 +1003,23 @@ def _given_video(s: StreamInfo) -> bool:
 
 def _is_lfp_like(s: StreamInfo) -> bool:
     return s.details.get("container") in {"LFP", "FilteredEphys"} or "lfp" in s.name.lower()
+
+
+def _column(members: list[StreamInfo], name: str) -> StreamInfo | None:
+    """The one-column series of a group named ``name`` (exactly, else ignoring case), or None."""
+    one = [s for s in members if len(s.shape) < 2 or s.shape[1] == 1]
+    for test in (lambda s: s.name == name, lambda s: s.path == name.strip("/"), lambda s: _norm(s.name) == _norm(name)):
+        hits = [s for s in one if test(s)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _strip_prefix(name: str, *prefixes: str) -> str:
+    for prefix in prefixes or ("SpatialSeries",):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix):]
+    return name
 
 
 def _axis_labels(names: list[str]) -> list[str]:

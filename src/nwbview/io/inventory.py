@@ -19,6 +19,7 @@ import numpy as np
 from nwbview.errors import MissingFileError, NWBViewError
 from nwbview.io.nwb import (
     OpenedFile,
+    coordinate_pairs,
     is_remote,
     looks_like_frame_numbers,
     nwb_path,
@@ -175,6 +176,8 @@ def format_inventory(inv: Inventory) -> str:
             lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
             if j == 0:
                 lines.append("  " + "  ".join("-" * w for w in widths))
+        for hint in _choose_hint(kind, items):
+            lines.append(f"  {hint}")
         for s in items:
             for key, val in s.details.items():
                 if key.startswith("_") or val in (None, "", [], {}):
@@ -183,6 +186,43 @@ def format_inventory(inv: Inventory) -> str:
             for p in s.problems:
                 lines.append(f"    ! {s.name}: {p}")
     return "\n".join(lines)
+
+
+_OPTIONS = {"video": "--video", "position": "--position", "head_direction": "--head-direction", "pose": "--pose", "lfp": "--lfp"}
+
+
+def _choose_hint(kind: str, items: list[StreamInfo]) -> list[str]:
+    """How to choose a stream of this kind on the command line (``--pose NAME``), with the names to use."""
+    option = _OPTIONS.get(kind)
+    if option is None:
+        return []
+    if kind != "position":
+        if len(items) < 2:
+            return []
+        names = [s.name for s in items]
+        if kind == "pose":
+            names = [str(s.details.get("individual") or s.name) for s in items]
+        return [f"choose with {option} NAME: {', '.join(names)}"]
+    groups: dict[str, list[StreamInfo]] = {}
+    for s in items:
+        parent = getattr(s.obj, "parent", None)
+        key = parent.name if type(parent).__name__ == "Position" else s.name
+        groups.setdefault(key, []).append(s)
+    choices = []
+    for key, members in groups.items():
+        one = [s for s in members if len(s.shape) < 2 or s.shape[1] == 1]
+        multi = [s for s in members if s not in one]
+        if len(members) == 1:
+            choices.append(key)
+            continue
+        choices.extend(f"{key}/{s.name}" if len(groups) > 1 else s.name for s in multi)
+        pairs = coordinate_pairs([s.name for s in one]) if len(one) > 1 else []
+        choices.extend(f"{key}/{','.join(p)}" for p in pairs)
+        if one and not pairs:
+            choices.append(f"{key}/A,B (two of its one-column series as x,y)")
+    if len(choices) < 2 and not any("/" in c for c in choices):
+        return []
+    return [f"choose with {option} NAME: {', '.join(choices)}"]
 
 
 def _fmt_detail(val: Any) -> str:
@@ -230,11 +270,20 @@ def _time_info(ts: Any, info: StreamInfo, n: int | None = None) -> np.ndarray | 
         data_n = _data_len(ts)
         if data_n and data_n != m:
             info.problems.append(f"{data_n} data samples but {m} timestamps")
-        if _looks_like_frame_numbers(tsd, m):
-            info.problems.append(
-                "timestamps look like frame numbers (0, 1, 2, ...), not seconds; "
-                "store the video's frame times instead"
+        if _looks_like_frame_numbers(tsd, m) or (full is not None and looks_like_frame_numbers(full)):
+            msg = (
+                f"timestamps look like frame numbers ({', '.join(f'{v:g}' for v in (full if full is not None else np.asarray(tsd[:3]))[:3])}, ...), "
+                "not seconds; store the video's frame times instead"
             )
+            info.problems.append(msg)
+            if info.kind not in ("pose", "video"):  # pose: mapped through its video's frame times
+                info.details.setdefault("_clock", []).append(
+                    msg + " (nwbview uses them as seconds: this stream will not line up with the others)"
+                )
+        if full is not None and full.size > 1:
+            for msg in clock_jumps(full):
+                info.problems.append(msg)
+                info.details.setdefault("_clock", []).append(msg)
         return full
     rate = ts.rate
     start = float(ts.starting_time or 0.0)
@@ -246,6 +295,66 @@ def _time_info(ts: Any, info: StreamInfo, n: int | None = None) -> np.ndarray | 
     else:
         info.problems.append("no timestamps and no rate")
     return None
+
+
+#: a step between two timestamps larger than this (seconds) is a jump of the clock, not a pause
+JUMP_SECONDS = 1e6
+#: times above this (seconds) are Unix-epoch times (after 2001-09-09), not session times
+EPOCH_SECONDS = 1e9
+
+
+def clock_jumps(t: np.ndarray) -> list[str]:
+    """Problems of a clock: a jump of more than ``JUMP_SECONDS`` (e.g. to Unix-epoch time) in the middle of a series.
+
+    Examples
+    --------
+    >>> clock_jumps(np.r_[np.arange(5) / 50, 1.7e9 + np.arange(2) / 50])[0][:44]
+    'timestamps jump by 1.7e+09 s at index 5 (from'
+    """
+    t = np.asarray(t, dtype=np.float64)
+    if t.size < 2 or not np.all(np.isfinite(t)):
+        return []
+    d = np.diff(t)
+    big = np.flatnonzero(np.abs(d) > JUMP_SECONDS)
+    out = []
+    if big.size:
+        i = int(big[0])
+        epoch = " (Unix-epoch time)" if t[i + 1] > EPOCH_SECONDS else ""
+        after = t.size - i - 1
+        out.append(
+            f"timestamps jump by {d[i]:.3g} s at index {i + 1} (from {t[i]:.6g} to {t[i + 1]:.6g} s{epoch}); "
+            f"the {after} sample{'s' if after != 1 else ''} from there on are not on the session clock. Fix the "
+            "timestamps in the file (e.g. subtract the epoch time of the session start from those samples, or "
+            "drop them); nwbview leaves them as they are, so they fall outside every other stream"
+        )
+    elif t[0] > EPOCH_SECONDS:
+        out.append(
+            f"timestamps start at {t[0]:.6g} s: Unix-epoch time, not seconds since the session start. Subtract "
+            "the session start (as an epoch time) from them in the file"
+        )
+    return out
+
+
+def _millisecond_streams(items: list["StreamInfo"]) -> None:
+    """Flag streams whose times look like milliseconds against the session's other streams."""
+    timed = [s for s in items if s.t_start is not None and s.t_stop is not None and s.kind not in ("intervals", "result")]
+    for s in timed:
+        span = s.t_stop
+        home = getattr(s.obj, "parent", None)
+        # other streams, not the siblings of one container (Axona's nine columns share one clock)
+        others = [o.t_stop for o in timed if o is not s and o.t_stop and o.t_stop > 0
+                  and (home is None or getattr(o.obj, "parent", None) is not home)]
+        if not others or span is None or span <= 0:
+            continue
+        ref = float(np.median(others))
+        if span > 100 * ref and 0.3 * ref <= span / 1000.0 <= 3 * ref:
+            msg = (
+                f"timestamps look like milliseconds: they run {s.t_start:.6g} .. {s.t_stop:.6g} s, about 1000 times "
+                f"the session's other streams (which end near {ref:.6g} s). Store seconds in the file "
+                "(timestamps / 1000); nwbview uses them as stored, so this stream does not line up with the others"
+            )
+            s.problems.append(msg)
+            s.details.setdefault("_clock", []).append(msg)
 
 
 def _looks_like_frame_numbers(tsd: Any, m: int) -> bool:
@@ -446,6 +555,7 @@ def build_inventory(opened: OpenedFile, video: str | Path | None = None) -> Inve
             info.problems.append(f"unreadable: the HDF5 header of {', '.join(damaged)} is damaged (copy the file again)")
         items.append(info)
     items.extend(_pose_videos(items, opened, video))
+    _millisecond_streams(items)
     order = {k: i for i, k in enumerate(KINDS)}
     items.sort(key=lambda s: (order[s.kind], not (isinstance(s.obj, ExternalVideo) and s.obj.given), s.path))
     subject = getattr(nwbfile, "subject", None)
@@ -602,9 +712,22 @@ def _describe_video(info: StreamInfo, obj: Any, opened: OpenedFile) -> None:
         n = n_ts if n_ts is not None else (n_frames or 0)
         info.shape = (n,)
         _time_info(obj, info, n=n)
+        file_fps = info.details.get("file_fps")
+        rate_note = None
+        if n_ts is not None and file_fps and info.rate and abs(info.rate - file_fps) > 0.05 * file_fps:
+            rate_note = (
+                f"the file's frame rate is {file_fps:g} fps but the timestamps run at about {info.rate:.4g} Hz; "
+                "nwbview shows each frame at its timestamp. Check that the timestamps belong to this video (a "
+                "camera that drops or doubles frames, or a rate written in the container by mistake)"
+            )
+            info.problems.append(rate_note)
+            info.details.setdefault("_clock", []).append(rate_note)
         if n_ts is not None and n_frames is not None:
-            agree = n_ts == n_frames
-            info.details["timestamps_match_file"] = "yes" if agree else f"no ({n_ts} timestamps, {n_frames} frames)"
+            agree = n_ts == n_frames and rate_note is None
+            info.details["timestamps_match_file"] = "yes" if agree else (
+                f"no ({n_ts} timestamps, {n_frames} frames)" if n_ts != n_frames
+                else f"no (counts agree, but the rates differ: {file_fps:g} fps in the file, {info.rate:.4g} Hz in the timestamps)"
+            )
             if not agree:
                 info.problems.append(
                     f"{n_ts} timestamps but {n_frames} frames in the file(s); the shorter one wins"

@@ -42,6 +42,7 @@ __all__ = [
     "skeleton_nodes",
     "pose_keypoints",
     "looks_like_frame_numbers",
+    "coordinate_pairs",
 ]
 
 #: extensions whose Python classes must be imported before reading, so that
@@ -551,3 +552,31 @@ def looks_like_frame_numbers(t: Any) -> bool:
         return False
     d = np.diff(t)
     return bool(np.all(d >= 1) and np.median(d) == 1)
+
+
+def coordinate_pairs(names: list[str]) -> list[tuple[str, ...]]:
+    """Coordinate columns among one-column series names: ``[("x", "y"), ("X", "Y")]``.
+
+    A coordinate column is named ``x``/``y``/``z`` after a common stem (``x``, ``pos_x``,
+    ``led1 X``); columns such as ``time(ms)``, ``px`` or ``unused`` are not. Lower-case
+    pairs come first, then the file's order.
+
+    Examples
+    --------
+    >>> coordinate_pairs(["time(ms)", "X", "Y", "x", "y", "PX", "px", "px_total", "unused"])
+    [('x', 'y'), ('X', 'Y')]
+    """
+    stems: dict[str, dict[str, str]] = {}
+    for n in names:
+        if not n or n[-1] not in "xyzXYZ":
+            continue
+        stem = n[:-1]
+        if stem and stem[-1].isalnum() and not stem.endswith(("_", " ", "-", ".")) and stem[-1].isalpha():
+            continue  # "px", "index": the letter ends a word, it is not an axis
+        stems.setdefault(stem + ("|lower" if n[-1].islower() else "|upper"), {})[n[-1].lower()] = n
+    out = []
+    for key, axes in stems.items():
+        if "x" in axes and "y" in axes:
+            out.append((key.endswith("|upper"), tuple(axes[a] for a in "xyz" if a in axes)))
+    out.sort(key=lambda p: p[0])
+    return [p for _, p in out]

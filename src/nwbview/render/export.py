@@ -133,12 +133,13 @@ def _has(session: Any, kind: str) -> bool:
 def default_overlays(
     session: Any,
     *,
-    pose: bool = True,
-    position: bool = True,
+    pose: bool | str = True,
+    position: bool | str = True,
     trail_seconds: float = 2.0,
-    head_direction: bool = False,
+    head_direction: bool | str = False,
     timestamp: bool = True,
     events: Sequence[str] = (),
+    min_confidence: float | None = None,
 ) -> list[Overlay]:
     """The overlays :func:`export_video` draws by default: pose, position with its trail, time.
 
@@ -150,8 +151,14 @@ def default_overlays(
     ----------
     session : Session
         The open session.
-    pose, position, head_direction, timestamp : bool
-        Which overlays to include (when the session has the data).
+    pose, position, head_direction, timestamp : bool or str
+        Which overlays to include (when the session has the data); a name
+        chooses the stream (as ``session.pose(name)``, ``session.position(name)``
+        and ``session.head_direction(name)`` take it). Every individual of the
+        pose is drawn.
+    min_confidence : float, optional
+        Keypoints below this confidence are hidden (default
+        :data:`nwbview.kinematics.DEFAULT_MIN_CONFIDENCE`).
     trail_seconds : float
         Length of the position trail.
     events : sequence of str
@@ -161,13 +168,19 @@ def default_overlays(
     --------
     >>> overlays = default_overlays(s, trail_seconds=4.0)  # doctest: +SKIP
     """
+    from nwbview.kinematics import DEFAULT_MIN_CONFIDENCE
+
+    threshold = DEFAULT_MIN_CONFIDENCE if min_confidence is None else float(min_confidence)
     out: list[Overlay] = []
-    if pose and _has(session, "pose"):
-        out.append(PoseOverlay(session.pose(), required=False))
-    if position and _has(session, "position"):
-        out.append(PositionOverlay(session.position(), trail_seconds=trail_seconds, required=False))
-    if head_direction and _has(session, "head_direction") and _has(session, "position"):
-        out.append(HeadDirectionOverlay(session.head_direction(), session.position(), required=False))
+    pose_name = pose if isinstance(pose, str) and pose else None
+    pos_name = position if isinstance(position, str) and position else None
+    hd_name = head_direction if isinstance(head_direction, str) and head_direction else None
+    if (pose is not False) and (pose_name is not None or _has(session, "pose")):
+        out.append(PoseOverlay(session.pose(pose_name), confidence_threshold=threshold, required=False))
+    if (position is not False) and (pos_name is not None or _has(session, "position")):
+        out.append(PositionOverlay(session.position(pos_name), trail_seconds=trail_seconds, required=False))
+    if (head_direction is not False and head_direction is not None) and (hd_name is not None or _has(session, "head_direction")) and _has(session, "position"):
+        out.append(HeadDirectionOverlay(session.head_direction(hd_name), session.position(pos_name), required=False))
     for name in events:
         out.append(EventOverlay(_intervals(session, name), label=name, required=False))
     if timestamp:
@@ -194,6 +207,8 @@ def default_timeseries(
     window_seconds: float = 2.0,
     lfp_required: bool = False,
     speed_smooth_s: float | None = 0.2,
+    position: str | None = None,
+    lfp: str | None = None,
 ) -> list[TimeSeriesOverlay]:
     """The column :func:`export_video` shows by default: speed and one LFP channel.
 
@@ -212,6 +227,8 @@ def default_timeseries(
     speed_smooth_s : float or None
         Show speed smoothed by a centred rolling mean of this many seconds
         (tracking jitter makes a raw derivative jagged); None for the raw speed.
+    position, lfp : str, optional
+        The position (for speed) and LFP streams, by name; default the only one.
 
     Raises
     ------
@@ -226,16 +243,16 @@ def default_timeseries(
 
     out: list[TimeSeriesOverlay] = []
     if speed and _has(session, "position"):
-        sp = compute_speed(session.position())
+        sp = compute_speed(session.position(position))
         if speed_smooth_s:
             sp = smooth(sp, speed_smooth_s, statistic="mean")
         out.append(TimeSeriesOverlay(sp, label="speed", window_seconds=window_seconds, color=(214, 39, 40)))
     if lfp_channel is not None:
-        if not _has(session, "lfp"):
+        if lfp is None and not _has(session, "lfp"):
             if lfp_required:
                 raise StreamNotFoundError(f"No LFP in {session.source}, so channel {lfp_channel} cannot be shown. Leave out --lfp-channel (or pass --no-lfp).")
         else:
-            lfp = session.lfp()
+            lfp = session.lfp(lfp)
             n = lfp.sizes.get("channel", 1)
             ch = int(lfp_channel)
             if not 0 <= ch < n:
