@@ -562,15 +562,23 @@ def test_cli_view_opens_the_viewer(calibrated_path, monkeypatch, tmp_path):
     def run():  # instead of the event loop: look at the viewer, then close it
         viewer = napari.current_viewer()
         sv = session_view(viewer)
-        shown.update(steps=len(sv.timeline), last=float(sv.times[-1]), dock=[t.label for t in sv.dock.traces])
+        shown.update(steps=len(sv.timeline), last=float(sv.times[-1]), dock=[t.label for t in sv.dock.traces], roles=set(sv.roles))
         viewer.close()
 
     monkeypatch.setattr(napari, "run", run)
     r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-lfp"])
     assert r.exit_code == 0, r.output
     assert shown["last"] < 2.0 and shown["steps"] < 60 and shown["dock"] == ["speed"]
+    assert {"position", "pose"} <= shown["roles"] and any("head direction" in r for r in shown["roles"])
     r = CliRunner().invoke(main, ["view", str(tmp_path / "missing.nwb")])
     assert r.exit_code == 1 and "error:" in r.output and "missing.nwb" in r.output
+    # streams are chosen as for the export
+    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-position", "--no-head-direction", "--no-lfp"])
+    assert r.exit_code == 0, r.output
+    assert not any(r.startswith("position") or "head direction" in r for r in shown["roles"])
+    assert "pose" in shown["roles"]
+    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--pose", "nosuchpose"])
+    assert r.exit_code == 1 and "nosuchpose" in r.output
 
 
 def test_projective_calibration_maps_points_into_the_video(calibrated_path, notifications):

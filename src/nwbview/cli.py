@@ -505,8 +505,17 @@ def batch(sources, job, job_args, workers, scheduler, force, summary, landmarks_
 @click.option("--window", type=float, default=2.0, show_default=True, help="Seconds of signal shown in the time-series dock.")
 @click.option("--lfp-channel", type=int, default=None, help="LFP channel in the dock [default: 0 when the file has LFP].")
 @click.option("--no-lfp", is_flag=True, help="Do not show LFP in the dock.")
+@click.option("--pose", "pose", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The pose to show (every individual): a PoseEstimation or track name, {_NAME_RULE} [default: the file's pose].")
+@click.option("--no-pose", is_flag=True, help="Do not show the pose.")
+@click.option("--position", "position", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The position to show and take speed from, {_NAME_RULE}; one-column series as 'Position/x,y' [default: the file's position].")
+@click.option("--no-position", is_flag=True, help="Do not show the tracked position.")
+@click.option("--head-direction", "head_direction", default=None, metavar="NAME", help="The head-direction series to show [default: the file's, when it has one].")
+@click.option("--no-head-direction", is_flag=True, help="Do not show head direction.")
+@click.option("--lfp", "lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) shown in the dock, {_NAME_RULE}.")
+@click.option("--min-confidence", type=float, default=None, metavar="C", help="Hide keypoints whose confidence is below C [default: 0.5].")
 @_run
-def view(file, video, start, stop, trail, window, lfp_channel, no_lfp):
+def view(file, video, start, stop, trail, window, lfp_channel, no_lfp, pose, no_pose, position, no_position, head_direction,
+         no_head_direction, lfp, min_confidence):
     """Open FILE in the napari viewer: the video on a time slider with pose, position trail and
     head direction, a time-series dock (speed, LFP) and a calibration widget.
 
@@ -520,13 +529,16 @@ def view(file, video, start, stop, trail, window, lfp_channel, no_lfp):
         from nwbview.render.napari import view as open_viewer
     except ImportError as exc:
         raise NWBViewError(f"The viewer needs napari: pip install 'nwbview[napari]' ({exc}).") from None
-    from nwbview.jobs import open_session
+    from nwbview.jobs import open_session, view_content
 
-    lfp = None if no_lfp else ("auto" if lfp_channel is None else lfp_channel)
+    streams = content_kwargs(dict(pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction or ""))
+    if no_head_direction:  # shown by default in the viewer (the export draws it on request)
+        streams["head_direction"] = False
     session, videos = open_session(file, video)
     with session:
-        open_viewer(session, video=videos[0] if videos else None, start=start, stop=stop, trail_seconds=trail,
-                    window_seconds=window, lfp_channel=lfp, show=True)
+        content = view_content(session, **streams, trail=trail, window=window, lfp=lfp, lfp_channel=lfp_channel, no_lfp=no_lfp,
+                               min_confidence=min_confidence)
+        open_viewer(session, video=videos[0] if videos else None, start=start, stop=stop, show=True, **content)
         napari.run()
 
 

@@ -436,6 +436,33 @@ def _export_content(session, videos, pose, position, trail, head_direction, even
     return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
 
 
+def view_content(
+    session: Any,
+    *,
+    pose: bool | str = True,
+    position: bool | str = True,
+    head_direction: bool | str = True,
+    trail: float = 2.0,
+    window: float = 2.0,
+    lfp: str | None = None,
+    lfp_channel: int | None = None,
+    no_lfp: bool = False,
+    min_confidence: float | None = None,
+) -> dict:
+    """What ``nwbview view`` shows: the export's overlays and column, for the napari viewer.
+
+    Streams are chosen as for :func:`export_job` (True: the file's, False: none, or a name).
+
+    Examples
+    --------
+    >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
+    ...     view(s, **view_content(s, pose="male", position=False))
+    """
+    content = _export_content(session, [], pose, position, trail, head_direction, [], True, lfp_channel, no_lfp, window, None,
+                              lfp=lfp, min_confidence=min_confidence)
+    return dict(overlays=content["overlays"], timeseries=content["timeseries"])
+
+
 def export_job(
     source: Any,
     *,
@@ -536,4 +563,4 @@ def snapshot_job(
     return JobResult(str(source), "snapshot", outputs=[str(out)], summary=f"wrote {out}")
 
 
-__all__ += ["export_job", "snapshot_job"]
+__all__ += ["export_job", "snapshot_job", "view_content"]
