@@ -96,14 +96,13 @@ def split_sources(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> l
         e = os.fspath(e)
         p = Path(e).expanduser()
         if "://" not in e and p.is_dir():
-            pattern = str(p / "**" / "*.nwb")
             try:
-                out += resolve_sources(pattern)
+                out += resolve_sources(str(p / "**" / "*.nwb"))
             except NWBViewError:
                 raise NWBViewError(f"No .nwb files in the folder {p} (nor in its subfolders).") from None
         else:
-            out.append(e)
-    return resolve_sources(out)
+            out += resolve_sources(e)  # each on its own, so that a list file is read as one
+    return list(dict.fromkeys(out))
 
 
 def looks_like_one_session(source: str) -> bool:
@@ -533,9 +532,7 @@ def to_records(table) -> list[dict]:
 
 
 def _common_prefix(sources: list[str]) -> str:
-    if len(sources) < 2:
-        return str(Path(sources[0]).parent) + "/" if sources and "://" not in sources[0] else ""
-    prefix = os.path.commonprefix(sources)
+    prefix = os.path.commonprefix(sources) if len(sources) > 1 else sources[0]
     return prefix[: prefix.rfind("/") + 1]
 
 
@@ -581,8 +578,8 @@ def format_table(table, *, width: int = 40) -> str:
     lines_rows = [head]
     for r in table.to_dict(orient="records"):
         name = r["source"][len(prefix):] or r["source"]
-        if len(name) > width:
-            name = "..." + name[-(width - 3):]
+        if len(name) > width:  # keep the folder and the end of the file name
+            name = name[: width // 2 - 1] + "..." + name[-(width - width // 2 - 2):]
         if r["error"]:
             err = r["error"].splitlines()[0]
             lines_rows.append((str(r["row"]), name, "", "", "", "", "", "", "", "", "", "", "", "ERROR: " + (err[:70] + "..." if len(err) > 73 else err)))
