@@ -304,8 +304,9 @@ def _dandi_sources(url: str) -> list[str]:
     if not paths:
         raise NWBViewError(f"No .nwb assets in {url}. Check the dandiset ID, version and path pattern.")
     for a in found:
-        DANDI_ASSETS[f"dandi://{ident}@{version}/{a.path}"] = {
-            "asset_id": a.identifier, "size": a.size, "modified": str(a.modified)}
+        if getattr(a, "identifier", None):
+            DANDI_ASSETS[f"dandi://{ident}@{version}/{a.path}"] = {
+                "asset_id": a.identifier, "size": getattr(a, "size", None), "modified": str(getattr(a, "modified", ""))}
     return [f"dandi://{ident}@{version}/{p}" for p in paths]
 
 

@@ -395,8 +395,9 @@ def scan(
         these; see :func:`nwbview.batch.resolve_sources`.
     has : str or list of str, optional
         Keep only sessions holding all of these (``"video,pose"`` or a list):
-        ``video``, ``pose``, ``position``, ``head_direction``, ``lfp``,
-        ``timeseries``, ``intervals``, ``calibration``, ``results``.
+        ``video`` (with its files found and readable), ``pose``, ``position``,
+        ``head_direction``, ``lfp``, ``timeseries``, ``intervals``,
+        ``calibration``, ``results``.
     min_duration : float, optional
         Keep only sessions at least this long, in seconds.
     workers : int, default 4
@@ -486,6 +487,8 @@ def scan(
     keep = pd.Series(True, index=table.index)
     for h in wanted:
         keep &= table[h].fillna(0) > 0
+        if h == "video":  # a video whose files are missing or unreadable cannot be watched
+            keep &= table["video_status"] == "found"
     if min_duration is not None:
         keep &= table["duration_s"].fillna(-1.0) >= float(min_duration)
     if wanted or min_duration is not None:
