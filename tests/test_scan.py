@@ -288,7 +288,7 @@ def test_http_urls_and_the_cli_on_a_dandiset(dandiset, tmp_path, monkeypatch):
     monkeypatch.setenv("NWBVIEW_SCAN_CACHE", str(tmp_path / "cache"))
     urls = [srv.file_url("lfp.nwb"), srv.file_url("nope.nwb")]
     t = scan(urls, progress=False)
-    assert t.lfp_channels[0] == 64 and "HTTP 404" in t.error[1]
+    assert t.lfp_channels[0] == 64 and t.size_bytes[0] == (srv.root / "lfp.nwb").stat().st_size and "HTTP 404" in t.error[1]
     assert scan(urls, progress=False).attrs["from_cache"] == 0  # this server sends no ETag / Last-Modified
     r = CliRunner().invoke(main, ["info", "dandi://000123", "--has", "video,pose"])
     assert r.exit_code == 0, r.output
