@@ -34,6 +34,7 @@ _LAZY = {
     "snapshot": ("nwbview.render.export", "snapshot"),
     "view": ("nwbview.render.napari", "view"),
     "batch": ("nwbview.batch", "run_batch"),
+    "scan": ("nwbview.scan", "scan"),
     "write_results": ("nwbview.io.write", "write_results"),
 }
 
@@ -53,6 +54,7 @@ __all__ = [
     "snapshot",
     "view",
     "batch",
+    "scan",
     "write_results",
     "Session",
     "Timeline",

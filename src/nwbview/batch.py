@@ -70,6 +70,10 @@ SUMMARY_COLUMNS = ("session", "job", "status", "duration_s", "outputs", "error")
 #: Folder (next to the summary) that holds one record per finished session.
 RECORDS_DIR = ".nwbview-batch"
 
+#: What the DANDI API said of every asset :func:`resolve_sources` listed (source -> asset_id,
+#: size, modified): ``nwbview.scan`` keys its cache on it without listing the dandiset again.
+DANDI_ASSETS: dict[str, dict] = {}
+
 _RECORD_VERSION = 1
 _GLOB_CHARS = set("*?[")
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -291,13 +295,18 @@ def _dandi_sources(url: str) -> list[str]:
                 assets = ds.get_assets_by_glob(path)
             else:
                 assets = ds.get_assets_with_path_prefix(path)
-            paths = sorted(a.path for a in assets if a.path.lower().endswith(".nwb"))
+            found = sorted((a for a in assets if a.path.lower().endswith(".nwb")), key=lambda a: a.path)
+            paths = [a.path for a in found]
     except NWBViewError:
         raise
     except Exception as exc:  # noqa: BLE001 - the client's own errors (not found, network)
         raise NWBViewError(f"Cannot list the dandiset {url}: {type(exc).__name__}: {exc}") from exc
     if not paths:
         raise NWBViewError(f"No .nwb assets in {url}. Check the dandiset ID, version and path pattern.")
+    for a in found:
+        if getattr(a, "identifier", None):
+            DANDI_ASSETS[f"dandi://{ident}@{version}/{a.path}"] = {
+                "asset_id": a.identifier, "size": getattr(a, "size", None), "modified": str(getattr(a, "modified", ""))}
     return [f"dandi://{ident}@{version}/{p}" for p in paths]
 
 

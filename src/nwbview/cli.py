@@ -135,21 +135,66 @@ def video_file_option(fn):
 
 
 @main.command()
-@click.argument("file")
+@click.argument("sources", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Several sessions: print the table as CSV.")
+@click.option("--table", "force_table", is_flag=True, help="Show the table of sessions even for one file.")
+@click.option("--has", default=None, metavar="KINDS", help="Only sessions holding all of these, e.g. video,pose (video, pose, position, head_direction, lfp, timeseries, intervals, calibration, results).")
+@click.option("--min-duration", type=float, default=None, metavar="SECONDS", help="Only sessions at least this long.")
+@click.option("--row", type=int, default=None, metavar="N", help="Show session N of the table in detail (with --paths: print its path or URL).")
+@click.option("--paths", is_flag=True, help="Print the paths/URLs of the sessions shown, one a line (for nwbview view / export, or a list file for batch).")
+@click.option("--workers", type=int, default=4, show_default=True, help="Sessions read at the same time (one connection each).")
+@click.option("--no-cache", is_flag=True, help="Read every session again (the cache of rows is in NWBVIEW_SCAN_CACHE, default ~/.cache/nwbview/scan).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @video_file_option
 @_run
-def info(file, as_json, video):
-    """List the streams of an NWB FILE: videos, positions, pose, LFP, ...
+def info(sources, as_json, as_csv, force_table, has, min_duration, row, paths, workers, no_cache, quiet, video):
+    """List the streams of an NWB file, or what each of many sessions holds.
 
-    Each with its NWB path, shape, unit, sampling, time range and the problems
-    found.
+    One FILE (or URL, or dandi:// asset): each stream with its NWB path, shape,
+    unit, sampling, time range and the problems found.
+
+    Several SOURCES, a glob, a folder, a list file or a dandiset
+    (dandi://ID[/GLOB]): one row per session (ids, duration, video, pose,
+    position, head direction, LFP, calibration, results, problems), read in
+    parallel (remote sessions: metadata only) and cached. Rows are numbered;
+    --row N shows one in detail, --paths prints their paths/URLs.
     """
     import nwbview
+    from nwbview import scan as scan_mod
 
-    with nwbview.open(file, video=video) as s:
-        inv = s.inventory()
-        click.echo(inv.to_json() if as_json else str(inv))  # the table, or JSON for machines
+    table_only = as_csv or force_table or has or min_duration is not None or row is not None or paths
+    if len(sources) == 1 and not table_only and scan_mod.looks_like_one_session(sources[0]):
+        with nwbview.open(sources[0], video=video) as s:
+            inv = s.inventory()
+            click.echo(inv.to_json() if as_json else str(inv))  # the table, or JSON for machines
+        return
+    if video is not None:
+        raise NWBViewError("--video names the video of one pose-only session; it cannot be used with several sessions. Give one FILE.")
+    if row is not None:
+        found = scan_mod.split_sources(list(sources))
+        if not 1 <= row <= len(found):
+            raise NWBViewError(f"--row {row} is not a session: the sources hold {len(found)} (rows 1 to {len(found)}).")
+        if paths:
+            click.echo(found[row - 1])
+            return
+        with nwbview.open(found[row - 1]) as s:
+            inv = s.inventory()
+            click.echo(inv.to_json() if as_json else str(inv))
+        return
+    table = scan_mod.scan(list(sources), has=has, min_duration=min_duration, workers=workers,
+                          cache=not no_cache, progress=not quiet)
+    if paths:
+        for src in table["source"]:
+            click.echo(src)
+    elif as_json:
+        import json
+
+        click.echo(json.dumps(scan_mod.to_records(table), indent=1, default=str))
+    elif as_csv:
+        click.echo(table.assign(problems=table["problems"].str.replace("\n", " | ", regex=False)).to_csv(index=False), nl=False)
+    else:
+        click.echo(scan_mod.format_table(table))
 
 
 @main.command()
