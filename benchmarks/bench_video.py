@@ -9,8 +9,11 @@ measured in the same run (the machine is noisy; compare ratios, not absolute spe
   ``video.sequential_ratio_tuned_<size>``: the same against a bare loop that reuses one
   ``VideoReformatter`` (as the reader does; ``to_ndarray(format=...)`` builds a new swscale
   context per frame, which costs more than the conversion).
-- ``video.random_reads``: 100 random frame-accurate reads (GOP 250) one at a time, and as one
-  index array, vs a naive seek-then-decode loop.
+- ``video.random_reads_ratio_<case>``: random frame-accurate reads (GOP 250) one at a time vs a
+  naive PyAV loop that seeks to the keyframe before each target and decodes to it, for
+  640x480 and 1280x1024, with and without B-frames; goal >= 1.2 (never < 1).
+  ``video.slider_reads_ratio_<case>``: the slider's pattern (a jump, then 4 steps forward);
+  goal >= 4. ``video.random_reads_array_ratio_*``: the same random frames as one index array.
 - ``video.step_ms``: one frame forward or back at a random place after a first read; goal < 30 ms.
 - ``video.peak_memory_mb``: RSS growth reading every frame of a 10-minute 640x480 video (1 minute
   with ``--quick``), in a fresh process; goal < 300 MB.
@@ -101,9 +104,13 @@ def bench_sequential(path: Path, label: str, runs: int) -> None:
     )
 
 
-def naive_random(path: Path, targets: list[int]) -> float:
-    """Seconds for seek-then-decode-every-time reads of ``targets`` (constant frame rate)."""
-    t0 = time.perf_counter()
+def naive_reads(path: Path, targets: list[int]) -> tuple[float, float]:
+    """Seconds for naive reads of ``targets``: seek to the keyframe before each, decode to it.
+
+    The usual PyAV loop (``thread_type="AUTO"``, constant frame rate, ``to_ndarray``), seeking
+    for every read: what one writes without a reader.
+    """
+    t0, c0 = time.perf_counter(), _cpu()
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -116,36 +123,68 @@ def naive_random(path: Path, targets: list[int]) -> float:
                 if frame.pts >= pts:
                     frame.to_ndarray(format="rgb24")
                     break
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu() - c0
 
 
-def bench_random(path: Path, n_reads: int = 100) -> None:
+def random_targets(n: int, n_reads: int, seed: int = 0) -> list[int]:
+    """Pure random access: ``n_reads`` frames anywhere."""
+    return np.random.default_rng(seed).integers(0, n, n_reads).tolist()
+
+
+def slider_targets(n: int, n_jumps: int, steps: int = 4, seed: int = 0) -> list[int]:
+    """The slider's pattern: a jump to a random frame, then ``steps`` steps forward."""
+    out = []
+    for k in np.random.default_rng(seed).integers(0, n - steps, n_jumps).tolist():
+        out.extend(range(k, k + steps + 1))
+    return out
+
+
+def reader_reads(path: Path, targets: list[int]) -> tuple[float, float, int]:
+    """Wall and CPU seconds, and wrong frames, for ``reader[k]`` one at a time (index untimed)."""
+    with VideoReader([path]) as reader:
+        t0, c0 = time.perf_counter(), _cpu()
+        frames = [reader[k] for k in targets]
+        dt, dc = time.perf_counter() - t0, _cpu() - c0
+    return dt, dc, sum(read_frame_index(f) != k for f, k in zip(frames, targets))
+
+
+def bench_random(path: Path, label: str, n_reads: int = 100, runs: int = 3) -> None:
+    """Random reads and the slider's pattern, reader vs naive, interleaved, best of ``runs``."""
     with VideoReader([path]) as probe:
         n = len(probe)
-    rng = np.random.default_rng(0)
-    targets = rng.integers(0, n, n_reads).tolist()
-    t_naive = naive_random(path, targets)
-    with VideoReader([path]) as reader:  # packet index built here, outside the timing
-        t0 = time.perf_counter()
-        wrong = sum(read_frame_index(reader[k]) != k for k in targets)
-        t_single = time.perf_counter() - t0
-    with VideoReader([path]) as reader:
-        t0 = time.perf_counter()
-        frames = reader[np.asarray(targets)]
-        t_array = time.perf_counter() - t0
-        wrong += sum(read_frame_index(f) != k for f, k in zip(frames, targets))
-    naive, single, array = n_reads / t_naive, n_reads / t_single, n_reads / t_array
-    print(
-        f"video.random_reads_ratio: {single / naive:.2f} (reader {single:.1f} reads/s one at a "
-        f"time, naive seek+decode {naive:.1f} reads/s; {n_reads} reads of {n} frames, GOP 250, "
-        f"{wrong} wrong frames)",
-        flush=True,
-    )
-    print(
-        f"video.random_reads_array_ratio: {array / naive:.2f} (reader[index_array] {array:.1f} "
-        f"reads/s vs naive {naive:.1f} reads/s)",
-        flush=True,
-    )
+    for name, targets in [
+        ("random", random_targets(n, n_reads)),
+        ("slider", slider_targets(n, max(1, n_reads // 5))),
+    ]:
+        naive, ours, wrong = [], [], 0
+        for _ in range(runs):
+            naive.append(naive_reads(path, targets))
+            dt, dc, w = reader_reads(path, targets)
+            ours.append((dt, dc))
+            wrong += w
+        t_naive, t_ours = min(x[0] for x in naive), min(x[0] for x in ours)
+        c_naive, c_ours = min(x[1] for x in naive), min(x[1] for x in ours)
+        m = len(targets)
+        print(
+            f"video.{name}_reads_ratio_{label}: {t_naive / t_ours:.2f} (reader {m / t_ours:.1f} "
+            f"reads/s, naive seek+decode {m / t_naive:.1f} reads/s; CPU-time ratio "
+            f"{c_naive / c_ours:.2f}; {m} reads of {n} frames, best of {runs} interleaved runs, "
+            f"{wrong} wrong frames)",
+            flush=True,
+        )
+    if label.startswith("640x480_b"):
+        targets = random_targets(n, n_reads)
+        with VideoReader([path]) as reader:
+            t0 = time.perf_counter()
+            frames = reader[np.asarray(targets)]
+            t_array = time.perf_counter() - t0
+        wrong = sum(read_frame_index(f) != k for f, k in zip(frames, targets))
+        t_naive = naive_reads(path, targets)[0]
+        print(
+            f"video.random_reads_array_ratio_{label}: {t_naive / t_array:.2f} (reader[index_array] "
+            f"{n_reads / t_array:.1f} reads/s vs naive {n_reads / t_naive:.1f}; {wrong} wrong frames)",
+            flush=True,
+        )
 
 
 def bench_step(path: Path, places: int = 15) -> None:
@@ -224,8 +263,14 @@ def main() -> None:
         v640 = write_test_video(
             tmp / "v640.mp4", 900 if quick else 1800, size=(640, 480), gop=250, bframes=2
         )
+        v640_nob = write_test_video(
+            tmp / "v640_nob.mp4", 900 if quick else 1800, size=(640, 480), gop=250, bframes=0
+        )
         v1280 = write_test_video(
-            tmp / "v1280.mp4", 150 if quick else 450, size=(1280, 1024), gop=250, bframes=2
+            tmp / "v1280.mp4", 500 if quick else 750, size=(1280, 1024), gop=250, bframes=2
+        )
+        v1280_nob = write_test_video(
+            tmp / "v1280_nob.mp4", 500 if quick else 750, size=(1280, 1024), gop=250, bframes=0
         )
         minutes = 1 if quick else 10
         vlong = write_test_video(
@@ -239,7 +284,10 @@ def main() -> None:
         print(f"# videos written in {time.perf_counter() - t0:.1f} s", flush=True)
         bench_sequential(v640, "640x480", runs)
         bench_sequential(v1280, "1280x1024", runs)
-        bench_random(v640)
+        bench_random(v640, "640x480_bframes", 60 if quick else 100)
+        bench_random(v640_nob, "640x480_no_bframes", 60 if quick else 100)
+        bench_random(v1280, "1280x1024_bframes", 20 if quick else 40)
+        bench_random(v1280_nob, "1280x1024_no_bframes", 20 if quick else 40)
         bench_step(v640)
         bench_memory(vlong, minutes)
 

@@ -526,3 +526,85 @@ def test_video_over_several_external_files(tmp_path):
         ref = decode_frames(paths[1])
         np.testing.assert_array_equal(v[40], ref[0])
         assert v.frame_at(1.0 + 65 / 30.0) == 65
+
+
+# -- cost that does not grow with the recording (issue 21) ------------------------------------------
+
+
+@pytest.mark.parametrize("start, stop", [(1.0, 2.0), (1.2345, 1.9), (0.0, 0.05), (-5.0, 1.0), (3.5, 100.0), (2.0, 1.0), (None, 1.3), (2.9999, None)])
+def test_windowed_rate_times_are_the_series_times_of_the_window(tmp_path, start, stop):
+    from nwbview.io.nwb import series_times
+
+    nwb = mock_NWBFile()
+    add_lfp(nwb, rate=1250.0, n=5000, start=0.0123)
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        ts = s.inventory().of_kind("lfp")[0].obj
+        full = series_times(ts)
+        assert full[1] == 0.0123 + 1 / 1250.0
+        i0 = 0 if start is None else int(np.searchsorted(full, start, side="left"))
+        i1 = full.size if stop is None else max(i0, int(np.searchsorted(full, stop, side="left")))
+        x = s.lfp(channels=[2], start=start, stop=stop)
+        # the same times, to the last bit, as the whole clock cut with searchsorted
+        np.testing.assert_array_equal(x.time.values, full[i0:i1])
+        np.testing.assert_array_equal(x.time.values, 0.0123 + np.arange(i0, i1) / 1250.0)
+        ref = s.lfp().isel(time=slice(i0, i1), channel=[2])
+        np.testing.assert_array_equal(x.values, ref.values)
+        if x.sizes["time"] > 2:
+            t = float(x.time[1])
+            np.testing.assert_array_equal(x.sel(time=t).values, ref.sel(time=t).values)
+            np.testing.assert_array_equal(x.sel(time=slice(t, t + 0.01)).time.values, ref.sel(time=slice(t, t + 0.01)).time.values)
+            assert x.sel(time=t + 1e-5, method="nearest").time.item() == t
+
+
+def test_timeseries_window_on_exact_sample_times(tmp_path):
+    nwb = mock_NWBFile()
+    nwb.add_acquisition(TimeSeries(name="speed", data=np.arange(300.0), unit="m/s", starting_time=0.1, rate=3.0))
+    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
+        full = s.timeseries("speed")
+        for a, b in [(full.time.values[7], full.time.values[20]), (0.1 + 7 / 3.0, 0.1 + 20 / 3.0), (np.nextafter(full.time.values[7], 0), 5.0)]:
+            x = s.timeseries("speed", start=a, stop=b)
+            i0 = int(np.searchsorted(full.time.values, a))
+            i1 = int(np.searchsorted(full.time.values, b))
+            np.testing.assert_array_equal(x.values, np.arange(i0, i1, dtype=float))
+            np.testing.assert_array_equal(x.time.values, full.time.values[i0:i1])
+
+
+def test_ten_seconds_of_a_ten_hour_lfp_allocate_little(tmp_path):
+    """10 s of one channel of a 10-hour, 64-channel, 1 kHz LFP: no whole time axis is built (< 20 MB)."""
+    import tracemalloc
+
+    from pynwb.ecephys import LFP, ElectricalSeries
+
+    n, n_ch = 36_000_000, 64  # 10 h at 1 kHz: a time axis would be 288 MB, the data 4.6 GB
+    h5 = h5py.File(tmp_path / "big.h5", "w")
+    # full shape, chunked, nothing but two chunks written: the rest reads as the fill value
+    dset = h5.create_dataset("lfp", shape=(n, n_ch), dtype="int16", chunks=(16384, n_ch), fillvalue=0)
+    i0 = 18_000_000  # 5 h in
+    dset[i0 - 20_000 : i0 + 20_000] = (np.arange(40_000)[:, None] % 1000 + np.arange(n_ch)[None, :]).astype(np.int16)
+    nwb = mock_NWBFile()
+    dev = nwb.create_device("probe")
+    group = nwb.create_electrode_group("shank0", description="shank", location="CA1", device=dev)
+    for _ in range(n_ch):
+        nwb.add_electrode(group=group, location="CA1")
+    region = nwb.create_electrode_table_region(list(range(n_ch)), "all")
+    es = ElectricalSeries(name="lfp", data=dset, electrodes=region, starting_time=2.0, rate=1000.0, conversion=1e-6)
+    nwb.create_processing_module("ecephys", "ecephys").add(LFP(electrical_series=es))
+    try:
+        with nwbview.open(nwb) as s:
+            s.inventory()
+            s.lfp(channels=[5], start=0.0, stop=0.001).values  # first use of the file's metadata
+            tracemalloc.start()
+            try:
+                x = s.lfp(channels=[5], start=2.0 + 18_000.0, stop=2.0 + 18_010.0)
+                v = x.values
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            assert peak < 20e6, f"10 s of one channel allocated {peak / 1e6:.1f} MB"
+            assert v.shape == (10_000, 1)
+            np.testing.assert_allclose(v[:3, 0], (np.arange(20_000, 20_003) % 1000 + 5).astype(float))
+            assert x.time.values[0] == 2.0 + 18_000_000 / 1000.0
+            np.testing.assert_array_equal(x.time.values, 2.0 + np.arange(i0, i0 + 10_000) / 1000.0)
+            assert float(x.sel(time=18_005.0 + 2.0).values[0]) == (25_000 % 1000) + 5
+    finally:
+        h5.close()

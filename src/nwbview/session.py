@@ -46,6 +46,7 @@ from nwbview.io.nwb import (
     series_length,
     series_scale,
     series_times,
+    series_window,
     skeleton_nodes,
 )
 from nwbview.io.nwb import coordinate_pairs as _coordinate_pairs
@@ -661,8 +662,8 @@ class Session:
         """
         info = self._pick("lfp", name, prefer=_is_lfp_like, label="LFP (ElectricalSeries)")
         self._warn_clock([info])
-        da = self._signal(info, units=units)
-        return _select(da, channels, start, stop)
+        da = self._signal(info, units=units, start=start, stop=stop)
+        return _select(da, channels, None, None)
 
     def timeseries(
         self,
@@ -685,11 +686,19 @@ class Session:
         if len(hits) > 1:
             raise AmbiguousStreamError(f"Several time series match {name!r}: {_names(hits)}. Pass the full NWB path.")
         units = "uV" if hits[0].kind == "lfp" else None
-        return _select(self._signal(hits[0], units=units), channels, start, stop)
+        return _select(self._signal(hits[0], units=units, start=start, stop=stop), channels, None, None)
 
-    def _signal(self, info: StreamInfo, units: str | None) -> xr.DataArray:
+    def _signal(
+        self, info: StreamInfo, units: str | None, start: float | None = None, stop: float | None = None
+    ) -> xr.DataArray:
+        """The series as a lazy DataArray, cut to ``[start, stop)`` before it is built.
+
+        A rate-sampled series gets the times of the window only
+        (``starting_time + arange(i0, i1) / rate``): the cost of a window does not
+        grow with the recording. Without a window, or for timestamps, the whole
+        time coordinate is built (once per session).
+        """
         ts = info.obj
-        t = self._series_times(ts)
         conv, off = series_scale(ts)
         gain: float | np.ndarray = conv
         cc = getattr(ts, "channel_conversion", None)
@@ -716,6 +725,19 @@ class Session:
             data = np.asarray(data)
         backend = LazySeriesArray(data, gain=gain, offset=off)
         lazy = indexing.LazilyIndexedArray(backend)
+        n = backend.shape[0]
+        window = series_window(ts, start, stop, n=n) if (start is not None or stop is not None) else None
+        if window is not None:
+            i0, i1, t = window
+        else:
+            t = self._series_times(ts)
+            if n != t.size:
+                raise DataShapeError(f"{info.path}: {n} samples but {t.size} times.")
+            i0, i1 = 0, n
+            if start is not None or stop is not None:
+                i0 = 0 if start is None else int(np.searchsorted(t, start, side="left"))
+                i1 = max(i0, n if stop is None else int(np.searchsorted(t, stop, side="left")))
+                t = t[i0:i1]
         if len(backend.shape) == 1:
             var = xr.Variable(("time",), lazy)
             coords: dict = {"time": t}
@@ -725,8 +747,8 @@ class Session:
             electrodes = _electrode_ids(ts)
             if electrodes is not None and len(electrodes) == backend.shape[1]:
                 coords["electrode"] = ("channel", electrodes)
-        if var.shape[0] != t.size:
-            raise DataShapeError(f"{info.path}: {var.shape[0]} samples but {t.size} times.")
+        if (i0, i1) != (0, n):
+            var = var[i0:i1]  # still lazy: nothing is read
         return xr.DataArray(
             var,
             coords=coords,

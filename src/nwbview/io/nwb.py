@@ -35,6 +35,7 @@ __all__ = [
     "nwb_path",
     "series_length",
     "series_times",
+    "series_window",
     "series_scale",
     "check_times",
     "LazySeriesArray",
@@ -363,18 +364,79 @@ def series_times(ts: Any, n: int | None = None, *, what: str | None = None) -> n
                 "exactly one timestamp: the file was written with mismatched arrays; re-export it."
             )
         return t
-    rate = ts.rate
-    if rate is None or not np.isfinite(rate) or rate <= 0:
-        raise TimestampError(
-            f"{what} has neither timestamps nor a valid sampling rate (rate={rate!r}). Add timestamps "
-            "or a positive rate to the series."
-        )
+    t0, rate = _rate_clock(ts, what)
     if n is None:
         n = series_length(ts)
     t = np.arange(n, dtype=np.float64)  # in place: no temporaries for long series
-    t /= float(rate)
-    t += float(ts.starting_time or 0.0)
+    t /= rate
+    t += t0
     return t
+
+
+def _rate_clock(ts: Any, what: str | None = None) -> tuple[float, float]:
+    """``(starting_time, rate)`` of a rate-sampled series, checked as :func:`series_times` checks them."""
+    rate = ts.rate
+    if rate is None or not np.isfinite(rate) or rate <= 0:
+        raise TimestampError(
+            f"{what or nwb_path(ts)} has neither timestamps nor a valid sampling rate (rate={rate!r}). Add "
+            "timestamps or a positive rate to the series."
+        )
+    return float(ts.starting_time or 0.0), float(rate)
+
+
+def _first_at_or_after(x: float | None, t0: float, rate: float, n: int, default: int) -> int:
+    """``searchsorted(starting_time + arange(n) / rate, x, side="left")`` without building the array.
+
+    The candidate index comes from arithmetic and is then corrected by comparing
+    with sample times computed exactly as :func:`series_times` computes them
+    (``i / rate + starting_time`` in float64), so the answer is the same to the
+    last bit.
+    """
+    if x is None:
+        return default
+    x = float(x)
+    if x != x:  # NaN sorts after every time
+        return n
+    g = (x - t0) * rate
+    if not np.isfinite(g):
+        return 0 if g < 0 else n
+    i = min(max(int(np.ceil(g)), 0), n)
+    while i > 0 and (i - 1) / rate + t0 >= x:
+        i -= 1
+    while i < n and i / rate + t0 < x:
+        i += 1
+    return i
+
+
+def series_window(
+    ts: Any, start: float | None, stop: float | None, n: int | None = None, *, what: str | None = None
+) -> tuple[int, int, np.ndarray] | None:
+    """Sample indices and times of ``[start, stop)`` of a rate-sampled series, without its whole clock.
+
+    For a series with ``starting_time`` + ``rate`` (no ``timestamps``), returns
+    ``(i0, i1, times)`` where ``times = starting_time + arange(i0, i1) / rate``,
+    equal, value for value, to ``series_times(ts)[i0:i1]`` and to the window that
+    ``searchsorted`` would find in it; only ``i1 - i0`` times are computed, so
+    the cost does not grow with the recording. Returns ``None`` for a series
+    with timestamps (their window needs the timestamps themselves).
+
+    Examples
+    --------
+    >>> i0, i1, t = series_window(nwbfile.acquisition["lfp"], 60.0, 70.0)  # doctest: +SKIP
+    >>> t[0], i1 - i0  # doctest: +SKIP
+    (60.0, 10000)
+    """
+    if ts.timestamps is not None:
+        return None
+    t0, rate = _rate_clock(ts, what)
+    if n is None:
+        n = series_length(ts)
+    i0 = _first_at_or_after(start, t0, rate, n, 0)
+    i1 = max(i0, _first_at_or_after(stop, t0, rate, n, n))
+    t = np.arange(i0, i1, dtype=np.float64)
+    t /= rate
+    t += t0
+    return i0, i1, t
 
 
 def _data_rows(ts: Any) -> int:

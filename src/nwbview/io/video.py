@@ -18,7 +18,9 @@ order), all-intra codecs such as MJPEG, and variable-frame-rate files with gaps,
 Decoded frames pass through a bounded LRU cache (``cache_size`` frames, kept in the decoder's
 own pixel format, e.g. yuv420p: 1.5 bytes per pixel), so stepping back one frame, re-reading
 or reading a few frames around a point costs no decoding, and memory does not grow with the
-length of the video. Frames decoded on the way to a target are cached too (read-ahead).
+length of the video. The frames decoded just before a target (``_KEEP_BEHIND`` of them) are
+cached too, so stepping back is free; frames further back on the way from a keyframe are not
+kept (holding them would only make the decoder allocate fresh buffers for every frame).
 
 Speed
 -----
@@ -80,6 +82,9 @@ _FORWARD_SLACK = 12
 #: Frames before a far target decoded in full (plus twice the decoder's frame threads); frames
 #: further away that no other frame refers to are skipped (``skip_frame="NONREF"``).
 _SKIP_MARGIN = 16
+#: On the way to a target, only the frames at most this many before it are cached (stepping
+#: back); the ones before are dropped at once, so the decoder reuses their buffers.
+_KEEP_BEHIND = 32
 #: At most this many files of a multi-file series are kept open at once.
 _MAX_OPEN_FILES = 4
 #: The frame cache never holds more than this many bytes of decoded frames (it matters only for
@@ -713,7 +718,8 @@ class _FileBackend:
                 if found is None:  # no usable pts: assume presentation order continues
                     found = pos if pos is not None else index.start_at_or_before(k)
                 of.next_pos = pos = found + 1
-                put(fi, found, frame)
+                if found >= k - _KEEP_BEHIND:
+                    put(fi, found, frame)
                 if found == k:
                     return frame
                 if found < k:
