@@ -646,14 +646,16 @@ def _describe_electrodes(info: StreamInfo, es: Any) -> None:
     info.details["channels"] = n_ch
     try:
         region = es.electrodes
-        idx = list(region.data[:])
+        idx = [int(i) for i in region.data[:17]]  # the first 16 are listed: read no more
         table = region.table
+        # one read of the location column, not a table row (a DataFrame) per channel
+        locations = table["location"].data if "location" in table.colnames else None
         labels = []
-        for i in idx:
-            row = table[int(i)]
-            loc = row["location"].iloc[0] if "location" in row else ""
-            labels.append(f"{int(i)}:{loc}" if loc else str(int(i)))
-        info.details["electrodes"] = labels[:16] + (["..."] if len(labels) > 16 else [])
+        for i in idx[:16]:
+            loc = locations[i] if locations is not None else ""
+            loc = loc.decode() if isinstance(loc, bytes) else str(loc)
+            labels.append(f"{i}:{loc}" if loc else str(i))
+        info.details["electrodes"] = labels + (["..."] if n_ch > 16 or len(idx) > 16 else [])
     except Exception as exc:  # noqa: BLE001
         info.problems.append(f"electrodes table unreadable: {exc}")
     parent = getattr(es, "parent", None)
@@ -728,7 +730,7 @@ def _describe_video(info: StreamInfo, obj: Any, opened: OpenedFile) -> None:
                 f"no ({n_ts} timestamps, {n_frames} frames)" if n_ts != n_frames
                 else f"no (counts agree, but the rates differ: {file_fps:g} fps in the file, {info.rate:.4g} Hz in the timestamps)"
             )
-            if not agree:
+            if n_ts != n_frames:
                 info.problems.append(
                     f"{n_ts} timestamps but {n_frames} frames in the file(s); the shorter one wins"
                 )
