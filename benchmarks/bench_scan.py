@@ -122,6 +122,9 @@ def main() -> None:
             os.link(big, served / f"s{i:02d}.nwb")
             assets[f"sub-{i:02d}/sub-{i:02d}_ses-1.nwb"] = f"s{i:02d}.nwb"
         srv = TestServer(served)
+        import gc
+
+        gc.disable()  # an in-process server and h5py's global lock: see tests/fixtures/http.py
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         srv.add_dandiset("000999", assets)
         os.environ["NWBVIEW_DANDI_API"] = srv.url + "/api"
