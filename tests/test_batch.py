@@ -66,7 +66,7 @@ def _records(summary: Path) -> dict[str, Path]:
     """Finished sessions' records by session path."""
     out = {}
     for p in (summary.parent / RECORDS_DIR).glob("*.json"):
-        if p.name.endswith(".pending.json"):
+        if p.name.endswith(".pending.json") or p.name.startswith("."):  # a record being written
             continue
         out[json.loads(p.read_text())["session"]] = p
     return out
