@@ -70,7 +70,7 @@ def main() -> None:
     t = np.arange(0, 3600, 1 / 30.0)
     rng = np.random.default_rng(0)
     xy = np.cumsum(rng.normal(0, 0.5, (t.size, 2)), axis=0) % 80
-    pos = xr.DataArray(xy, dims=("time", "space"), coords={"time": t, "space": ["x", "y"]}, attrs={"units": "cm", "space_unit": "cm", "frame": "world"})
+    pos = xr.DataArray(xy, dims=("time", "space"), coords={"time": t, "space": ["x", "y"]}, attrs={"units": "cm", "space_unit": "cm", "coordinates": "world"})
     times = []
     for _ in range(5):
         t0 = time.perf_counter()

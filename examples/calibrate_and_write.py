@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     print(cal.summary())
     write_results(demo.nwb_path, calibration_result(cal, video))
     with nwbview.open(demo.nwb_path) as s:
-        snout = s.pose(frame="world").position.sel(keypoint="snout").isel(individual=0)
+        snout = s.pose(coordinates="world").position.sel(keypoint="snout").isel(individual=0)
         print(f"snout at t={float(snout.time[0]):.3f} s: ({float(snout[0, 0]):.1f}, {float(snout[0, 1]):.1f}) cm")
         results = kinematics_results(s, source="pose")
     write_results(demo.nwb_path, results)

@@ -33,9 +33,9 @@ def test_demo_ground_truth_recovered_and_stored(demo_copy):
 def test_pose_in_world_lands_on_true_positions(demo_copy, demo_session):
     _calibrate(demo_copy)
     with nwbview.open(demo_copy) as s:
-        pose = s.pose(frame="world")
+        pose = s.pose(coordinates="world")
         truth_pos = s.position()  # the body centre, in cm, 50 Hz
-    assert pose.attrs["units"] == "cm" and pose.attrs["frame"] == "world"
+    assert pose.attrs["units"] == "cm" and pose.attrs["coordinates"] == "world"
     # the body centre lies on the snout - tail base line, 4.45 cm behind the snout and 3.5 ahead of the tail base
     snout = pose.position.sel(keypoint="snout").isel(individual=0)
     tail = pose.position.sel(keypoint="tail_base").isel(individual=0)
@@ -52,8 +52,8 @@ def test_position_to_pixels_through_calibration(demo_copy):
     _calibrate(demo_copy)
     with nwbview.open(demo_copy) as s:
         world = s.position()
-        px = s.position(frame="pixel")
-    assert px.attrs["units"] == "pixels" and px.attrs["frame"] == "pixel"
+        px = s.position(coordinates="pixel")
+    assert px.attrs["units"] == "pixels" and px.attrs["coordinates"] == "pixel"
     w = world.values[0]
     expected = (WORLD_TO_PIXEL @ np.r_[w, 1.0])[:2]
     np.testing.assert_allclose(px.values[0], expected, atol=1e-6)
@@ -61,7 +61,7 @@ def test_position_to_pixels_through_calibration(demo_copy):
 
 def test_world_frame_without_calibration_is_a_clear_error(demo_session):
     with nwbview.open(demo_session.nwb_path) as s, pytest.raises(CalibrationError, match="nwbview calibrate"):
-        s.pose(frame="world")
+        s.pose(coordinates="world")
 
 
 def test_second_calibrate_needs_overwrite_and_dry_run_writes_nothing(demo_copy):

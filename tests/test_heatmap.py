@@ -149,7 +149,7 @@ def test_missing_video_is_a_clear_error(demo_copy):
 
 
 def _pos(t, x, y):
-    return xr.DataArray(np.c_[x, y], dims=("time", "space"), coords={"time": t, "space": ["x", "y"]}, attrs={"units": "cm", "space_unit": "cm", "frame": "world"})
+    return xr.DataArray(np.c_[x, y], dims=("time", "space"), coords={"time": t, "space": ["x", "y"]}, attrs={"units": "cm", "space_unit": "cm", "coordinates": "world"})
 
 
 def test_occupancy_sums_to_time_used_and_puts_time_where_the_animal_was():

@@ -76,7 +76,7 @@ def test_head_direction_known_angles(snout, angle):
     data[:, 1, 0, 0] = snout[1]
     ds = xr.Dataset({"position": (("time", "space", "keypoint", "individual"), data)},
                     coords={"time": [0.0, 0.1, 0.2], "space": ["x", "y"], "keypoint": ["Snout", "Tail Base"], "individual": ["m"]},
-                    attrs={"frame": "world"})
+                    attrs={"coordinates": "world"})
     hd = compute_head_direction(ds)
     assert hd.dims == ("time", "individual") and hd.attrs["units"] == "radians"
     np.testing.assert_allclose(hd.values[:, 0], angle, atol=1e-12)

@@ -42,7 +42,7 @@ def test_rate_only_position_uses_starting_time_and_rate(basic_file):
     assert list(pos.space.values) == ["x", "y"]
     np.testing.assert_allclose(pos.time.values[:3], [1.0, 1.05, 1.1])
     np.testing.assert_allclose(pos.sel(space="x").values[:3], [0.0, 0.5, 1.0])
-    assert pos.attrs["units"] == "cm" and pos.attrs["frame"] == "world"
+    assert pos.attrs["units"] == "cm" and pos.attrs["coordinates"] == "world"
     assert pos.attrs["source"] == "processing/behavior/Position/position"
 
 
@@ -166,7 +166,7 @@ def test_bare_spatial_series_in_acquisition(tmp_path):
     nwb.add_acquisition(SpatialSeries(name="led", data=np.ones((5, 2)), unit="pixels", reference_frame="r", rate=30.0))
     with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
         pos = s.position()
-    assert pos.attrs["frame"] == "pixel" and pos.shape == (5, 2)
+    assert pos.attrs["coordinates"] == "pixel" and pos.shape == (5, 2)
 
 
 def test_several_positions_ambiguous_then_by_name(tmp_path):
@@ -200,7 +200,7 @@ def test_pose_dataset(tmp_path):
     assert list(ds.keypoint.values) == ["snout", "tail_base"]
     np.testing.assert_allclose(ds.position.sel(keypoint="tail_base", space="x").values[:2, 0], [100, 101])
     assert ds.attrs["skeleton_edges"] == [["snout", "tail_base"]]
-    assert ds.attrs["frame"] == "pixel"
+    assert ds.attrs["coordinates"] == "pixel"
 
 
 def test_pose_of_two_individuals_stacked(tmp_path):

@@ -93,7 +93,14 @@ def _frame_dimension(frame_dimension: Any) -> tuple[int, int]:
     return int(fd[0]), int(fd[1])
 
 
-def _corners(frame_dimension: tuple[int, int]) -> np.ndarray:
+def frame_corners(frame_dimension: tuple[int, int]) -> np.ndarray:
+    """The four outer corners of a ``(width, height)`` video frame, in pixels (top-left first, clockwise).
+
+    Examples
+    --------
+    >>> frame_corners((640, 480)).tolist()
+    [[0.0, 0.0], [640.0, 0.0], [640.0, 480.0], [0.0, 480.0]]
+    """
     w, h = frame_dimension
     return np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]], dtype=float)
 
@@ -157,7 +164,7 @@ def _check_matrix(matrix: Any, transform_type: str, frame_dimension: tuple[int, 
             f"a {transform_type} matrix must have the last row [0, 0, 1]; got {_fmt(m[2])}. Divide it by its "
             "[2, 2] entry, or use transform_type='projective' for a homography."
         )
-    corners = _corners(frame_dimension)
+    corners = frame_corners(frame_dimension)
     h = corners @ m[:, :2].T + m[:, 2]
     w = h[:, 2]
     if transform_type == "projective":
@@ -463,7 +470,7 @@ class Calibration:
 
     def world_extent(self) -> tuple[float, float]:
         """Width and height (``unit``) of the world bounding box of the frame's four corners."""
-        world = self.pixels_to_world(_corners(self.frame_dimension))
+        world = self.pixels_to_world(frame_corners(self.frame_dimension))
         w, h = np.ptp(world, axis=0)
         return float(w), float(h)
 

@@ -7,6 +7,7 @@ The CLI prints these messages without a traceback and exits with code 1.
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "WriteError",
     "FileLockedError",
     "NWBViewWarning",
+    "RenamedError",
+    "renamed_keywords",
 ]
 
 
@@ -91,3 +94,48 @@ class OutputPathError(NWBViewError):
 
 class NWBViewWarning(UserWarning):
     """Something a user should know that does not stop the work."""
+
+
+class RenamedError(NWBViewError, TypeError):
+    """A keyword or option of nwbview 0.1 that 0.2 renamed (see docs/api-conventions.md)."""
+
+
+def renamed_keywords(**renames: str):
+    """Refuse the 0.1 names of a function's keywords, naming the 0.2 ones.
+
+    ``renames`` maps an old keyword to its new name, or to a sentence saying what replaced it
+    (anything with a space). An old keyword is never silently accepted: a value may have changed
+    meaning with its name (``trail`` -> ``trail_s``).
+
+    Examples
+    --------
+    >>> @renamed_keywords(trail_seconds="trail_s")
+    ... def f(*, trail_s=2.0):
+    ...     return trail_s
+    >>> f(trail_s=1.0)
+    1.0
+    >>> try:
+    ...     f(trail_seconds=1.0)
+    ... except RenamedError as e:
+    ...     print(e)
+    f(trail_seconds=...) was renamed in nwbview 0.2: use trail_s=... instead.
+    """
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            for old in renames.keys() & kwargs.keys():
+                raise RenamedError(renamed_message(f"{fn.__name__}({old}=...)", renames[old], python=True))
+            return fn(*args, **kwargs)
+
+        inner.__renamed__ = dict(renames)
+        return inner
+
+    return wrap
+
+
+def renamed_message(old: str, new: str, *, python: bool) -> str:
+    """The one sentence for a renamed keyword or CLI option."""
+    if " " in new:
+        return f"{old} was removed in nwbview 0.2: {new}"
+    return f"{old} was renamed in nwbview 0.2: use {new}{'=...' if python else ''} instead."

@@ -5,7 +5,7 @@ Pure computation: arrays in, xarray out; no matplotlib (figures live in
 
 Maps are ``(y, x)`` DataArrays with bin-centre coordinates ``x`` and ``y``
 and the bin edges in ``attrs["x_edges"]`` and ``attrs["y_edges"]``; ``y`` increases
-upward in the world frame, downward in the pixel frame (``attrs["frame"]``).
+upward in the world frame, downward in the pixel frame (``attrs["coordinates"]``).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _bounds(position: xr.DataArray, bounds, calibration, x: np.ndarray, y: np.nd
         if len(bounds) != 4 or not np.all(np.isfinite(bounds)) or bounds[1] <= bounds[0] or bounds[3] <= bounds[2]:
             raise NWBViewError(f"Invalid bounds {bounds!r}: expected (xmin, xmax, ymin, ymax) with xmin < xmax, ymin < ymax.")
         return tuple(float(b) for b in bounds)  # type: ignore[return-value]
-    frame = position.attrs.get("frame")
+    frame = position.attrs.get("coordinates")
     if calibration is not None and frame == "world":
         w, h = calibration.frame_dimension
         world = calibration.pixels_to_world(np.array([[0, 0], [w, 0], [w, h], [0, h]], float))
@@ -182,7 +182,7 @@ def occupancy(
     return _map(
         occ, xe, ye, name="occupancy", units="s",
         attrs={
-            "space_unit": unit, "frame": position.attrs.get("frame", ""), "source": position.attrs.get("source", ""),
+            "space_unit": unit, "coordinates": position.attrs.get("coordinates", ""), "source": position.attrs.get("source", ""),
             "kind": "occupancy", "bin_size": bin_size, "min_speed": min_speed if min_speed is not None else "",
             "smooth": smooth if smooth else "", "time_used_s": float(w[use].sum()),
         },
@@ -248,7 +248,7 @@ def signal_by_position(
     return _map(
         out, xe, ye, name=f"{signal.name or 'signal'}_by_position", units=str(signal.attrs.get("units", "")),
         attrs={
-            "space_unit": unit, "frame": position.attrs.get("frame", ""), "source": position.attrs.get("source", ""),
+            "space_unit": unit, "coordinates": position.attrs.get("coordinates", ""), "source": position.attrs.get("source", ""),
             "signal": str(signal.attrs.get("source", signal.name or "")), "kind": "signal", "bin_size": bin_size,
             "min_speed": min_speed if min_speed is not None else "", "smooth": smooth if smooth else "",
         },
@@ -466,10 +466,10 @@ def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buff
     if cal is not None and scale_override is not None:
         raise NWBViewError("scale_override is only for sessions without a calibration; this one has one.")
     ds = session.pose(pose_name)
-    if ds.attrs.get("frame") != "pixel":
+    if ds.attrs.get("coordinates") != "pixel":
         if cal is None:
             raise NWBViewError("The pose is not in pixels and there is no calibration to bring it onto the video.")
-        ds = session._to_frame(ds, "pixel", None)
+        ds = session.to_coordinates(ds, "pixel")
     if ds.sizes.get("individual", 1) > 1:
         inds = [str(i) for i in ds.individual.values]
         msg = (f"the pose holds {len(inds)} individuals ({', '.join(inds)}); the movement heatmap is made around "
@@ -597,7 +597,7 @@ def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buff
     }
     heat = xr.DataArray(
         out, dims=("y", "x"), coords=coords, name="movement_heatmap",
-        attrs={"units": "normalised", "kind": "movement", "frame": "head-centred pixels" + (" (egocentric)" if egocentric else ""),
+        attrs={"units": "normalised", "kind": "movement", "coordinates": "head-centred pixels" + (" (egocentric)" if egocentric else ""),
                "radius_px": radius, "frames_used": used, **{k: ("" if v is None else v) for k, v in params.items() if not isinstance(v, (list, tuple))}},
     )
     dropped = sum(v for k, v in skipped.items() if k != "outside_intervals")
@@ -744,10 +744,10 @@ def compute_heatmap(
         raise NWBViewError(f"Options {sorted(movement_options)} are for kind='movement' only.")
     cal = session.calibration()
     pos = session.position(position)
-    if pos.attrs.get("frame") == "pixel" and cal is not None:
-        pos = session.position(position, frame="world")
+    if pos.attrs.get("coordinates") == "pixel" and cal is not None:
+        pos = session.position(position, coordinates="world")
     if bin_size is None:
-        bin_size = 10.0 if pos.attrs.get("frame") == "pixel" else 2.5
+        bin_size = 10.0 if pos.attrs.get("coordinates") == "pixel" else 2.5
     common = dict(bin_size=bin_size, calibration=cal, min_speed=min_speed, smooth=smooth)
     if kind == "occupancy":
         return occupancy(pos, **common)

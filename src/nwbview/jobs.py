@@ -314,7 +314,7 @@ def calibrate_job(
     with nwbview.open(source) as s:
         cal = s.fit_calibration(video, landmarks=landmarks, transform_type=transform_type,
                                 scale_bar=list(scale_bar) if scale_bar else None, cm_per_px=cm_per_px, unit=unit)
-        video_path = s._pick("video", video).path
+        video_path = s.find_stream("video", video).path
     res = JobResult(str(source), "calibrate", summary=cal.summary(),
                     data={"transform_type": cal.transform_type, "cm_per_px": cal.cm_per_px, "residual_rms": cal.residual_rms})
     result = calibration_result(cal, video_path, landmarks=str(landmarks) if landmarks else None)

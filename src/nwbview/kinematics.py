@@ -227,7 +227,7 @@ def compute_head_direction(
     The angle is ``atan2(dy, dx)`` in the pose's own frame: counter-clockwise
     from +x in a world frame (y up); in a pixel frame (y down) the same formula
     turns clockwise on screen. Convert the pose to the world frame first
-    (``session.pose(frame="world")``) for compass-style angles.
+    (``session.pose(coordinates="world")``) for compass-style angles.
 
     Parameters
     ----------
@@ -243,7 +243,7 @@ def compute_head_direction(
 
     Examples
     --------
-    >>> hd = compute_head_direction(session.pose(frame="world"))  # doctest: +SKIP
+    >>> hd = compute_head_direction(session.pose(coordinates="world"))  # doctest: +SKIP
     """
     pos = _check(pose, "compute_head_direction")
     if isinstance(pose, xr.Dataset):
@@ -260,7 +260,7 @@ def compute_head_direction(
     ang.attrs = {
         "units": "radians",
         "source": pos.attrs.get("source", ""),
-        "frame": pos.attrs.get("frame", ""),
+        "coordinates": pos.attrs.get("coordinates", ""),
         "reference_frame": f"angle of {b} -> {f}, from +x, in the {pos.attrs.get('frame', 'pose')} frame",
         "log": pos.attrs.get("log", "") + f"compute_head_direction({f},{b});",
     }

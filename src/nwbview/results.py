@@ -122,7 +122,7 @@ def head_direction_result(hd: xr.DataArray, name: str = "HeadDirection", **param
 
     Examples
     --------
-    >>> cd = head_direction_result(nwbview.compute_head_direction(s.pose(frame="world")))  # doctest: +SKIP
+    >>> cd = head_direction_result(nwbview.compute_head_direction(s.pose(coordinates="world")))  # doctest: +SKIP
     """
     from pynwb.behavior import CompassDirection, SpatialSeries
 

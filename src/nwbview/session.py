@@ -24,6 +24,7 @@ import xarray as xr
 from xarray.core import indexing
 
 from nwbview.errors import (
+    renamed_keywords,
     AmbiguousStreamError,
     CalibrationError,
     DataShapeError,
@@ -192,7 +193,39 @@ class Session:
             self._inventory = build_inventory(self._f, video=self._video_file)
         return self._inventory
 
-    def _pick(self, kind: str, name: str | None, *, prefer=None, label: str | None = None) -> StreamInfo:
+    def find_stream(self, kind: str, name: str | None = None, *, prefer=None, label: str | None = None) -> StreamInfo:
+        """The one stream of a kind, by name: the one lookup every part of nwbview uses.
+
+        Parameters
+        ----------
+        kind : {"video", "position", "head_direction", "pose", "lfp", "timeseries", ...}
+            An inventory kind (:meth:`inventory` lists them).
+        name : str, optional
+            The stream's name or NWB object path. Matched in this order: the exact object path,
+            the exact name, a path suffix, then the name ignoring case and punctuation. None: the
+            file's only stream of that kind (or the one ``prefer`` picks among several).
+        prefer : callable, optional
+            ``StreamInfo -> bool``, choosing among several streams when no name is given.
+        label : str, optional
+            How the kind is called in error messages.
+
+        Returns
+        -------
+        StreamInfo
+
+        Raises
+        ------
+        StreamNotFoundError
+            No stream of that kind, or none matching ``name`` (the message lists the candidates).
+        AmbiguousStreamError
+            Several match and none was chosen (the message lists them).
+
+        Examples
+        --------
+        >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
+        ...     s.find_stream("position", "head").path
+        'processing/behavior/Position/head'
+        """
         info = self._pick_any(kind, name, prefer=prefer, label=label)
         self._check_readable(info.path)
         return info
@@ -243,7 +276,8 @@ class Session:
         )
 
     # -- position ----------------------------------------------------------------------------
-    def position(self, name: str | None = None, *, frame: str = "native") -> xr.DataArray:
+    @renamed_keywords(frame="coordinates")
+    def position(self, name: str | None = None, *, coordinates: str = "native") -> xr.DataArray:
         """Tracked positions as ``(time, space)``.
 
         Parameters
@@ -251,7 +285,7 @@ class Session:
         name
             The ``Position`` container, a ``SpatialSeries`` name or its NWB path.
             With none, the only one is taken.
-        frame : {"native", "world", "pixel"}, default: "native"
+        coordinates : {"native", "world", "pixel"}, default: "native"
             ``native`` returns the stored values; ``world`` and ``pixel`` convert
             through the video calibration when the stored frame differs.
 
@@ -259,7 +293,7 @@ class Session:
         -------
         xarray.DataArray
             ``space = ["x", "y"]`` (or ``["x"]``, ``["x", "y", "z"]``), attrs
-            ``units``, ``space_unit``, ``source``, ``reference_frame``, ``frame``.
+            ``units``, ``space_unit``, ``source``, ``reference_frame``, ``coordinates``.
 
         Examples
         --------
@@ -301,12 +335,12 @@ class Session:
                 "space_unit": unit,
                 "source": nwb_path(first) if len(series) == 1 else nwb_path(first.parent),
                 "reference_frame": getattr(first, "reference_frame", "") or "",
-                "frame": native,
+                "coordinates": native,
             },
         )
         if len(series) > 1:
             da.attrs["columns"] = [s.name for s in series]
-        return self._to_frame(da, frame, video=None)
+        return self.to_coordinates(da, coordinates)
 
     def _info_of(self, obj: Any) -> StreamInfo | None:
         for s in self.inventory():
@@ -434,7 +468,7 @@ class Session:
         >>> hd.attrs["units"]  # doctest: +SKIP
         'radians'
         """
-        info = self._pick("head_direction", name)
+        info = self.find_stream("head_direction", name)
         self._warn_clock([info])
         ts = info.obj
         t = series_times(ts)
@@ -457,7 +491,8 @@ class Session:
         )
 
     # -- pose --------------------------------------------------------------------------------
-    def pose(self, name: str | None = None, *, frame: str = "native") -> xr.Dataset:
+    @renamed_keywords(frame="coordinates")
+    def pose(self, name: str | None = None, *, coordinates: str = "native") -> xr.Dataset:
         """Pose keypoints as a movement-style Dataset.
 
         Keypoints are named by the skeleton's nodes (a converter's series name such
@@ -472,7 +507,7 @@ class Session:
             ``track=<name>`` containers). With none: the only one, or all of them
             as individuals when they are tracks of one recording (same video and
             skeleton) or share keypoints and times.
-        frame : {"native", "world", "pixel"}, default: "native"
+        coordinates : {"native", "world", "pixel"}, default: "native"
             ``world`` converts pixel keypoints to world units (cm) through the
             calibration of the video the pose links to.
 
@@ -484,7 +519,7 @@ class Session:
 
         Examples
         --------
-        >>> ds = s.pose(frame="world")  # doctest: +SKIP
+        >>> ds = s.pose(coordinates="world")  # doctest: +SKIP
         >>> ds.position.sel(keypoint="snout", space="x")  # doctest: +SKIP
 
         Two flies tracked by SLEAP and saved with sleap-io's ``save_nwb``:
@@ -504,11 +539,11 @@ class Session:
                 )
             self._warn_clock(items)
             ds = self._frame_times(_stack_individuals(parts), items)
-            return self._to_frame(ds, frame, video=items[0].details.get("video"))
+            return self.to_coordinates(ds, coordinates, video=items[0].details.get("video"))
         info = self._pick_pose(name)
         self._warn_clock([info])
         ds = self._frame_times(self._pose_one(info), [info])
-        return self._to_frame(ds, frame, video=info.details.get("video"))
+        return self.to_coordinates(ds, coordinates, video=info.details.get("video"))
 
     def _pick_pose(self, name: str | None) -> StreamInfo:
         if name is not None:
@@ -519,7 +554,7 @@ class Session:
                     hits = [s for s in items if _norm(_strip_prefix(s.name, "PoseEstimation")) == _norm(name)]
                 if len(hits) == 1:
                     return hits[0]
-        return self._pick("pose", name, label="pose estimation")
+        return self.find_stream("pose", name, label="pose estimation")
 
     def _pose_one(self, info: StreamInfo) -> xr.Dataset:
         """One PoseEstimation as a Dataset on the union of its keypoints' times (as stored)."""
@@ -565,7 +600,7 @@ class Session:
                 "source": info.path,
                 "source_software": getattr(pe, "source_software", "") or "",
                 "reference_frame": getattr(series[0], "reference_frame", "") or "",
-                "frame": "pixel" if unit.lower() in _PIXEL_UNITS else "world",
+                "coordinates": "pixel" if unit.lower() in _PIXEL_UNITS else "world",
             },
         )
         ds = ds.expand_dims(individual=[individual]).transpose("time", "space", "keypoint", "individual")
@@ -660,7 +695,7 @@ class Session:
         >>> x.values.shape  # doctest: +SKIP
         (12500, 1)
         """
-        info = self._pick("lfp", name, prefer=_is_lfp_like, label="LFP (ElectricalSeries)")
+        info = self.find_stream("lfp", name, prefer=_is_lfp_like, label="LFP (ElectricalSeries)")
         self._warn_clock([info])
         da = self._signal(info, units=units, start=start, stop=stop)
         return _select(da, channels, None, None)
@@ -783,7 +818,7 @@ class Session:
         >>> v = s.video()  # doctest: +SKIP
         >>> frame = v[v.frame_at(12.5)]  # doctest: +SKIP
         """
-        info = self._pick("video", name, prefer=_given_video)
+        info = self.find_stream("video", name, prefer=_given_video)
         self._warn_clock([info])
         obj = info.obj
         if isinstance(obj, ExternalVideo):  # the video of a pose-only file: frame times from the file itself
@@ -830,7 +865,7 @@ class Session:
         """
         from nwbview.io.video import cached_index_frames
 
-        info = self._pick("video", name, prefer=_given_video)
+        info = self.find_stream("video", name, prefer=_given_video)
         obj = info.obj
         if not isinstance(obj, ExternalVideo) and obj.external_file is not None and obj.timestamps is not None:
             t = self._series_times(obj, n=len(obj.timestamps))
@@ -868,7 +903,7 @@ class Session:
                 raise AmbiguousStreamError(
                     f"{self.source} has {len(cals)} calibrations ({_names(cals)}); pass video=NAME."
                 )
-        vinfo = self._pick("video", video)
+        vinfo = self.find_stream("video", video)
         for c in cals:
             if c.details.get("video") == vinfo.path:
                 return Calibration.from_nwb(c.obj)
@@ -931,7 +966,7 @@ class Session:
         if self.inventory().of_kind("pose"):
             try:
                 ds = self.pose()
-                if ds.attrs.get("frame") == "pixel":
+                if ds.attrs.get("coordinates") == "pixel":
                     px = ds["position"].transpose("time", "keypoint", "individual", "space").values.reshape(-1, 2)
             except NWBViewError:
                 px = None
@@ -946,7 +981,7 @@ class Session:
         >>> s.video_size()  # doctest: +SKIP
         (640, 480)
         """
-        info = self._pick("video", video)
+        info = self.find_stream("video", video)
         try:
             reader = self.video(info.path)
         except MissingFileError:
@@ -959,21 +994,46 @@ class Session:
         finally:
             reader.close()
 
-    def _to_frame(self, obj, frame: str, video: str | None):
+    def to_coordinates(self, obj, coordinates: str, video: str | None = None):
+        """A position (DataArray) or pose (Dataset) converted to pixel or world coordinates.
+
+        Parameters
+        ----------
+        obj : xarray.DataArray or xarray.Dataset
+            What :meth:`position` or :meth:`pose` returned (``attrs["coordinates"]`` says its frame).
+        coordinates : {"native", "world", "pixel"}
+            The target; "native" returns ``obj`` unchanged.
+        video : str, optional
+            The video whose calibration converts (default: the session's video).
+
+        Returns
+        -------
+        Same type as ``obj``, with ``units``, ``space_unit`` and ``coordinates`` attrs updated.
+
+        Raises
+        ------
+        CalibrationError
+            A conversion is needed and the session has no calibration for that video.
+
+        Examples
+        --------
+        >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
+        ...     px = s.to_coordinates(s.position(), "pixel")
+        """
         allowed = ("native", "world", "pixel")
-        if frame not in allowed:
-            raise NWBViewError(f"Invalid frame {frame!r}. Must be one of {allowed}.")
-        native = obj.attrs.get("frame")
-        if frame == "native" or frame == native:
+        if coordinates not in allowed:
+            raise NWBViewError(f"Invalid coordinates {coordinates!r}. Must be one of {allowed}.")
+        native = obj.attrs.get("coordinates")
+        if coordinates == "native" or coordinates == native:
             return obj
         cal = self.calibration(video)
         if cal is None:
             raise CalibrationError(
                 f"{obj.attrs.get('source')} is in {native} coordinates and the session has no video "
-                f"calibration to convert it to {frame} coordinates. Add one with `nwbview calibrate`."
+                f"calibration to convert it to {coordinates} coordinates. Add one with `nwbview calibrate`."
             )
-        fn = cal.pixels_to_world if frame == "world" else cal.world_to_pixels
-        unit = cal.unit if frame == "world" else "pixels"
+        fn = cal.pixels_to_world if coordinates == "world" else cal.world_to_pixels
+        unit = cal.unit if coordinates == "world" else "pixels"
         var = obj["position"] if isinstance(obj, xr.Dataset) else obj
         moved = var.transpose("space", ...).values
         xy = np.moveaxis(moved[:2], 0, -1)
@@ -981,11 +1041,12 @@ class Session:
         new = moved.copy()
         new[:2] = out
         new_var = var.copy(data=np.moveaxis(new, 0, var.dims.index("space")))
-        new_var.attrs.update(units=unit, space_unit=unit, frame=frame, reference_frame=cal.reference_frame if frame == "world" else "video pixels")
+        new_var.attrs.update(units=unit, space_unit=unit, coordinates=coordinates,
+                             reference_frame=cal.reference_frame if coordinates == "world" else "video pixels")
         if isinstance(obj, xr.Dataset):
             obj = obj.copy()
             obj["position"] = new_var
-            obj.attrs.update(units=unit, space_unit=unit, frame=frame)
+            obj.attrs.update(units=unit, space_unit=unit, coordinates=coordinates)
             return obj
         return new_var
 

@@ -691,9 +691,9 @@ def _arena(session, size, times, overlays, cal):
             trails.append(xy_values(o.data.isel(time=np.flatnonzero(sel)), "PositionOverlay"))
             everywhere.append(xy_values(o.data, "PositionOverlay"))
     if cal is not None:  # the camera's view of the floor
-        from nwbview.calibration import _corners
+        from nwbview.calibration import frame_corners
 
-        corners = cal.pixels_to_world(_corners(cal.frame_dimension))
+        corners = cal.pixels_to_world(frame_corners(cal.frame_dimension))
         lo, hi = corners.min(axis=0), corners.max(axis=0)
     elif everywhere:  # where the animal went in the whole recording
         allp = np.concatenate(everywhere)

@@ -8,7 +8,7 @@ Coordinates
 -----------
 Each spatial overlay says which frame its data is in: ``"pixel"`` (video pixels, x right, y
 down, pixel centres at +0.5) or ``"world"`` (the arena, y up, e.g. cm). With ``frame=None`` it
-is read from ``data.attrs["frame"]`` (what :class:`~nwbview.session.Session` sets), else from the
+is read from ``data.attrs["coordinates"]`` (what :class:`~nwbview.session.Session` sets), else from the
 units (``px``/``pixels`` -> pixel). World data reaches video pixels only through a
 :class:`~nwbview.calibration.Calibration` (``world_to_pixels``); pixel data is drawn as it is.
 Nothing flips y by hand.
@@ -92,7 +92,7 @@ def data_frame(data: Any, frame: str | None = None) -> str:
     Parameters
     ----------
     data
-        A DataArray or Dataset (``attrs["frame"]``, else ``attrs["units"]`` / ``space_unit``).
+        A DataArray or Dataset (``attrs["coordinates"]``, else ``attrs["units"]`` / ``space_unit``).
     frame
         An explicit frame; returned when given (after checking it).
 
@@ -109,7 +109,7 @@ def data_frame(data: Any, frame: str | None = None) -> str:
             raise NWBViewError(f"Invalid frame {frame!r}: must be one of {_FRAMES}.")
         return frame
     attrs = getattr(data, "attrs", {}) or {}
-    f = attrs.get("frame")
+    f = attrs.get("coordinates")
     if f in _FRAMES:
         return str(f)
     unit = str(attrs.get("space_unit") or attrs.get("units") or "").strip().lower()
