@@ -39,18 +39,17 @@ from nwbview.io.nwb import (
     LazySeriesArray,
     OpenedFile,
     is_remote,
-    looks_like_frame_numbers,
     norm_name,
     nwb_path,
     open_nwb,
-    pose_keypoints,
     series_length,
     series_scale,
     series_times,
     series_window,
-    skeleton_nodes,
 )
 from nwbview.io.nwb import coordinate_pairs as _coordinate_pairs
+
+from nwbview.posedata import scaled, frame_number_times, one_recording, pose_dataset, stack_individuals, stackable
 
 __all__ = ["Session", "open"]
 
@@ -306,7 +305,7 @@ class Session:
         t = self._series_times(first)
         self._warn_clock([self._info_of(s) for s in series])
         if len(series) == 1:
-            values = _scaled(first)
+            values = scaled(first)
             if values.ndim == 1:
                 values = values[:, None]
             if labels is None:
@@ -314,7 +313,7 @@ class Session:
         else:
             cols = []
             for s in series:
-                v = _scaled(s)
+                v = scaled(s)
                 if v.shape[0] != t.size:
                     raise DataShapeError(
                         f"The one-column position series of {nwb_path(first.parent)} differ in length "
@@ -472,7 +471,7 @@ class Session:
         self._warn_clock([info])
         ts = info.obj
         t = series_times(ts)
-        v = _scaled(ts)
+        v = scaled(ts)
         if v.ndim > 1:
             if v.shape[1] != 1:
                 raise DataShapeError(
@@ -531,18 +530,18 @@ class Session:
         """
         items = self.inventory().of_kind("pose")
         if name is None and len(items) > 1:
-            parts = [self._pose_one(s) for s in items]
-            if not (_stackable(parts) or _one_recording(items, parts)):
+            parts = [pose_dataset(s, self._series_times) for s in items]
+            if not (stackable(parts) or one_recording(items, parts)):
                 raise AmbiguousStreamError(
                     f"{self.source} has {len(items)} pose estimations with different keypoints or times: "
                     f"{_names(items)}. Pass one name (pose=NAME, or --pose NAME on the command line)."
                 )
             self._warn_clock(items)
-            ds = self._frame_times(_stack_individuals(parts), items)
+            ds = frame_number_times(stack_individuals(parts), items, self.video_times)
             return self.to_coordinates(ds, coordinates, video=items[0].details.get("video"))
         info = self._pick_pose(name)
         self._warn_clock([info])
-        ds = self._frame_times(self._pose_one(info), [info])
+        ds = frame_number_times(pose_dataset(info, self._series_times), [info], self.video_times)
         return self.to_coordinates(ds, coordinates, video=info.details.get("video"))
 
     def _pick_pose(self, name: str | None) -> StreamInfo:
@@ -555,111 +554,6 @@ class Session:
                 if len(hits) == 1:
                     return hits[0]
         return self.find_stream("pose", name, label="pose estimation")
-
-    def _pose_one(self, info: StreamInfo) -> xr.Dataset:
-        """One PoseEstimation as a Dataset on the union of its keypoints' times (as stored)."""
-        pe = info.obj
-        keypoints = pose_keypoints(pe)
-        if not keypoints:
-            raise StreamNotFoundError(f"{info.path} has no keypoint series.")
-        series = [s for _, s in keypoints]
-        names = [k for k, _ in keypoints]
-        times = []
-        for s in series:
-            t = self._series_times(s)
-            if t.size != series_length(s):
-                raise DataShapeError(f"{nwb_path(s)} has {series_length(s)} samples but {t.size} times.")
-            times.append(t)
-        same = all(t.size == times[0].size and np.array_equal(t, times[0]) for t in times[1:])
-        t = times[0] if same else _union_times(times)
-        n = t.size
-        pos = np.full((n, 2, len(series)), np.nan)
-        conf = np.full((n, len(series)), np.nan)
-        for k, (s, ts) in enumerate(zip(series, times)):
-            rows = slice(None) if same else _rows_in(t, ts)
-            v = _scaled(s)
-            if v.ndim != 2 or v.shape[1] < 2:
-                raise DataShapeError(f"{nwb_path(s)} has shape {v.shape}; keypoints need (time, 2) or (time, 3).")
-            pos[rows, :, k] = v[:, :2]
-            if s.confidence is not None:
-                c = np.asarray(s.confidence[:], dtype=np.float64)
-                if c.shape[0] != ts.size:
-                    raise DataShapeError(f"{nwb_path(s)}: confidence has {c.shape[0]} values for {ts.size} samples.")
-                conf[rows, k] = c
-        individual = str(info.details.get("individual") or pe.name)
-        unit = series[0].unit or ""
-        ds = xr.Dataset(
-            {
-                "position": (("time", "space", "keypoint"), pos),
-                "confidence": (("time", "keypoint"), conf),
-            },
-            coords={"time": t, "space": ["x", "y"], "keypoint": names},
-            attrs={
-                "units": unit,
-                "space_unit": unit,
-                "source": info.path,
-                "source_software": getattr(pe, "source_software", "") or "",
-                "reference_frame": getattr(series[0], "reference_frame", "") or "",
-                "coordinates": "pixel" if unit.lower() in _PIXEL_UNITS else "world",
-            },
-        )
-        ds = ds.expand_dims(individual=[individual]).transpose("time", "space", "keypoint", "individual")
-        ds["confidence"] = ds["confidence"].transpose("time", "keypoint", "individual")
-        edges = _skeleton_edges(pe, names)
-        if edges:
-            ds.attrs["skeleton_edges"] = edges
-        return ds
-
-    def _frame_times(self, ds: xr.Dataset, infos: list[StreamInfo]) -> xr.Dataset:
-        """Pose times that are frame numbers, mapped through the frame times of the pose's video."""
-        t = ds["time"].values
-        if not looks_like_frame_numbers(t):
-            return ds
-        info = infos[0]
-        path = ", ".join(i.path for i in infos)
-        head = ", ".join(f"{v:g}" for v in t[:3])
-        fix = (
-            "Store the video's frame times as the pose timestamps (e.g. PoseEstimationSeries(..., "
-            "timestamps=<the ImageSeries>); sleap-io: save_nwb(..., pose_estimation_metadata="
-            "{'video_timestamps': ...}))."
-        )
-        vt, vname, why = None, None, ""
-        video = getattr(info.obj, "source_video", None)
-        if video is not None:
-            vname = f"the linked video {video.name!r}"
-            try:
-                vt = series_times(video, n=series_length(video))
-            except NWBViewError as exc:
-                why = f" ({exc})"
-        elif info.details.get("video"):
-            vname = f"the video {Path(str(info.details['video'])).name!r}"
-            try:
-                vt = self.video_times(str(info.details["video"]))
-            except NWBViewError as exc:
-                why = f" ({exc})"
-        elif info.details.get("_video_missing"):
-            why = f" ({info.details['_video_missing']})"
-        if vt is not None and vt.size:
-            idx = t.astype(np.int64)
-            if t[0] == 1 and idx[-1] == vt.size:  # numbered from 1
-                idx = idx - 1
-            if idx[-1] < vt.size:
-                warnings.warn(
-                    f"The timestamps of {path} look like frame numbers ({head}, ...), not seconds; nwbview "
-                    f"uses the frame times of {vname} instead. {fix}",
-                    NWBViewWarning,
-                    stacklevel=3,
-                )
-                return ds.assign_coords(time=vt[idx])
-            why = f" ({vname} has {vt.size} frames, fewer than frame number {idx[-1]:g} needs)"
-        warnings.warn(
-            f"The timestamps of {path} look like frame numbers ({head}, ...), not seconds, and no "
-            f"linked video gives frame times{why}: times are left as they are and will not line up with "
-            f"other streams. {fix}",
-            NWBViewWarning,
-            stacklevel=3,
-        )
-        return ds
 
     # -- signals -----------------------------------------------------------------------------
     def lfp(
@@ -1054,11 +948,6 @@ class Session:
 # ------------------------------------------------------------------------------------------------
 
 
-def _scaled(ts: Any) -> np.ndarray:
-    conv, off = series_scale(ts)
-    return np.asarray(ts.data[:], dtype=np.float64) * conv + off
-
-
 _norm = norm_name
 
 
@@ -1137,100 +1026,3 @@ def _electrode_ids(ts: Any) -> np.ndarray | None:
         return np.asarray(ts.electrodes.data[:], dtype=np.int64)
     except Exception:  # noqa: BLE001 - electrodes are optional for display
         return None
-
-
-def _stackable(parts: list[xr.Dataset]) -> bool:
-    first = parts[0]
-    return all(
-        p.sizes["time"] == first.sizes["time"]
-        and list(p.keypoint.values) == list(first.keypoint.values)
-        and np.allclose(p.time.values, first.time.values)
-        for p in parts[1:]
-    )
-
-
-def _recording_key(info: StreamInfo) -> tuple:
-    """What makes PoseEstimations tracks of one recording: one video, skeleton and camera."""
-    pe = info.obj
-    video = info.details.get("video") or tuple(info.details.get("original_videos") or ())
-    device = getattr(pe, "device", None)
-    if device is not None:
-        devices = [device]
-    else:
-        with warnings.catch_warnings():  # ndx-pose >= 0.3 deprecates `devices` (one camera: `device`)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            devices = getattr(pe, "devices", None) or []
-        devices = list(devices.values()) if isinstance(devices, dict) else list(devices)
-    device_names = tuple(sorted({str(getattr(d, "name", d)) for d in devices}))
-    return (video, tuple(skeleton_nodes(pe)), device_names)
-
-
-def _one_recording(items: list[StreamInfo], parts: list[xr.Dataset]) -> bool:
-    """True for the tracks of one recording (sleap-io writes one PoseEstimation per track)."""
-    keys = {_recording_key(s) for s in items}
-    if len(keys) != 1 or not next(iter(keys))[0]:
-        return False
-    return all(list(p.keypoint.values) == list(parts[0].keypoint.values) for p in parts[1:])
-
-
-def _stack_individuals(parts: list[xr.Dataset]) -> xr.Dataset:
-    """Poses of several individuals on the union of their times, NaN where one is not tracked."""
-    times = [p["time"].values for p in parts]
-    t = times[0] if _stackable(parts) else _union_times(times)
-    out = []
-    seen: dict[str, int] = {}
-    for p, pt in zip(parts, times):
-        if pt.size != t.size or not np.array_equal(pt, t):
-            rows = _rows_in(t, pt)
-            pos = np.full((t.size,) + p["position"].shape[1:], np.nan)
-            conf = np.full((t.size,) + p["confidence"].shape[1:], np.nan)
-            pos[rows] = p["position"].values
-            conf[rows] = p["confidence"].values
-            p = p.drop_vars("time").assign(
-                position=(p["position"].dims, pos), confidence=(p["confidence"].dims, conf)
-            ).assign_coords(time=t)
-        name = str(p.individual.values[0])
-        if name in seen:  # two containers of one name (in different modules)
-            seen[name] += 1
-            p = p.assign_coords(individual=[f"{name}_{seen[name]}"])
-        else:
-            seen[name] = 0
-        out.append(p)
-    ds = xr.concat(out, dim="individual", combine_attrs="override")
-    sources = [str(p.attrs.get("source")) for p in parts]
-    parents = {src.rsplit("/", 1)[0] for src in sources}
-    # the containers' common parent (sleap-io's tracks share one processing module), else all of them
-    ds.attrs["source"] = parents.pop() if len(parents) == 1 and len(sources) > 1 else ", ".join(sources)
-    return ds
-
-
-#: times closer than this (seconds) are one sample time when series are combined
-_TIME_TOL = 1e-6
-
-
-def _union_times(times: list[np.ndarray]) -> np.ndarray:
-    """The sorted union of several series' times (times within ``_TIME_TOL`` are one)."""
-    allt = np.sort(np.concatenate(times))
-    if allt.size == 0:
-        return allt
-    return allt[np.concatenate([[True], np.diff(allt) > _TIME_TOL])]
-
-
-def _rows_in(union: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Row of each time of ``t`` in ``union`` (the nearest: ``union`` holds every time of ``t``)."""
-    i = np.clip(np.searchsorted(union, t), 0, union.size - 1)
-    before = np.clip(i - 1, 0, union.size - 1)
-    closer = np.abs(union[before] - t) < np.abs(union[i] - t)
-    return np.where(closer, before, i)
-
-
-def _skeleton_edges(pe: Any, names: list[str]) -> list[list[str]]:
-    skel = getattr(pe, "skeleton", None)
-    if skel is None or getattr(skel, "edges", None) is None:
-        return []
-    nodes = skeleton_nodes(pe)
-    out = []
-    for a, b in np.asarray(skel.edges[:]).tolist():
-        if a < len(nodes) and b < len(nodes) and nodes[a] in names and nodes[b] in names:
-            out.append([nodes[a], nodes[b]])
-    return out

@@ -24,6 +24,9 @@ from .video_calibration import (  # noqa: E402  (the namespace must be loaded fi
     LANDMARK_COLUMNS,
     TRANSFORM_TYPES,
     VideoCalibration,
+    apply_transform,
+    frame_corners,
+    positive_inverse,
     validate_transform,
 )
 
@@ -35,6 +38,9 @@ __all__ = [
     "TRANSFORM_TYPES",
     "VideoCalibration",
     "validate_transform",
+    "apply_transform",
+    "frame_corners",
+    "positive_inverse",
 ]
 
 del load_namespaces, files, os

@@ -20,6 +20,9 @@ __all__ = [
     "TRANSFORM_TYPES",
     "VideoCalibration",
     "validate_transform",
+    "apply_transform",
+    "positive_inverse",
+    "frame_corners",
 ]
 
 NAMESPACE = "ndx-video-calibration"
@@ -49,7 +52,8 @@ def _fmt(matrix: np.ndarray) -> str:
     return np.array2string(np.asarray(matrix), precision=6, separator=", ", suppress_small=True).replace("\n", "")
 
 
-def _frame_corners(frame_dimension) -> np.ndarray:
+def frame_corners(frame_dimension) -> np.ndarray:
+    """The four outer corners of a ``(width, height)`` frame in pixels, top-left first, clockwise."""
     w, h = (float(v) for v in frame_dimension)
     return np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]])
 
@@ -100,7 +104,7 @@ def validate_transform(transform, transform_type: str, frame_dimension) -> np.nd
 
     # Invertibility, measured on the frame: normalise pixels so the frame is [-1, 1]^2 and world so
     # the frame's image has unit spread, then take the condition number.
-    corners = _frame_corners(fd)
+    corners = frame_corners(fd)
     h = corners @ matrix[:, :2].T + matrix[:, 2]
     w = h[:, 2]
     if transform_type == "projective" and not (np.all(w > 0) or np.all(w < 0)):
@@ -152,7 +156,7 @@ def validate_transform(transform, transform_type: str, frame_dimension) -> np.nd
     return matrix
 
 
-def _apply(matrix: np.ndarray, xy, projective: bool) -> np.ndarray:
+def apply_transform(matrix: np.ndarray, xy, projective: bool) -> np.ndarray:
     """Apply a homogeneous 3x3 ``matrix`` to ``(..., 2)`` points; NaN in -> NaN out."""
     pts = np.asarray(xy, dtype=np.float64)
     if pts.ndim == 0 or pts.shape[-1] != 2:
@@ -166,7 +170,8 @@ def _apply(matrix: np.ndarray, xy, projective: bool) -> np.ndarray:
     return out
 
 
-def _positive_inverse(matrix: np.ndarray) -> np.ndarray:
+def positive_inverse(matrix: np.ndarray) -> np.ndarray:
+    """The inverse of a homogeneous matrix, scaled so that w stays positive."""
     inv = np.linalg.inv(matrix)
     k = inv[2, 2] if abs(inv[2, 2]) > 1e-12 * np.abs(inv).max() else np.abs(inv).max()
     return inv / abs(k)
@@ -408,7 +413,7 @@ class VideoCalibration(NWBDataInterface):
     @property
     def inverse(self) -> np.ndarray:
         """The world -> pixel matrix (the inverse of ``transform``, scaled so valid points have w > 0)."""
-        return _positive_inverse(self.matrix)
+        return positive_inverse(self.matrix)
 
     def pixels_to_world(self, xy) -> np.ndarray:
         """Map pixel points of shape ``(..., 2)`` to world points (``unit``); NaN in, NaN out.
@@ -418,7 +423,7 @@ class VideoCalibration(NWBDataInterface):
         >>> cal.pixels_to_world([320, 240])  # doctest: +SKIP
         array([80., 60.])
         """
-        return _apply(self.matrix, xy, self.transform_type == "projective")
+        return apply_transform(self.matrix, xy, self.transform_type == "projective")
 
     def world_to_pixels(self, xy) -> np.ndarray:
         """Map world points of shape ``(..., 2)`` to pixel points; NaN in, NaN out.
@@ -428,7 +433,7 @@ class VideoCalibration(NWBDataInterface):
         >>> cal.world_to_pixels([80, 60])  # doctest: +SKIP
         array([320., 240.])
         """
-        return _apply(self.inverse, xy, self.transform_type == "projective")
+        return apply_transform(self.inverse, xy, self.transform_type == "projective")
 
     def landmarks_as_dict(self) -> dict[str, np.ndarray | list[str]] | None:
         """The landmarks table as a dict of columns (label, pixel_x, pixel_y, world_x, world_y), or None."""
