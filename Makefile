@@ -48,9 +48,9 @@ NV := $(VENV)/bin/nwbview
 SESSION := $(OUT)/demo_session.nwb
 
 demo: install
-	$(NV) demo --out $(OUT)
+	$(NV) demo --output-dir $(OUT)
 	$(NV) calibrate $(SESSION) --landmarks $(OUT)/demo_landmarks.csv --overwrite
-	$(NV) kinematics $(SESSION) --source pose --csv $(OUT)/kinematics.csv --write --overwrite
+	$(NV) kinematics $(SESSION) --tracking pose --csv $(OUT)/kinematics.csv --write --overwrite
 	$(NV) heatmap $(SESSION) --kind occupancy -o $(OUT)/occupancy.png --write --overwrite
 	$(NV) heatmap $(SESSION) --kind signal --signal lfp-power -o $(OUT)/theta_by_position.png --write --overwrite
 	$(NV) heatmap $(SESSION) --kind movement --egocentric --intervals running_bouts -o $(OUT)/movement.png --write --overwrite

@@ -58,7 +58,7 @@ def job_options(job: str) -> tuple[str, dict]:
     if job == "occupancy":
         return "heatmap", dict(kind="occupancy")
     if job == "kinematics":
-        return "kinematics", dict(kind="pose", csv="{stem}_speed.csv")
+        return "kinematics", dict(tracking="pose", csv="{stem}_speed.csv")
     raise SystemExit(f"unknown --job {job!r}: movement, occupancy or kinematics")
 
 
@@ -75,7 +75,7 @@ def main() -> None:
     from distributed import Client
 
     from nwbview import jobs
-    from nwbview.batch import local_cluster, run_batch
+    from nwbview.batching import local_cluster, batch
 
     paths = sessions(args.sessions, duration)
     job, opts = job_options(args.job)
@@ -108,7 +108,7 @@ def main() -> None:
                 client.run(_warm_up)  # each worker's first imports, once per cluster
                 warm = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                table = run_batch(paths, job, client, force=True, summary=Path(tmp) / f"summary-{workers}.csv", progress=False, **opts)
+                table = batch(paths, job, client, force=True, summary=Path(tmp) / f"summary-{workers}.csv", progress=False, **opts)
                 dt = time.perf_counter() - t0
             bad = table[table.status != "done"]
             if len(bad):

@@ -74,7 +74,7 @@ def main() -> None:
     times = []
     for _ in range(5):
         t0 = time.perf_counter()
-        occupancy(pos, bin_size=2.0, smooth=3.0)
+        occupancy(pos, bin_size=2.0, sigma=3.0)
         times.append(time.perf_counter() - t0)
     print(f"heatmap.occupancy_1h_s: {statistics.median(times):.3f} ({t.size} samples at 30 Hz, 2 cm bins, smoothed; goal < 0.5 s)")
 

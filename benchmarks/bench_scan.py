@@ -90,7 +90,7 @@ def main() -> None:
 
     import nwbview  # noqa: F401 - imports before timing
     import pynwb  # noqa: F401
-    from nwbview.scan import scan
+    from nwbview.scanning import scan
 
     root = Path(tempfile.gettempdir()) / "nwbview-bench-scan"
     root.mkdir(exist_ok=True)

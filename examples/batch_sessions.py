@@ -1,4 +1,4 @@
-"""Run one job over many sessions in parallel: ``nwbview.batch.run_batch`` on a 2-worker dask cluster.
+"""Run one job over many sessions in parallel: ``nwbview.batching.batch`` on a 2-worker dask cluster.
 
 Makes 3 small demo sessions (3 s each, different mice) in OUT (default: a temporary folder), then
 computes speed (a CSV next to each session, and the results written back into each file) and an
@@ -23,7 +23,7 @@ import pandas as pd
 def main(out: Path) -> None:
     from distributed import Client
 
-    from nwbview.batch import local_cluster, run_batch
+    from nwbview.batching import local_cluster, batch
     from nwbview.demo import make_demo_session
 
     for seed in range(3):  # one folder per session: each has its own video
@@ -34,9 +34,9 @@ def main(out: Path) -> None:
 
     # a script that starts worker processes must run under `if __name__ == "__main__":`
     with local_cluster(2) as cluster, Client(cluster) as client:
-        speed = run_batch(sessions, "kinematics", client, csv="{stem}_speed.csv", write=True,
+        speed = batch(sessions, "kinematics", client, csv="{stem}_speed.csv", write=True,
                           summary=out / "batch-kinematics.csv", progress=False)
-        maps = run_batch(sessions, "heatmap", client, kind="occupancy", summary=out / "batch-heatmap.csv", progress=False)
+        maps = batch(sessions, "heatmap", client, kind="occupancy", summary=out / "batch-heatmap.csv", progress=False)
 
     with pd.option_context("display.width", 160, "display.max_colwidth", 48):
         print("kinematics:")

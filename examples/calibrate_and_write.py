@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     with nwbview.open(demo.nwb_path) as s:
         snout = s.pose(coordinates="world").position.sel(keypoint="snout").isel(individual=0)
         print(f"snout at t={float(snout.time[0]):.3f} s: ({float(snout[0, 0]):.1f}, {float(snout[0, 1]):.1f}) cm")
-        results = kinematics_results(s, source="pose")
+        results = kinematics_results(s, tracking="pose")
     write_results(demo.nwb_path, results)
     with nwbview.open(demo.nwb_path) as s:
         for r in s.inventory().of_kind("result") + s.inventory().of_kind("calibration"):

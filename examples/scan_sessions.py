@@ -27,7 +27,7 @@ import pandas as pd
 def main(out: Path) -> None:
     import nwbview
     from nwbview.demo import make_demo_session
-    from nwbview.scan import format_table
+    from nwbview.scanning import format_table
 
     sessions = out / "sessions"
     for seed in range(3):  # one folder per session: each has its own video
@@ -42,7 +42,7 @@ def main(out: Path) -> None:
     table = nwbview.scan(sessions, cache_dir=cache, progress=False)
     print(format_table(table))
 
-    chosen = nwbview.scan(sessions, has="video,pose", min_duration=2.0, cache_dir=cache, progress=False)
+    chosen = nwbview.scan(sessions, has="video,pose", min_duration_s=2.0, cache_dir=cache, progress=False)
     print(f"\nwith video and pose, at least 2 s: rows {', '.join(map(str, chosen.row))} "
           f"(the second scan: {chosen.attrs['from_cache']} of {chosen.attrs['sessions']} from the cache)")
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):

@@ -20,7 +20,7 @@ distributed = pytest.importorskip("distributed")
 
 from click.testing import CliRunner  # noqa: E402
 
-from nwbview.batch import RECORDS_DIR, SUMMARY_COLUMNS, resolve_sources, run_batch  # noqa: E402
+from nwbview.batching import RECORDS_DIR, SUMMARY_COLUMNS, resolve_sources, batch  # noqa: E402
 from nwbview.cli import main  # noqa: E402
 from nwbview.errors import NWBViewError  # noqa: E402
 
@@ -37,7 +37,7 @@ def demo2(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client():
     """A real local cluster: 2 worker processes, one thread each (shared by the tests here)."""
-    from nwbview.batch import local_cluster
+    from nwbview.batching import local_cluster
 
     cluster = local_cluster(2)
     c = distributed.Client(cluster)
@@ -84,7 +84,7 @@ def test_batch_on_local_cluster_failures_outputs_and_resume(tmp_path, demo2, cli
 
     paths = _sessions(tmp_path / "sessions", demo2, 4, broken=True)
     summary = tmp_path / "out" / "summary.csv"
-    t = run_batch(str(tmp_path / "sessions" / "*.nwb"), "kinematics", client, csv="{stem}_speed.csv", write=True,
+    t = batch(str(tmp_path / "sessions" / "*.nwb"), "kinematics", client, csv="{stem}_speed.csv", write=True,
                   summary=summary, progress=False)
 
     assert list(t.columns[: len(SUMMARY_COLUMNS)]) == list(SUMMARY_COLUMNS)
@@ -123,7 +123,7 @@ def test_batch_on_local_cluster_failures_outputs_and_resume(tmp_path, demo2, cli
     recs = _records(summary)
     assert set(recs) == {str(p) for p in paths}
     before = {s: p.stat().st_mtime_ns for s, p in recs.items()}
-    t2 = run_batch(str(tmp_path / "sessions" / "*.nwb"), "kinematics", client, csv="{stem}_speed.csv", write=True,
+    t2 = batch(str(tmp_path / "sessions" / "*.nwb"), "kinematics", client, csv="{stem}_speed.csv", write=True,
                    summary=summary, progress=False)
     st2 = dict(zip(t2.session, t2.status))
     assert st2.pop(broken) == "failed" and set(st2.values()) == {"skipped"}
@@ -134,7 +134,7 @@ def test_batch_on_local_cluster_failures_outputs_and_resume(tmp_path, demo2, cli
     # the redo replaces the results this batch wrote before (no "already holds" failure)
     (paths[2].parent / "s2_speed.csv").unlink()
     calibrate_job(str(paths[3]), landmarks=str(demo2.landmarks_csv))
-    t3 = run_batch([str(p) for p in paths], "kinematics", client, csv="{stem}_speed.csv", write=True,
+    t3 = batch([str(p) for p in paths], "kinematics", client, csv="{stem}_speed.csv", write=True,
                    summary=summary, progress=False)
     st3 = dict(zip(t3.session, t3.status))
     assert st3 == {str(paths[0]): "skipped", str(paths[1]): "skipped", str(paths[2]): "done", str(paths[3]): "done"}
@@ -150,8 +150,8 @@ def test_interrupted_batch_resumes(tmp_path, demo2, client):
     summary = tmp_path / "summary.csv"
     pattern = str(tmp_path / "sessions" / "*.nwb")
     script = textwrap.dedent(f"""
-        from nwbview.batch import run_batch
-        run_batch({pattern!r}, "kinematics", workers=1, write=True, csv="{{stem}}_speed.csv",
+        from nwbview.batching import batch
+        batch({pattern!r}, "kinematics", workers=1, write=True, csv="{{stem}}_speed.csv",
                   summary={str(summary)!r}, progress=False)
     """)
     env = {**os.environ, "MPLBACKEND": "Agg"}
@@ -184,7 +184,7 @@ def test_interrupted_batch_resumes(tmp_path, demo2, client):
         with nwbview.open(str(p)) as s:
             assert s.position().sizes["time"] > 0
 
-    t = run_batch(pattern, "kinematics", client, write=True, csv="{stem}_speed.csv", summary=summary, progress=False)
+    t = batch(pattern, "kinematics", client, write=True, csv="{stem}_speed.csv", summary=summary, progress=False)
     st = dict(zip(t.session, t.status))
     assert {s for s, v in st.items() if v == "skipped"} == set(done)
     assert {s for s, v in st.items() if v == "done"} == {str(p) for p in paths} - set(done)
@@ -200,7 +200,7 @@ def test_interrupted_batch_resumes(tmp_path, demo2, client):
 
 def test_killed_after_write_before_record_is_recovered(tmp_path, demo2, client):
     """A pending marker + a changed input = the write-back had finished: the redo replaces it."""
-    from nwbview.batch import _file_sig, _options_hash, _pending_path, _record_path, _write_json_atomic, _job_options
+    from nwbview.batching import _file_sig, _options_hash, _pending_path, _record_path, _write_json_atomic, _job_options
     from nwbview.jobs import kinematics_job
 
     (p,) = _sessions(tmp_path / "sessions", demo2, 1)
@@ -210,7 +210,7 @@ def test_killed_after_write_before_record_is_recovered(tmp_path, demo2, client):
     opts = _job_options("kinematics", kinematics_job, {"write": True})
     rec = _record_path(tmp_path / RECORDS_DIR, "kinematics", str(p), _options_hash("kinematics", opts))
     _write_json_atomic(_pending_path(rec), {"job": "kinematics", "session": str(p), "input_at_start": start})
-    t = run_batch(str(p), "kinematics", client, write=True, summary=summary, progress=False)
+    t = batch(str(p), "kinematics", client, write=True, summary=summary, progress=False)
     assert t.status[0] == "done", t.error[0]
     assert "stopped after writing its results" in t.warnings[0]
     assert rec.exists() and not _pending_path(rec).exists()
@@ -219,7 +219,7 @@ def test_killed_after_write_before_record_is_recovered(tmp_path, demo2, client):
 def test_calibrate_landmarks_pattern(tmp_path, demo2, client):
     paths = _sessions(tmp_path / "sessions", demo2, 2)
     shutil.copy2(demo2.landmarks_csv, tmp_path / "sessions" / "s0_landmarks.csv")  # s1 has none
-    t = run_batch(str(tmp_path / "sessions" / "*.nwb"), "calibrate", client, landmarks_pattern="{stem}_landmarks.csv",
+    t = batch(str(tmp_path / "sessions" / "*.nwb"), "calibrate", client, landmarks_pattern="{stem}_landmarks.csv",
                   summary=tmp_path / "cal.csv", progress=False)
     st = t.set_index("session")
     assert st.loc[str(paths[0]), "status"] == "done"
@@ -234,7 +234,7 @@ def test_cli_batch(tmp_path, demo2, client):
     address = client.scheduler.address
     summary = tmp_path / "k.csv"
     r = CliRunner().invoke(main, ["batch", str(tmp_path / "sessions" / "*.nwb"), "kinematics", "--write", "--quiet",
-                                  "--scheduler", address, "--summary", str(summary), "--source", "pose"])
+                                  "--scheduler", address, "--summary", str(summary), "--tracking", "pose"])
     assert r.exit_code == 0, r.output
     assert "2 done, 0 skipped, 0 failed" in r.output
     import h5py
@@ -243,7 +243,7 @@ def test_cli_batch(tmp_path, demo2, client):
         with h5py.File(p, "r") as f:
             assert "processing/behavior/speed" in f
     r = CliRunner().invoke(main, ["batch", str(tmp_path / "sessions" / "*.nwb"), "kinematics", "--write", "--quiet",
-                                  "--scheduler", address, "--summary", str(summary), "--source", "pose"])
+                                  "--scheduler", address, "--summary", str(summary), "--tracking", "pose"])
     assert r.exit_code == 0 and "0 done, 2 skipped" in r.output
 
 
@@ -320,29 +320,22 @@ def test_sources_list_file_and_dandi(tmp_path, monkeypatch):
 
 
 def test_options_checked_and_export_job(monkeypatch, tmp_path):
-    from nwbview.batch import _job_function
+    from nwbview.batching import job_function
 
     (tmp_path / "a.nwb").write_bytes(b"x")
     with pytest.raises(NWBViewError, match="Job heatmap has no option.*colour"):
-        run_batch(str(tmp_path / "a.nwb"), "heatmap", colour="red")
+        batch(str(tmp_path / "a.nwb"), "heatmap", colour="red")
     with pytest.raises(NWBViewError, match="landmarks_pattern .* has no field"):
-        run_batch(str(tmp_path / "a.nwb"), "calibrate", landmarks_pattern="lm.csv")
-    try:
-        import nwbview.render.export  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        from nwbview.jobs import export_job
+        batch(str(tmp_path / "a.nwb"), "calibrate", landmarks_pattern="lm.csv")
+    from nwbview.jobs import export_job
 
-        assert _job_function("export") is export_job
+    assert job_function("export") is export_job
     import nwbview
 
-    assert callable(nwbview.batch) and nwbview.batch.run_batch is run_batch  # the package's name, now the module
+    # the function keeps its name once the module is imported: they are called apart
+    assert nwbview.batch is batch and nwbview.batching.batch is batch
     with pytest.raises(NWBViewError, match="Unknown job"):
         nwbview.batch(str(tmp_path / "a.nwb"), "nope")
-    monkeypatch.setitem(sys.modules, "nwbview.render.export", None)
-    with pytest.raises(NWBViewError, match="Job export is not available yet"):
-        _job_function("export")
 
 
 def test_dandiset_through_the_api_stand_in(tmp_path, demo2, client, http_server, monkeypatch):
@@ -368,12 +361,12 @@ def test_dandiset_through_the_api_stand_in(tmp_path, demo2, client, http_server,
 
 
 def _batch_over_dandiset(tmp_path, client):
-    t = run_batch("dandi://000123", "info", client, json_path="{stem}_info.json", summary="info.csv", progress=False)
+    t = batch("dandi://000123", "info", client, json_path="{stem}_info.json", summary="info.csv", progress=False)
     assert list(t.session) == ["dandi://000123@draft/sub-a/sub-a_ses-1.nwb", "dandi://000123@draft/sub-b/sub-b_ses-1.nwb"]
     assert list(t.status) == ["done", "done"], t.error.tolist()
     inv = json.loads((tmp_path / "sub-a_ses-1_info.json").read_text())  # remote: outputs in the working folder
     assert {s["kind"] for s in inv["streams"]} >= {"position", "pose", "video", "lfp"}
-    t2 = run_batch("dandi://000123", "info", client, json_path="{stem}_info.json", summary="info.csv", progress=False)
+    t2 = batch("dandi://000123", "info", client, json_path="{stem}_info.json", summary="info.csv", progress=False)
     assert list(t2.status) == ["skipped", "skipped"]
 
 
@@ -384,7 +377,7 @@ def test_worker_dying_mid_write_is_retried(tmp_path, demo2, client):
     (p,) = _sessions(tmp_path / "sessions", demo2, 1)
     client.run(lambda: os.environ.update(NWBVIEW_CRASH_AT="exported"))  # both workers; a restarted one is clean
     try:
-        t = run_batch(str(p), "kinematics", client, write=True, summary=tmp_path / "s.csv", progress=False)
+        t = batch(str(p), "kinematics", client, write=True, summary=tmp_path / "s.csv", progress=False)
     finally:
         client.run(lambda: os.environ.pop("NWBVIEW_CRASH_AT", None))
     assert t.status[0] == "done", t.error[0]

@@ -82,7 +82,7 @@ def test_normalisation_gamma_and_blur(tmp_path):
     tail = head - [4.0, 0.0]
     with nwbview.open(_session_file(tmp_path, frames, head, tail)) as s:
         r = movement_heatmap(s, gamma=0.5, polarity="bright")
-        rb = movement_heatmap(s, gamma=1.0, blur=1.0, polarity="bright")
+        rb = movement_heatmap(s, gamma=1.0, sigma=1.0, polarity="bright")
     c = r.radius
     assert r.heatmap.values[c, c] == pytest.approx(1.0)
     assert r.heatmap.values[0, 0] == pytest.approx((40 / 160) ** 0.5)
@@ -225,15 +225,15 @@ def test_demo_occupancy_follows_the_path(demo_session):
 
 def test_heatmap_written_reads_back_identical(demo_copy):
     with nwbview.open(demo_copy) as s:
-        occ = nwbview.heatmap.occupancy(s.position(), bin_size=5.0, smooth=3.0)
-    write_results(demo_copy, heatmap_result(occ, bin_size=5.0, smooth=3.0))
+        occ = nwbview.heatmap.occupancy(s.position(), bin_size=5.0, sigma=3.0)
+    write_results(demo_copy, heatmap_result(occ, bin_size=5.0, sigma=3.0))
     with nwbview.open(demo_copy) as s:
         back = heatmap_from_images(s.nwbfile.processing["behavior"]["heatmap_occupancy"])
         [res] = s.inventory().of_kind("result")
         assert "heatmap.occupancy" in res.details["provenance"]
     xr.testing.assert_identical(back.drop_attrs(), occ.drop_attrs())
     np.testing.assert_array_equal(back.attrs["x_edges"], occ.attrs["x_edges"])
-    assert back.attrs["units"] == "s" and back.attrs["smooth"] == 3.0
+    assert back.attrs["units"] == "s" and back.attrs["sigma"] == 3.0
 
 
 @pytest.mark.parametrize("kind, extra", [("occupancy", []), ("signal", ["--signal", "lfp-power"]), ("movement", ["--egocentric"])])

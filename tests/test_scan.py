@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import nwbview
 from nwbview.cli import main
 from nwbview.errors import NWBViewError
-from nwbview.scan import COLUMNS, looks_like_one_session, scan
+from nwbview.scanning import COLUMNS, looks_like_one_session, scan
 from tests.fixtures.converters import make_dlc_session
 from tests.fixtures.sessions import add_lfp, add_position, add_video, write
 
@@ -95,9 +95,9 @@ def test_filters_keep_the_row_numbers(sessions, tmp_path):
     full = scan(sessions, **kw)
     assert set(t.row) == set(full.row[full.source.isin(t.source)])
     assert sorted(_by_name(scan(sessions, has=["lfp"], **kw))) == ["good", "lfp_only.nwb"]
-    assert sorted(_by_name(scan(sessions, min_duration=10, **kw))) == ["lfp_only.nwb", "missing_video.nwb"] or \
-        all(d >= 10 for d in scan(sessions, min_duration=10, **kw).duration_s)
-    assert len(scan(sessions, has="pose", min_duration=1000, **kw)) == 0
+    assert sorted(_by_name(scan(sessions, min_duration_s=10, **kw))) == ["lfp_only.nwb", "missing_video.nwb"] or \
+        all(d >= 10 for d in scan(sessions, min_duration_s=10, **kw).duration_s)
+    assert len(scan(sessions, has="pose", min_duration_s=1000, **kw)) == 0
     with pytest.raises(NWBViewError, match="Unknown stream 'vidoe'.*video, pose"):
         scan(sessions, has="vidoe", **kw)
 

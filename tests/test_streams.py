@@ -71,7 +71,7 @@ def test_neuroconv_sleap_tracks_are_individuals_with_every_edge(nc_sleap):
     with nwbview.open(nc_sleap.nwb) as s:
         ds = s.pose()
         male = s.pose("male")
-        k = session_kinematics(s, source="pose")
+        k = session_kinematics(s, tracking="pose")
     assert list(ds.individual.values) == ["PoseEstimationFemale", "PoseEstimationMale"]  # --pose male finds its track
     assert list(ds.keypoint.values) == nc_sleap.keypoints
     assert len(ds.attrs["skeleton_edges"]) == len(NC_SLEAP_EDGES) == 12

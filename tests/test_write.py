@@ -176,7 +176,7 @@ def test_written_file_validates_and_opens_without_nwbview(session_file):
     import pynwb
 
     with nwbview.open(session_file) as s:
-        results = kinematics_results(s, source="pose")
+        results = kinematics_results(s, tracking="pose")
     write_results(session_file, results)
     assert pynwb.validate(path=str(session_file)) == []
     code = textwrap.dedent(
@@ -224,7 +224,7 @@ def test_a_job_refuses_when_the_file_changed_since_it_read_it(session_file):
     since = file_state(session_file)
     results = _speed(session_file)
     with nwbview.open(session_file) as s:
-        head_direction = kinematics_results(s, source="pose")[2:]
+        head_direction = kinematics_results(s, tracking="pose")[2:]
     write_results(session_file, head_direction)  # another writer, meanwhile
     h = _hash(session_file)
     with pytest.raises(WriteError, match="changed since nwbview read it"):

@@ -33,8 +33,8 @@ _LAZY = {
     "export_video": ("nwbview.render.export", "export_video"),
     "snapshot": ("nwbview.render.export", "snapshot"),
     "view": ("nwbview.render.napari", "view"),
-    "batch": ("nwbview.batch", "run_batch"),
-    "scan": ("nwbview.scan", "scan"),
+    "batch": ("nwbview.batching", "batch"),
+    "scan": ("nwbview.scanning", "scan"),
     "write_results": ("nwbview.io.write", "write_results"),
 }
 

@@ -106,6 +106,18 @@ def main():
 _NAME_RULE = "matched as the Python API matches it: a name, an NWB path, or a name ignoring case and separators; `nwbview info FILE` lists them"
 
 
+def renamed_option(old: str, new: str):
+    """A hidden option of nwbview 0.1 that 0.2 renamed: using it exits 1 naming the new one."""
+    from nwbview.errors import renamed_message
+
+    def refuse(ctx, param, value):
+        if value is not None:
+            raise click.UsageError(renamed_message(old, new, python=False))
+
+    return click.option(old, "renamed_" + old.strip("-").replace("-", "_"), hidden=True, default=None, expose_value=False,
+                        callback=refuse, is_eager=True)
+
+
 def pose_name_option(fn):
     """--pose NAME: which PoseEstimation (or track) to use."""
     return click.option("--pose", "pose", default=None, metavar="NAME", help=f"The pose to use: a PoseEstimation or a track (individual) name, {_NAME_RULE} [default: the only one, or the tracks of one recording as individuals].")(fn)
@@ -140,7 +152,8 @@ def video_file_option(fn):
 @click.option("--csv", "as_csv", is_flag=True, help="Several sessions: print the table as CSV.")
 @click.option("--table", "force_table", is_flag=True, help="Show the table of sessions even for one file.")
 @click.option("--has", default=None, metavar="KINDS", help="Only sessions holding all of these, e.g. video,pose (video, pose, position, head_direction, lfp, timeseries, intervals, calibration, results).")
-@click.option("--min-duration", type=float, default=None, metavar="SECONDS", help="Only sessions at least this long.")
+@click.option("--min-duration-s", "min_duration_s", type=float, default=None, metavar="SECONDS", help="Only sessions at least this long.")
+@renamed_option("--min-duration", "--min-duration-s")
 @click.option("--row", type=int, default=None, metavar="N", help="Show session N of the table in detail (with --paths: print its path or URL).")
 @click.option("--paths", is_flag=True, help="Print the paths/URLs of the sessions shown, one a line (for nwbview view / export, or a list file for batch).")
 @click.option("--workers", type=int, default=4, show_default=True, help="Sessions read at the same time (one connection each).")
@@ -148,7 +161,7 @@ def video_file_option(fn):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @video_file_option
 @_run
-def info(sources, as_json, as_csv, force_table, has, min_duration, row, paths, workers, no_cache, quiet, video):
+def info(sources, as_json, as_csv, force_table, has, min_duration_s, row, paths, workers, no_cache, quiet, video):
     """List the streams of an NWB file, or what each of many sessions holds.
 
     One FILE (or URL, or dandi:// asset): each stream with its NWB path, shape,
@@ -161,9 +174,9 @@ def info(sources, as_json, as_csv, force_table, has, min_duration, row, paths, w
     --row N shows one in detail, --paths prints their paths/URLs.
     """
     import nwbview
-    from nwbview import scan as scan_mod
+    from nwbview import scanning as scan_mod
 
-    table_only = as_csv or force_table or has or min_duration is not None or row is not None or paths
+    table_only = as_csv or force_table or has or min_duration_s is not None or row is not None or paths
     if len(sources) == 1 and not table_only and scan_mod.looks_like_one_session(sources[0]):
         with nwbview.open(sources[0], video=video) as s:
             inv = s.inventory()
@@ -182,7 +195,7 @@ def info(sources, as_json, as_csv, force_table, has, min_duration, row, paths, w
             inv = s.inventory()
             click.echo(inv.to_json() if as_json else str(inv))
         return
-    table = scan_mod.scan(list(sources), has=has, min_duration=min_duration, workers=workers,
+    table = scan_mod.scan(list(sources), has=has, min_duration_s=min_duration_s, workers=workers,
                           cache=not no_cache, progress=not quiet)
     if paths:
         for src in table["source"]:
@@ -198,20 +211,21 @@ def info(sources, as_json, as_csv, force_table, has, min_duration, row, paths, w
 
 
 @main.command()
-@click.option("--out", "out", default="demo-output", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo session.")
+@click.option("--output-dir", "output_dir", default="demo-output", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo session.")
+@renamed_option("--out", "--output-dir")
 @click.option("--duration", default=60.0, show_default=True, help="Length of the session in seconds.")
 @click.option("--seed", default=0, show_default=True, help="Random seed (the same seed gives the same session).")
 @_run
-def demo(out, duration, seed):
+def demo(output_dir, duration, seed):
     """Make the built-in demo session: a mouse in a 100 x 80 cm open field.
 
     Writes demo_session.nwb, its video, the arena landmarks (CSV) and the
-    ground truth (JSON) into OUT.
+    ground truth (JSON) into OUTPUT_DIR.
     """
     from nwbview.demo import make_demo_session
 
-    Path(out).mkdir(parents=True, exist_ok=True)
-    d = make_demo_session(out, duration=duration, seed=seed)
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    d = make_demo_session(output_dir, duration=duration, seed=seed)
     click.echo(f"demo session: {d.nwb_path}")
     click.echo(f"  video:      {d.video_path}")
     click.echo(f"  landmarks:  {d.landmarks_csv}")
@@ -219,16 +233,17 @@ def demo(out, duration, seed):
 
 
 def write_options(fn):
-    """--write, --mode, --overwrite, --out, --module: the options of every command that produces results."""
+    """--write, --mode, --overwrite, --new-file, --module: the options of every command that produces results."""
     fn = click.option("--module", default="behavior", show_default=True, help="Processing module for the results.")(fn)
-    fn = click.option("--out", "write_out", default=None, type=click.Path(dir_okay=False), help="With --mode new: the new file.")(fn)
+    fn = click.option("--new-file", "new_file", default=None, type=click.Path(dir_okay=False), help="With --mode new: the new file.")(fn)
+    fn = renamed_option("--out", "--new-file")(fn)
     fn = click.option("--overwrite", is_flag=True, help="Replace results nwbview wrote before.")(fn)
     fn = click.option(
         "--mode",
         type=click.Choice(["replace", "new", "append"]),
         default="replace",
         show_default=True,
-        help="replace: new file renamed over the original; new: a derived file (--out); append: in place.",
+        help="replace: new file renamed over the original; new: a derived file (--new-file); append: in place.",
     )(fn)
     fn = click.option("--write", is_flag=True, help="Write the results into the NWB file.")(fn)
     return fn
@@ -236,9 +251,11 @@ def write_options(fn):
 
 @main.command()
 @click.argument("file")
-@click.option("--source", type=click.Choice(["position", "pose"]), default=None, help="Compute from tracked position or from a pose keypoint [default: position, or pose when FILE has no position].")
-@click.option("--keypoint", default=None, help="With --source pose: the keypoint (default: snout/nose/head).")
-@click.option("--smooth", "smooth_s", type=float, default=None, help="Rolling-median smoothing window in seconds.")
+@click.option("--tracking", type=click.Choice(["position", "pose"]), default=None, help="Compute from tracked position or from a pose keypoint [default: position, or pose when FILE has no position].")
+@click.option("--keypoint", default=None, help="With --tracking pose: the keypoint (default: snout/nose/head).")
+@click.option("--smooth-s", "smooth_s", type=float, default=None, metavar="SECONDS", help="Rolling-median smoothing window in seconds.")
+@renamed_option("--source", "--tracking")
+@renamed_option("--smooth", "--smooth-s")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Save time, speed, acceleration to a CSV file (a column per individual).")
 @pose_name_option
 @position_name_option
@@ -246,7 +263,7 @@ def write_options(fn):
 @video_file_option
 @write_options
 @_run
-def kinematics(file, source, keypoint, smooth_s, csv_path, pose, position, min_confidence, video, write, mode, overwrite, write_out, module):
+def kinematics(file, tracking, keypoint, smooth_s, csv_path, pose, position, min_confidence, video, write, mode, overwrite, new_file, module):
     """Speed, acceleration and head direction of the animal(s) in FILE.
 
     Prints a summary; --csv saves the values; --write stores them in the file.
@@ -254,8 +271,8 @@ def kinematics(file, source, keypoint, smooth_s, csv_path, pose, position, min_c
     """
     from nwbview.jobs import kinematics_job
 
-    r = kinematics_job(file, kind=source, keypoint=keypoint, smooth_s=smooth_s, csv=csv_path, video=video, pose=pose, position=position,
-                       min_confidence=min_confidence, write=write, mode=mode, overwrite=overwrite, out=write_out, module=module)
+    r = kinematics_job(file, tracking=tracking, keypoint=keypoint, smooth_s=smooth_s, csv=csv_path, video=video, pose=pose, position=position,
+                       min_confidence=min_confidence, write=write, mode=mode, overwrite=overwrite, new_file=new_file, module=module)
     click.echo(r.summary)
 
 
@@ -270,9 +287,10 @@ def kinematics(file, source, keypoint, smooth_s, csv_path, pose, position, min_c
 @click.option("--dry-run", is_flag=True, help="Print the fit; write nothing.")
 @click.option("--mode", type=click.Choice(["replace", "new", "append"]), default="replace", show_default=True, help="How to write (see `nwbview kinematics --help`).")
 @click.option("--overwrite", is_flag=True, help="Replace a calibration written before.")
-@click.option("--out", "write_out", default=None, type=click.Path(dir_okay=False), help="With --mode new: the new file.")
+@click.option("--new-file", "new_file", default=None, type=click.Path(dir_okay=False), help="With --mode new: the new file.")
+@renamed_option("--out", "--new-file")
 @_run
-def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit, dry_run, mode, overwrite, write_out):
+def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit, dry_run, mode, overwrite, new_file):
     """Fit a pixel -> world calibration of a video in FILE and store it in the file.
 
     From landmarks (2+ points: similarity, 3+: affine, 4+: projective), a scale
@@ -282,7 +300,7 @@ def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit
     from nwbview.jobs import calibrate_job
 
     r = calibrate_job(file, video=video, landmarks=landmarks, transform_type=transform_type, scale_bar=scale_bar or None,
-                      cm_per_px=cm_per_px, unit=unit, write=not dry_run, mode=mode, overwrite=overwrite, out=write_out)
+                      cm_per_px=cm_per_px, unit=unit, write=not dry_run, mode=mode, overwrite=overwrite, new_file=new_file)
     click.echo(r.summary)
 
 
@@ -292,7 +310,8 @@ def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None, help="Figure file (.png, .svg, .pdf). Default: <file>_<kind>.png next to FILE.")
 @click.option("--bin-size", type=float, default=None, help="Spatial bin (default 2.5 cm, or 10 px uncalibrated).")
 @click.option("--min-speed", type=float, default=None, help="Use only samples/frames at or above this speed.")
-@click.option("--smooth", type=float, default=None, help="Gaussian smoothing sigma (world units; px for movement).")
+@click.option("--sigma", type=float, default=None, help="Gaussian smoothing sigma, in the map's unit (world units; px for movement).")
+@renamed_option("--smooth", "--sigma")
 @click.option("--signal", default="speed", show_default=True, help="--kind signal: speed, lfp-power, or a TimeSeries name.")
 @click.option("--band", nargs=2, type=float, default=(6.0, 10.0), show_default=True, help="--signal lfp-power: band in Hz.")
 @click.option("--lfp-channel", type=int, default=0, show_default=True)
@@ -311,19 +330,19 @@ def calibrate(file, video, landmarks, transform_type, scale_bar, cm_per_px, unit
 @lfp_name_option
 @write_options
 @_run
-def heatmap(file, kind, output, bin_size, min_speed, smooth, signal, band, lfp_channel, head, tail, intervals, egocentric,
-            gamma, buffer_mult, padding, min_confidence, open_fig, video, pose, position, lfp, write, mode, overwrite, write_out, module):
+def heatmap(file, kind, output, bin_size, min_speed, sigma, signal, band, lfp_channel, head, tail, intervals, egocentric,
+            gamma, buffer_mult, padding, min_confidence, open_fig, video, pose, position, lfp, write, mode, overwrite, new_file, module):
     """Occupancy, signal-by-position or head-centred movement heatmap of FILE.
 
     Saves a figure (-o) and, with --write, stores the map in the file.
     """
     from nwbview.jobs import heatmap_job
 
-    r = heatmap_job(file, kind=kind, output=output, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
+    r = heatmap_job(file, kind=kind, output=output, bin_size=bin_size, min_speed=min_speed, sigma=sigma, signal=signal,
                     band=tuple(band), lfp_channel=lfp_channel, head=head, tail=tail, intervals=intervals, egocentric=egocentric,
                     gamma=gamma, buffer_mult=buffer_mult, padding=padding, min_confidence=min_confidence, video=video, pose=pose, position=position,
                     lfp=lfp, progress=True,
-                    write=write, mode=mode, overwrite=overwrite, out=write_out, module=module)
+                    write=write, mode=mode, overwrite=overwrite, new_file=new_file, module=module)
     click.echo(r.summary)
     out = r.outputs[0]
     if open_fig:
@@ -425,7 +444,7 @@ def snapshot(file, t, output, videos, pose, no_pose, position, no_position, trai
 
 def _batch_job_kwargs(job: str, p: dict) -> dict:
     """The single-session command's parsed options -> the job function's keywords (as each command maps them)."""
-    write = dict(write=p["write"], mode=p["mode"], overwrite=p["overwrite"], out=p["write_out"]) if "write" in p else {}
+    write = dict(write=p["write"], mode=p["mode"], overwrite=p["overwrite"], new_file=p["new_file"]) if "write" in p else {}
     if p.get("video") and job in ("info", "kinematics", "heatmap"):
         raise NWBViewError(
             f"batch {job}: --video names one session's video, not one for every session. Put each session's "
@@ -434,15 +453,15 @@ def _batch_job_kwargs(job: str, p: dict) -> dict:
     if job == "info":
         return {"json_path": "{stem}_info.json" if p["as_json"] else None}
     if job == "kinematics":
-        return dict(kind=p["source"], keypoint=p["keypoint"], smooth_s=p["smooth_s"], csv=p["csv_path"], module=p["module"],
+        return dict(tracking=p["tracking"], keypoint=p["keypoint"], smooth_s=p["smooth_s"], csv=p["csv_path"], module=p["module"],
                     pose=p["pose"], position=p["position"], min_confidence=p["min_confidence"], **write)
     if job == "calibrate":
         return dict(video=p["video"], landmarks=p["landmarks"], transform_type=p["transform_type"], scale_bar=p["scale_bar"] or None,
-                    cm_per_px=p["cm_per_px"], unit=p["unit"], write=not p["dry_run"], mode=p["mode"], overwrite=p["overwrite"], out=p["write_out"])
+                    cm_per_px=p["cm_per_px"], unit=p["unit"], write=not p["dry_run"], mode=p["mode"], overwrite=p["overwrite"], new_file=p["new_file"])
     if job == "heatmap":
         if p.get("open_fig"):
             raise NWBViewError("--open opens one figure; it is not for batch. Leave it out (the figures are listed in the summary).")
-        keys = ("kind", "output", "bin_size", "min_speed", "smooth", "signal", "lfp_channel", "head", "tail", "intervals",
+        keys = ("kind", "output", "bin_size", "min_speed", "sigma", "signal", "lfp_channel", "head", "tail", "intervals",
                 "egocentric", "gamma", "buffer_mult", "padding", "min_confidence", "module", "pose", "position", "lfp")
         return dict({k: p[k] for k in keys}, band=tuple(p["band"]), **write)
     if job == "export":
@@ -464,9 +483,9 @@ def _parse_job_options(job: str, args: list[str]) -> dict:
     """Parse a job's options with the single-session command's own option definitions."""
     import copy
 
-    from nwbview.batch import JOBS, _job_function
+    from nwbview.batching import JOBS, job_function
 
-    _job_function(job)  # unknown job, or export not available: a clear error
+    job_function(job)  # unknown job, or export not available: a clear error
     cmd = main.commands.get(job)
     if job not in JOBS or cmd is None:  # pragma: no cover - JOBS and the commands agree
         raise NWBViewError(f"Unknown job {job!r}: nwbview batch runs one of {', '.join(JOBS)}.")
@@ -503,7 +522,7 @@ def batch(sources, job, job_args, workers, scheduler, force, summary, landmarks_
     of paths or URLs (one a line, # comments), or a dandiset
     (dandi://ID[@VERSION][/PATH-GLOB]). JOB is info, kinematics, heatmap,
     calibrate or export, with the options of that command (`nwbview JOB --help`);
-    options naming files it writes (--csv, -o, --out) take patterns like
+    options naming files it writes (--csv, -o, --new-file) take patterns like
     "{stem}_speed.csv", resolved next to each session. `info --json` saves
     {stem}_info.json next to each session; `export` writes {stem}_clip.mp4 by
     default, each session rendered by one process.
@@ -518,10 +537,10 @@ def batch(sources, job, job_args, workers, scheduler, force, summary, landmarks_
       nwbview batch sessions.txt kinematics --csv "{stem}_speed.csv" --workers 4
       nwbview batch "sessions/*.nwb" calibrate --landmarks-pattern "{stem}_landmarks.csv"
     """
-    from nwbview.batch import run_batch
+    from nwbview.batching import batch
 
     options = _parse_job_options(job, list(job_args))
-    table = run_batch(sources, job, workers=workers, scheduler=scheduler, force=force, summary=summary, progress=not quiet,
+    table = batch(sources, job, workers=workers, scheduler=scheduler, force=force, summary=summary, progress=not quiet,
                       landmarks_pattern=landmarks_pattern, **options)
     counts = table["status"].value_counts()
     failed = table[table["status"] == "failed"]

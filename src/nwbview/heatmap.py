@@ -1,7 +1,12 @@
 """Heatmaps: occupancy, signal by position, and the head-centred movement heatmap.
 
-Pure computation: arrays in, xarray out; no matplotlib (figures live in
-:mod:`nwbview.render.figures`).
+Pure computation, no matplotlib (figures live in :mod:`nwbview.render.figures`):
+:func:`occupancy` and :func:`signal_by_position` take xarray positions and signals and return
+DataArrays; :func:`movement_heatmap` reads video frames, so it takes a Session (its frames and pose)
+and returns a :class:`MovementHeatmap` whose ``heatmap`` is the DataArray, with the crops' mean
+and coverage beside it.
+
+Lengths (``bin_size``, ``sigma``) are in the map's spatial unit; durations end in ``_s``.
 
 Maps are ``(y, x)`` DataArrays with bin-centre coordinates ``x`` and ``y``
 and the bin edges in ``attrs["x_edges"]`` and ``attrs["y_edges"]``; ``y`` increases
@@ -18,9 +23,13 @@ from typing import Any, Sequence
 import numpy as np
 import xarray as xr
 
-from nwbview.errors import DataShapeError, NWBViewError, NWBViewWarning, StreamNotFoundError, VideoError
+from nwbview.errors import DataShapeError, NWBViewError, NWBViewWarning, StreamNotFoundError, VideoError, renamed_keywords
 from nwbview.kinematics import HEAD_NAMES, TAIL_NAMES, compute_speed, match_keypoint
 from nwbview.timeline import Timeline
+
+#: the default bin of the spatial maps, in world units (cm) and in pixels
+DEFAULT_BIN_SIZE = 2.5
+DEFAULT_BIN_SIZE_PX = 10.0
 
 __all__ = [
     "occupancy",
@@ -50,8 +59,8 @@ def _xy(position: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return t, np.asarray(p.sel(space="x").values, float), np.asarray(p.sel(space="y").values, float)
 
 
-def _dwell(t: np.ndarray, max_gap: float | None) -> np.ndarray:
-    """Time each sample stands for: the interval to the next one (capped at ``max_gap``)."""
+def _dwell(t: np.ndarray, max_gap_s: float | None) -> np.ndarray:
+    """Time each sample stands for: the interval to the next one (capped at ``max_gap_s``)."""
     if t.size == 0:
         return np.zeros(0)
     if t.size == 1:
@@ -59,7 +68,7 @@ def _dwell(t: np.ndarray, max_gap: float | None) -> np.ndarray:
     d = np.diff(t)
     med = float(np.median(d))
     d = np.r_[d, med]
-    cap = 2.0 * med if max_gap is None else max_gap
+    cap = 2.0 * med if max_gap_s is None else max_gap_s
     return np.minimum(d, cap)
 
 
@@ -112,13 +121,24 @@ def _map(values: np.ndarray, xe: np.ndarray, ye: np.ndarray, *, name: str, units
     )
 
 
-def _binned(position, bin_size, bounds, calibration, min_speed, speed, max_gap):
+def default_bin_size(position: xr.DataArray) -> float:
+    """The one default bin of the spatial maps: 2.5 world units (cm), or 10 px for pixel positions.
+
+    Examples
+    --------
+    >>> default_bin_size(xr.DataArray([[0.0, 0.0]], dims=("time", "space"), attrs={"coordinates": "pixel"}))
+    10.0
+    """
+    return DEFAULT_BIN_SIZE_PX if position.attrs.get("coordinates") == "pixel" else DEFAULT_BIN_SIZE
+
+
+def _binned(position, bin_size, bounds, calibration, min_speed, speed, max_gap_s):
     if not (np.isfinite(bin_size) and bin_size > 0):
         raise NWBViewError(f"Invalid bin_size {bin_size!r}: must be a positive length in the position's unit.")
     t, x, y = _xy(position)
     x0, x1, y0, y1 = _bounds(position, bounds, calibration, x, y)
     xe, ye = _edges(x0, x1, bin_size), _edges(y0, y1, bin_size)
-    w = _dwell(t, max_gap)
+    w = _dwell(t, max_gap_s)
     use = np.isfinite(x) & np.isfinite(y) & _speed_mask(position, min_speed, speed)
     use &= (x >= xe[0]) & (x <= xe[-1]) & (y >= ye[0]) & (y <= ye[-1])
     ix = np.clip(np.searchsorted(xe, x[use], side="right") - 1, 0, xe.size - 2)
@@ -126,21 +146,22 @@ def _binned(position, bin_size, bounds, calibration, min_speed, speed, max_gap):
     return t, use, ix, iy, w, xe, ye
 
 
+@renamed_keywords(smooth="sigma", max_gap="max_gap_s")
 def occupancy(
     position: xr.DataArray,
     *,
-    bin_size: float = 2.0,
+    bin_size: float | None = None,
     bounds: Sequence[float] | None = None,
     calibration: Any = None,
     min_speed: float | None = None,
     speed: xr.DataArray | None = None,
-    smooth: float | None = None,
-    max_gap: float | None = None,
+    sigma: float | None = None,
+    max_gap_s: float | None = None,
 ) -> xr.DataArray:
     """Time spent in each spatial bin (seconds), NaN where the animal never was.
 
     Each position sample stands for the time until the next one (capped at
-    twice the median sampling interval, or ``max_gap``), so jitter and dropped
+    twice the median sampling interval, or ``max_gap_s``), so jitter and dropped
     samples do not bias the map, and the map sums to the time used.
 
     Parameters
@@ -148,7 +169,7 @@ def occupancy(
     position
         ``(time, space)`` in world units (or pixels).
     bin_size
-        Bin side, in the position's unit.
+        Bin side, in the position's unit (default :func:`default_bin_size`).
     bounds
         ``(xmin, xmax, ymin, ymax)``; default: the calibrated frame's extent
         (world positions with a ``calibration``), else the data's range.
@@ -156,7 +177,7 @@ def occupancy(
         Use only samples at or above this speed (position units per second).
     speed
         The speed to threshold (default: computed from ``position``).
-    smooth
+    sigma
         Gaussian smoothing, sigma in the position's unit.
 
     Returns
@@ -171,12 +192,13 @@ def occupancy(
     >>> occ = occupancy(session.position(), bin_size=2.5)  # doctest: +SKIP
     >>> float(occ.sum())  # seconds of tracking used  # doctest: +SKIP
     """
-    t, use, ix, iy, w, xe, ye = _binned(position, bin_size, bounds, calibration, min_speed, speed, max_gap)
+    bin_size = default_bin_size(position) if bin_size is None else bin_size
+    t, use, ix, iy, w, xe, ye = _binned(position, bin_size, bounds, calibration, min_speed, speed, max_gap_s)
     occ = np.zeros((ye.size - 1, xe.size - 1))
     np.add.at(occ, (iy, ix), w[use])
     visited = occ > 0
-    if smooth:
-        occ = _gauss(occ, smooth / bin_size)
+    if sigma:
+        occ = _gauss(occ, sigma / bin_size)
     occ[~visited] = np.nan
     unit = position.attrs.get("space_unit") or position.attrs.get("units", "")
     return _map(
@@ -184,29 +206,30 @@ def occupancy(
         attrs={
             "space_unit": unit, "coordinates": position.attrs.get("coordinates", ""), "source": position.attrs.get("source", ""),
             "kind": "occupancy", "bin_size": bin_size, "min_speed": min_speed if min_speed is not None else "",
-            "smooth": smooth if smooth else "", "time_used_s": float(w[use].sum()),
+            "sigma": sigma if sigma else "", "time_used_s": float(w[use].sum()),
         },
     )
 
 
+@renamed_keywords(smooth="sigma", max_gap="max_gap_s")
 def signal_by_position(
     position: xr.DataArray,
     signal: xr.DataArray,
     *,
-    bin_size: float = 2.0,
+    bin_size: float | None = None,
     bounds: Sequence[float] | None = None,
     calibration: Any = None,
     min_speed: float | None = None,
     speed: xr.DataArray | None = None,
-    smooth: float | None = None,
+    sigma: float | None = None,
     min_occupancy: float = 0.0,
-    max_gap: float | None = None,
+    max_gap_s: float | None = None,
 ) -> xr.DataArray:
     """Occupancy-normalised mean of a signal in each spatial bin.
 
     The signal is sampled at the position times (linear interpolation, NaN
     outside it); each bin holds ``sum(signal * dwell) / sum(dwell)``. With
-    ``smooth``, numerator and denominator are smoothed separately (the usual
+    ``sigma``, numerator and denominator are smoothed separately (the usual
     rate-map estimate).
 
     Parameters
@@ -231,7 +254,8 @@ def signal_by_position(
             signal = signal.squeeze(extra, drop=True)
         else:
             raise DataShapeError(f"signal has extra dims {extra}; select one channel (e.g. .isel(channel=0)).")
-    t, use, ix, iy, w, xe, ye = _binned(position, bin_size, bounds, calibration, min_speed, speed, max_gap)
+    bin_size = default_bin_size(position) if bin_size is None else bin_size
+    t, use, ix, iy, w, xe, ye = _binned(position, bin_size, bounds, calibration, min_speed, speed, max_gap_s)
     s = np.asarray(Timeline(t).sample(signal, method="linear").values, float)
     ok = np.isfinite(s[use])
     num = np.zeros((ye.size - 1, xe.size - 1))
@@ -239,8 +263,8 @@ def signal_by_position(
     np.add.at(num, (iy[ok], ix[ok]), (s[use] * w[use])[ok])
     np.add.at(den, (iy[ok], ix[ok]), w[use][ok])
     visited = den > max(min_occupancy, 0.0) if min_occupancy > 0 else den > 0
-    if smooth:
-        num, den = _gauss(num, smooth / bin_size), _gauss(den, smooth / bin_size)
+    if sigma:
+        num, den = _gauss(num, sigma / bin_size), _gauss(den, sigma / bin_size)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = num / den
     out[~visited] = np.nan
@@ -250,7 +274,7 @@ def signal_by_position(
         attrs={
             "space_unit": unit, "coordinates": position.attrs.get("coordinates", ""), "source": position.attrs.get("source", ""),
             "signal": str(signal.attrs.get("source", signal.name or "")), "kind": "signal", "bin_size": bin_size,
-            "min_speed": min_speed if min_speed is not None else "", "smooth": smooth if smooth else "",
+            "min_speed": min_speed if min_speed is not None else "", "sigma": sigma if sigma else "",
         },
     )
 
@@ -365,6 +389,7 @@ def _intervals_mask(times: np.ndarray, intervals: Any, session: Any) -> np.ndarr
     return mask
 
 
+@renamed_keywords(blur="sigma")
 def movement_heatmap(
     session: Any,
     *,
@@ -378,7 +403,7 @@ def movement_heatmap(
     crop_padding: int = 0,
     min_confidence: float | None = None,
     egocentric: bool = False,
-    blur: float | None = None,
+    sigma: float | None = None,
     gamma: float = 0.5,
     polarity: str = "auto",
     calibration: Any = None,
@@ -414,7 +439,7 @@ def movement_heatmap(
         individuals, the first is used, with a warning: pass one by name.
     egocentric
         Rotate each crop so the head direction points up.
-    blur
+    sigma
         Gaussian blur sigma in pixels (after averaging).
     gamma
         Exponent applied to the normalised map (0.5 brightens faint movement).
@@ -455,13 +480,13 @@ def movement_heatmap(
     reader = session.video(video)
     try:
         return _movement(session, reader, pose, head, tail, intervals, min_speed, buffer_mult, int(crop_padding),
-                         min_confidence, egocentric, blur, gamma, polarity, calibration, scale_override, progress, notes)
+                         min_confidence, egocentric, sigma, gamma, polarity, calibration, scale_override, progress, notes)
     finally:
         reader.close()
 
 
 def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buffer_mult, crop_padding,
-              min_confidence, egocentric, blur, gamma, polarity, calibration, scale_override, progress, notes):
+              min_confidence, egocentric, sigma, gamma, polarity, calibration, scale_override, progress, notes):
     cal = calibration if calibration is not None else session.calibration(getattr(reader, "source", None) or None)
     if cal is not None and scale_override is not None:
         raise NWBViewError("scale_override is only for sessions without a calibration; this one has one.")
@@ -578,10 +603,10 @@ def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buff
         centre = np.nanmean(mean[c - q : c + q + 1, c - q : c + q + 1])
         polarity = "dark" if centre < np.nanmean(mean) else "bright"
     out = np.nan_to_num(255.0 - mean if polarity == "dark" else mean, nan=0.0)
-    if blur:
+    if sigma:
         from scipy.ndimage import gaussian_filter
 
-        out = gaussian_filter(out, blur)
+        out = gaussian_filter(out, sigma)
     peak = float(np.max(out))
     out = out / max(peak, 1e-12)
     out = np.clip(out, 0.0, 1.0) ** gamma
@@ -593,7 +618,7 @@ def _movement(session, reader, pose_name, head, tail, intervals, min_speed, buff
     params = {
         "head": h, "tail": tl_, "intervals": intervals if not isinstance(intervals, np.ndarray) else intervals.tolist(),
         "min_speed": min_speed, "buffer_mult": buffer_mult, "crop_padding": crop_padding, "min_confidence": min_confidence,
-        "egocentric": egocentric, "blur": blur, "gamma": gamma, "polarity": polarity, "cm_per_px": scale,
+        "egocentric": egocentric, "sigma": sigma, "gamma": gamma, "polarity": polarity, "cm_per_px": scale,
     }
     heat = xr.DataArray(
         out, dims=("y", "x"), coords=coords, name="movement_heatmap",
@@ -692,13 +717,14 @@ def heatmap_from_images(container: Any) -> xr.DataArray:
 KINDS = ("occupancy", "signal", "movement")
 
 
+@renamed_keywords(smooth="sigma")
 def compute_heatmap(
     session: Any,
     kind: str = "occupancy",
     *,
     bin_size: float | None = None,
     min_speed: float | None = None,
-    smooth: float | None = None,
+    sigma: float | None = None,
     signal: str = "speed",
     band: tuple[float, float] = (6.0, 10.0),
     lfp_channel: int = 0,
@@ -712,7 +738,7 @@ def compute_heatmap(
     ----------
     kind : {"occupancy", "signal", "movement"}, default: "occupancy"
     bin_size
-        Spatial bin (default 2.5 in world units, 10 in pixels).
+        Spatial bin (default :func:`default_bin_size`: 2.5 in world units, 10 in pixels).
     signal
         For ``kind="signal"``: ``"speed"``, ``"lfp-power"`` (the power of
         ``band`` on ``lfp_channel``) or the name of any TimeSeries.
@@ -737,8 +763,8 @@ def compute_heatmap(
     if kind == "movement":
         if min_speed is not None:
             movement_options["min_speed"] = min_speed
-        if smooth is not None:
-            movement_options.setdefault("blur", smooth)
+        if sigma is not None:
+            movement_options.setdefault("sigma", sigma)
         return movement_heatmap(session, **movement_options)
     if movement_options:
         raise NWBViewError(f"Options {sorted(movement_options)} are for kind='movement' only.")
@@ -746,9 +772,7 @@ def compute_heatmap(
     pos = session.position(position)
     if pos.attrs.get("coordinates") == "pixel" and cal is not None:
         pos = session.position(position, coordinates="world")
-    if bin_size is None:
-        bin_size = 10.0 if pos.attrs.get("coordinates") == "pixel" else 2.5
-    common = dict(bin_size=bin_size, calibration=cal, min_speed=min_speed, smooth=smooth)
+    common = dict(bin_size=bin_size, calibration=cal, min_speed=min_speed, sigma=sigma)
     if kind == "occupancy":
         return occupancy(pos, **common)
     if signal == "speed":

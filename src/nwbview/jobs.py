@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from nwbview.errors import renamed_keywords
 from nwbview.io.atomic import check_output_path, save_output
 
 __all__ = ["JobResult", "info_job", "kinematics_job", "calibrate_job", "heatmap_job", "write_back", "split_video", "open_session"]
@@ -34,7 +35,7 @@ class JobResult:
     data: dict = field(default_factory=dict)
 
 
-def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace", overwrite: bool = False, out: str | None = None, module: str = "behavior", since: tuple | None = None) -> tuple[Path, list[str], str]:
+def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace", overwrite: bool = False, new_file: str | None = None, module: str = "behavior", since: tuple | None = None) -> tuple[Path, list[str], str]:
     """Write results through :func:`nwbview.io.write.write_results`; return the file, the object paths and a message."""
     from nwbview.io.nwb import is_remote
     from nwbview.io.write import write_results
@@ -42,11 +43,11 @@ def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace",
     note = ""
     if is_remote(str(path)):
         # a remote file cannot be written: the results go into a derived local file
-        out = out or str(Path.cwd() / (Path(str(path).split("?")[0].rstrip("/")).stem + "_nwbview.nwb"))
+        new_file = new_file or str(Path.cwd() / (Path(str(path).split("?")[0].rstrip("/")).stem + "_nwbview.nwb"))
         if mode != "new":
             note = f" (the session is remote, so a derived local file was written instead of mode {mode})"
         mode = "new"
-    target = write_results(path, results, module=module, mode=mode, overwrite=overwrite, out=out, since=since)
+    target = write_results(path, results, module=module, mode=mode, overwrite=overwrite, out=new_file, since=since)
     names = [f"processing/{module}/{getattr(r, 'name', '?')}" for r in results]
     return target, names, f"wrote {', '.join(names)} into {target} (mode {mode}){note}"
 
@@ -190,10 +191,11 @@ def info_job(source: Any, *, json_path: str | os.PathLike | None = None, video: 
     return res
 
 
+@renamed_keywords(kind="tracking", out="new_file")
 def kinematics_job(
     source: Any,
     *,
-    kind: str | None = "position",
+    tracking: str | None = "position",
     keypoint: str | None = None,
     smooth_s: float | None = None,
     csv: str | os.PathLike | None = None,
@@ -204,12 +206,12 @@ def kinematics_job(
     write: bool = False,
     mode: str = "replace",
     overwrite: bool = False,
-    out: str | None = None,
+    new_file: str | None = None,
     module: str = "behavior",
 ) -> JobResult:
     """Speed, acceleration and head direction of a session; CSV and write-back on request.
 
-    ``kind`` is ``"position"`` or ``"pose"``; None takes the position, or the pose
+    ``tracking`` is ``"position"`` or ``"pose"``; None takes the position, or the pose
     when the file has no position (a pose-only file). ``pose`` and ``position``
     name the streams (as ``Session.pose`` / ``Session.position`` take them).
     Every individual of a pose gets its own speed (a CSV column each); pose
@@ -220,7 +222,7 @@ def kinematics_job(
 
     Examples
     --------
-    >>> kinematics_job("session.nwb", kind="pose", write=True)  # doctest: +SKIP
+    >>> kinematics_job("session.nwb", tracking="pose", write=True)  # doctest: +SKIP
     >>> kinematics_job("axona.nwb", position="Position/x,y", csv="speed.csv")  # doctest: +SKIP
     """
     import nwbview
@@ -230,11 +232,11 @@ def kinematics_job(
         check_output_path(csv, "the kinematics table")
     since = _state_before_reading(source, write)
     with nwbview.open(source, video=_only_file(video, "kinematics")) as s:
-        if kind is None:
-            kind = "pose" if (pose is not None or not s.inventory().of_kind("position")) and s.inventory().of_kind("pose") and position is None else "position"
-        kd = session_kinematics(s, source=kind, keypoint=keypoint, smooth_s=smooth_s, min_confidence=min_confidence,
+        if tracking is None:
+            tracking = "pose" if (pose is not None or not s.inventory().of_kind("position")) and s.inventory().of_kind("pose") and position is None else "position"
+        kd = session_kinematics(s, tracking=tracking, keypoint=keypoint, smooth_s=smooth_s, min_confidence=min_confidence,
                                 pose=pose, position=position)
-        results = kinematics_results(s, source=kind, keypoint=keypoint, smooth_s=smooth_s, pose=pose, position=position, kinematics=kd)
+        results = kinematics_results(s, tracking=tracking, keypoint=keypoint, smooth_s=smooth_s, pose=pose, position=position, kinematics=kd)
     speed = kd["speed"]
     if "individual" not in speed.dims:
         speed = speed.expand_dims(individual=[""], axis=1)
@@ -246,11 +248,11 @@ def kinematics_job(
     stats = {"median": float(np.median(finite)), "p95": float(np.percentile(finite, 95)), "max": float(finite.max())} if finite.size else {}
     res = JobResult(str(source), "kinematics", data={"samples": int(v.shape[0]), "nan": int((~np.isfinite(v)).sum()),
                                                      "individuals": len(inds), **stats})
-    what = f"{kind} {kd.attrs.get('source', '')}".strip()
-    if kind == "pose":
+    what = f"{tracking} {kd.attrs.get('source', '')}".strip()
+    if tracking == "pose":
         what += f", keypoint {kd.attrs.get('keypoint')}"
     lines = [f"speed ({unit}) from {what}: {v.shape[0]} samples, {t[0]:.3f}..{t[-1]:.3f} s"]
-    if kind == "pose":
+    if tracking == "pose":
         low = kd.attrs.get("low_confidence_samples")
         lines.append(f"confidence below {kd.attrs.get('min_confidence'):g} treated as gaps"
                      + (f" ({low} keypoint samples)" if low is not None else ""))
@@ -284,9 +286,10 @@ def kinematics_job(
         save_output(csv, "the kinematics table", lambda tmp: table.to_csv(tmp, index=False))
         res.outputs.append(str(csv))
         res.summary += f"\nsaved {csv}"
-    return _finish(res, source, results, write, dict(mode=mode, overwrite=overwrite, out=out, module=module, since=since))
+    return _finish(res, source, results, write, dict(mode=mode, overwrite=overwrite, new_file=new_file, module=module, since=since))
 
 
+@renamed_keywords(out="new_file")
 def calibrate_job(
     source: Any,
     *,
@@ -299,7 +302,7 @@ def calibrate_job(
     write: bool = True,
     mode: str = "replace",
     overwrite: bool = False,
-    out: str | None = None,
+    new_file: str | None = None,
 ) -> JobResult:
     """Fit a video calibration and (by default) store it in the session.
 
@@ -318,9 +321,10 @@ def calibrate_job(
     res = JobResult(str(source), "calibrate", summary=cal.summary(),
                     data={"transform_type": cal.transform_type, "cm_per_px": cal.cm_per_px, "residual_rms": cal.residual_rms})
     result = calibration_result(cal, video_path, landmarks=str(landmarks) if landmarks else None)
-    return _finish(res, source, [result], write, dict(mode=mode, overwrite=overwrite, out=out, module="behavior", since=since))
+    return _finish(res, source, [result], write, dict(mode=mode, overwrite=overwrite, new_file=new_file, module="behavior", since=since))
 
 
+@renamed_keywords(smooth="sigma", out="new_file")
 def heatmap_job(
     source: Any,
     *,
@@ -328,7 +332,7 @@ def heatmap_job(
     output: str | os.PathLike | None = None,
     bin_size: float | None = None,
     min_speed: float | None = None,
-    smooth: float | None = None,
+    sigma: float | None = None,
     signal: str = "speed",
     band: tuple[float, float] = (6.0, 10.0),
     lfp_channel: int = 0,
@@ -348,7 +352,7 @@ def heatmap_job(
     write: bool = False,
     mode: str = "replace",
     overwrite: bool = False,
-    out: str | None = None,
+    new_file: str | None = None,
     module: str = "behavior",
 ) -> JobResult:
     """Compute a heatmap, save its figure, and (with ``write``) store it in the session.
@@ -385,7 +389,7 @@ def heatmap_job(
     if kind == "movement" and videos:
         opts["video"] = videos[0]
     with s:
-        r = compute_heatmap(s, kind, bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal,
+        r = compute_heatmap(s, kind, bin_size=bin_size, min_speed=min_speed, sigma=sigma, signal=signal,
                             band=tuple(band), lfp_channel=lfp_channel, position=position, lfp=lfp, **opts)
     stem = Path(str(source).split("?")[0]).stem
     if output is None:
@@ -402,12 +406,12 @@ def heatmap_job(
         res.summary = f"{kind} map: {da.sizes['x']} x {da.sizes['y']} bins of {da.attrs['bin_size']} {da.attrs.get('space_unit', '')}"
         res.data = {"bins_visited": int(np.isfinite(da.values).sum())}
     res.summary += f"\nsaved {output}"
-    params = dict(bin_size=bin_size, min_speed=min_speed, smooth=smooth, signal=signal if kind == "signal" else None,
+    params = dict(bin_size=bin_size, min_speed=min_speed, sigma=sigma, signal=signal if kind == "signal" else None,
                   position=position, lfp=lfp if kind == "signal" else None,
                   **{k: v for k, v in opts.items() if k not in ("progress", "video")})
     params = {k: v for k, v in params.items() if v is not None}
     return _finish(res, source, [heatmap_result(da, **params)] if write else [], write,
-                   dict(mode=mode, overwrite=overwrite, out=out, module=module, since=since))
+                   dict(mode=mode, overwrite=overwrite, new_file=new_file, module=module, since=since))
 
 
 def _export_content(session, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks,

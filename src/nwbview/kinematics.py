@@ -52,7 +52,8 @@ def _check(da: xr.DataArray, what: str) -> xr.DataArray:
     return da
 
 
-def _unit(da: xr.DataArray) -> str:
+def unit_of(da: xr.DataArray) -> str:
+    """The spatial unit of a position or pose (``space_unit``, else ``units``)."""
     return str(da.attrs.get("space_unit") or da.attrs.get("units") or "")
 
 
@@ -90,7 +91,7 @@ def compute_velocity(position: xr.DataArray) -> xr.DataArray:
     """
     position = _check(position, "compute_velocity")
     v = _derivative(position)
-    unit = _unit(position)
+    unit = unit_of(position)
     v.attrs = {**position.attrs, "units": f"{unit}/s", "space_unit": unit}
     v.attrs["log"] = position.attrs.get("log", "") + "compute_velocity;"
     v.name = "velocity"
@@ -148,7 +149,7 @@ def compute_acceleration(position: xr.DataArray) -> xr.DataArray:
     """
     position = _check(position, "compute_acceleration")
     a = _derivative(_derivative(position))
-    unit = _unit(position)
+    unit = unit_of(position)
     a.attrs = {**position.attrs, "units": f"{unit}/s^2", "space_unit": unit}
     a.attrs["log"] = position.attrs.get("log", "") + "compute_acceleration;"
     a.name = "acceleration"
@@ -343,7 +344,7 @@ def pose_kinematics(
     speed = compute_speed(pos)
     acc = compute_norm(compute_acceleration(pos))
     out = xr.Dataset({"speed": speed.transpose("time", "individual"), "acceleration": acc.transpose("time", "individual")})
-    out["acceleration"].attrs["units"] = f"{_unit(pos)}/s^2"
+    out["acceleration"].attrs["units"] = f"{unit_of(pos)}/s^2"
     try:
         hd = compute_head_direction(pose, front, back)
         out["head_direction"] = hd.transpose("time", "individual")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from nwbview.errors import DataShapeError
+from nwbview.errors import DataShapeError, renamed_keywords
 
 __all__ = [
     "provenance",
@@ -141,10 +141,11 @@ def head_direction_result(hd: xr.DataArray, name: str = "HeadDirection", **param
     return CompassDirection(name=name, spatial_series=[ss])
 
 
+@renamed_keywords(source="tracking")
 def session_kinematics(
     session: Any,
     *,
-    source: str = "position",
+    tracking: str = "position",
     keypoint: str | None = None,
     smooth_s: float | None = None,
     min_confidence: float | None = None,
@@ -155,9 +156,10 @@ def session_kinematics(
 
     Parameters
     ----------
-    source : {"position", "pose"}, default: "position"
+    tracking : {"position", "pose"}, default: "position"
+        What the kinematics come from.
     keypoint
-        With ``source="pose"``: the keypoint whose speed is computed (default
+        With ``tracking="pose"``: the keypoint whose speed is computed (default
         the head, matched as in :data:`nwbview.kinematics.HEAD_NAMES`).
     smooth_s
         Smooth positions with a centred rolling median of this many seconds first.
@@ -177,26 +179,26 @@ def session_kinematics(
 
     Examples
     --------
-    >>> k = session_kinematics(s, source="pose")  # doctest: +SKIP
+    >>> k = session_kinematics(s, tracking="pose")  # doctest: +SKIP
     >>> k.speed.sel(individual="female")  # doctest: +SKIP
     """
     from nwbview import kinematics as k
     from nwbview.errors import NWBViewError
 
     allowed = ("position", "pose")
-    if source not in allowed:
-        raise NWBViewError(f"Invalid source {source!r}. Must be one of {allowed}.")
+    if tracking not in allowed:
+        raise NWBViewError(f"Invalid tracking {tracking!r}. Must be one of {allowed}.")
     threshold = k.DEFAULT_MIN_CONFIDENCE if min_confidence is None else float(min_confidence)
-    frame = "world" if session.calibration() is not None else "native"
+    coordinates = "world" if session.calibration() is not None else "native"
     ds = None
-    if source == "pose" or len(session.inventory().of_kind("pose")):
+    if tracking == "pose" or len(session.inventory().of_kind("pose")):
         try:
-            ds = session.pose(pose, frame=frame)
+            ds = session.pose(pose, coordinates=coordinates)
         except NWBViewError:
-            if source == "pose":
+            if tracking == "pose":
                 raise
             ds = None  # head direction only: a pose that cannot be read leaves it out
-    if source == "pose":
+    if tracking == "pose":
         out = k.pose_kinematics(ds, keypoint or k.HEAD_NAMES, min_confidence=threshold, smooth_s=smooth_s)
         out.attrs["source"] = str(ds.attrs.get("source", ""))
     else:
@@ -205,7 +207,7 @@ def session_kinematics(
             pos = k.smooth(pos, smooth_s)
         speed = k.compute_speed(pos)
         acc = k.compute_norm(k.compute_acceleration(pos))
-        acc.attrs["units"] = f"{k._unit(pos)}/s^2"
+        acc.attrs["units"] = f"{k.unit_of(pos)}/s^2"
         out = xr.Dataset({"speed": speed, "acceleration": acc}, attrs={"source": str(pos.attrs.get("source", "")), "min_confidence": threshold})
         if ds is not None:
             try:
@@ -215,14 +217,15 @@ def session_kinematics(
             if hd is not None and "head_direction" in hd:
                 out["head_direction"] = hd["head_direction"]
     out["speed"].attrs.setdefault("units", "")
-    out.attrs["source_kind"] = source
+    out.attrs["source_kind"] = tracking
     return out
 
 
+@renamed_keywords(source="tracking")
 def kinematics_results(
     session: Any,
     *,
-    source: str = "position",
+    tracking: str = "position",
     keypoint: str | None = None,
     smooth_s: float | None = None,
     min_confidence: float | None = None,
@@ -247,10 +250,10 @@ def kinematics_results(
     from pynwb.behavior import CompassDirection, SpatialSeries
 
     if kinematics is None:
-        kinematics = session_kinematics(session, source=source, keypoint=keypoint, smooth_s=smooth_s,
+        kinematics = session_kinematics(session, tracking=tracking, keypoint=keypoint, smooth_s=smooth_s,
                                         min_confidence=min_confidence, pose=pose, position=position)
     kd = kinematics
-    params = {"source": source, "keypoint": kd.attrs.get("keypoint", keypoint), "smooth_s": smooth_s,
+    params = {"tracking": tracking, "keypoint": kd.attrs.get("keypoint", keypoint), "smooth_s": smooth_s,
               "min_confidence": kd.attrs.get("min_confidence"), "pose": pose, "position": position}
     params = {k_: v for k_, v in params.items() if v is not None}
     out = []
@@ -370,6 +373,6 @@ def heatmap_result(heatmap: xr.DataArray, name: str | None = None, **params: Any
         "attrs": {k: plain(v) for k, v in heatmap.attrs.items()},
     }
     img = GrayscaleImage(name="values", data=np.asarray(heatmap.values, dtype=np.float64), description=json.dumps(meta))
-    effective = {k: plain(heatmap.attrs[k]) for k in ("bin_size", "min_speed", "smooth", "radius_px", "polarity") if heatmap.attrs.get(k) not in (None, "")}
+    effective = {k: plain(heatmap.attrs[k]) for k in ("bin_size", "min_speed", "sigma", "radius_px", "polarity") if heatmap.attrs.get(k) not in (None, "")}
     desc = provenance(f"heatmap.{kind}", input=heatmap.attrs.get("source", ""), **{**effective, **params})
     return Images(name=name, images=[img], description=desc)

@@ -2,7 +2,7 @@
 
 :func:`scan` takes what ``nwbview batch`` takes (a glob, a folder, a list file,
 ``dandi://DANDISET[@VERSION][/GLOB]``, URLs; resolved by
-:func:`nwbview.batch.resolve_sources`) and gives one row per session: its
+:func:`nwbview.batching.resolve_sources`) and gives one row per session: its
 subject and session ids, its duration, what it holds (video, pose, position,
 head direction, LFP, calibration, results nwbview wrote) and the problems found.
 Each row is the session's :class:`~nwbview.io.inventory.Inventory` summed up, so
@@ -34,7 +34,7 @@ Examples
 >>> import nwbview
 >>> table = nwbview.scan("sessions/")  # doctest: +SKIP
 >>> table[["row", "source", "duration_s", "video_frames", "pose_keypoints", "lfp_channels"]]  # doctest: +SKIP
->>> nwbview.scan("dandi://000409/sub-*/*.nwb", has=["video", "pose"], min_duration=600)  # doctest: +SKIP
+>>> nwbview.scan("dandi://000409/sub-*/*.nwb", has=["video", "pose"], min_duration_s=600)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -44,12 +44,11 @@ import json
 import os
 import sys
 import time
-import types
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from nwbview.errors import NWBViewError
+from nwbview.errors import NWBViewError, renamed_keywords
 
 __all__ = ["scan", "format_table", "split_sources", "looks_like_one_session", "HAS_CHOICES", "COLUMNS", "cache_folder"]
 
@@ -76,7 +75,7 @@ _CACHE_VERSION = 1
 
 
 def split_sources(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
-    """The sessions of ``sources``, as :func:`nwbview.batch.resolve_sources` finds them.
+    """The sessions of ``sources``, as :func:`nwbview.batching.resolve_sources` finds them.
 
     A folder stands for every ``.nwb`` file under it (``FOLDER/**/*.nwb``); the rest
     is passed on as it is.
@@ -86,7 +85,7 @@ def split_sources(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> l
     >>> split_sources("sessions/")  # doctest: +SKIP
     ['/data/sessions/m1/m1.nwb', '/data/sessions/m2/m2.nwb']
     """
-    from nwbview.batch import resolve_sources
+    from nwbview.batching import resolve_sources
 
     entries = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
     if not entries:
@@ -117,18 +116,18 @@ def looks_like_one_session(source: str) -> bool:
     >>> looks_like_one_session("dandi://000409"), looks_like_one_session("dandi://000409/sub-a/a.nwb")
     (False, True)
     """
-    from nwbview.batch import _has_glob, _is_list_file
+    from nwbview.batching import has_glob, is_list_file
 
     s = os.fspath(source)
     if s.lower().startswith("dandi://"):
         path = s.split("://", 1)[1].partition("/")[2]
-        return bool(path) and not _has_glob(path) and path.lower().endswith(".nwb")
+        return bool(path) and not has_glob(path) and path.lower().endswith(".nwb")
     if "://" in s:
         return True
-    if _has_glob(s):
+    if has_glob(s):
         return False
     p = Path(s).expanduser()
-    return not p.is_dir() and not _is_list_file(p)
+    return not p.is_dir() and not is_list_file(p)
 
 
 # -- cache --------------------------------------------------------------------------------------
@@ -179,12 +178,13 @@ def _http_version(url: str, timeout: float | None) -> dict | None:
 
 def _version_key(source: str, timeout: float | None) -> dict | None:
     """What identifies this version of a session (None: cannot be told, do not cache)."""
-    from nwbview.batch import DANDI_ASSETS, _is_url
+    from nwbview.batching import DANDI_ASSETS
+    from nwbview.io.nwb import is_remote
 
     if source.lower().startswith("dandi://"):
         info = DANDI_ASSETS.get(source)
         return {"dandi": info} if info else None
-    if _is_url(source):
+    if is_remote(source):
         v = _http_version(source, timeout)
         return {"http": v} if v else None
     return {"file": _sig(source)}
@@ -309,7 +309,8 @@ def _scan_one(source: str, timeout: float | None, cache: Path | None) -> tuple[d
     import warnings
 
     import nwbview
-    from nwbview.batch import DANDI_ASSETS, _is_url
+    from nwbview.batching import DANDI_ASSETS
+    from nwbview.io.nwb import is_remote
 
     key = None
     if cache is not None:
@@ -319,7 +320,7 @@ def _scan_one(source: str, timeout: float | None, cache: Path | None) -> tuple[d
             if row is not None:
                 return row, True
     row = _empty_row(source)
-    remote = _is_url(source)
+    remote = is_remote(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # what a user should know is in the problems column
@@ -373,11 +374,12 @@ def _has_list(has: str | Sequence[str] | None) -> list[str]:
     return out
 
 
+@renamed_keywords(min_duration="min_duration_s")
 def scan(
     sources: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     has: str | Sequence[str] | None = None,
-    min_duration: float | None = None,
+    min_duration_s: float | None = None,
     workers: int = 4,
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
@@ -392,13 +394,13 @@ def scan(
         A glob (``"sessions/*.nwb"``, ``"**"`` recurses), a folder (every ``.nwb``
         under it), a text file listing paths, globs or URLs, a dandiset
         (``"dandi://000409[@VERSION][/PATH-GLOB]"``), an http(s) URL, or a list of
-        these; see :func:`nwbview.batch.resolve_sources`.
+        these; see :func:`nwbview.batching.resolve_sources`.
     has : str or list of str, optional
         Keep only sessions holding all of these (``"video,pose"`` or a list):
         ``video`` (with its files found and readable), ``pose``, ``position``,
         ``head_direction``, ``lfp``, ``timeseries``, ``intervals``,
         ``calibration``, ``results``.
-    min_duration : float, optional
+    min_duration_s : float, optional
         Keep only sessions at least this long, in seconds.
     workers : int, default 4
         Sessions read at the same time (threads; one connection each for
@@ -451,7 +453,7 @@ def scan(
 
     Sessions of a dandiset with video and pose, at least 10 minutes long:
 
-    >>> t = nwbview.scan("dandi://000409", has="video,pose", min_duration=600)  # doctest: +SKIP
+    >>> t = nwbview.scan("dandi://000409", has="video,pose", min_duration_s=600)  # doctest: +SKIP
     >>> with nwbview.open(t.source.iloc[0]) as s:  # doctest: +SKIP
     ...     pose = s.pose()
     """
@@ -460,8 +462,8 @@ def scan(
 
     t0 = time.perf_counter()
     wanted = _has_list(has)
-    if min_duration is not None and not isinstance(min_duration, (int, float)):
-        raise NWBViewError(f"min_duration must be a number of seconds, not {min_duration!r}.")
+    if min_duration_s is not None and not isinstance(min_duration_s, (int, float)):
+        raise NWBViewError(f"min_duration_s must be a number of seconds, not {min_duration_s!r}.")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise NWBViewError(f"Invalid number of workers {workers!r}: give a whole number >= 1.")
     found = split_sources(sources)
@@ -489,9 +491,9 @@ def scan(
         keep &= table[h].fillna(0) > 0
         if h == "video":  # a video whose files are missing or unreadable cannot be watched
             keep &= table["video_status"] == "found"
-    if min_duration is not None:
-        keep &= table["duration_s"].fillna(-1.0) >= float(min_duration)
-    if wanted or min_duration is not None:
+    if min_duration_s is not None:
+        keep &= table["duration_s"].fillna(-1.0) >= float(min_duration_s)
+    if wanted or min_duration_s is not None:
         table = table[keep].reset_index(drop=True)
     table.attrs.update(sessions=len(found), from_cache=hits, failed=failed, seconds=time.perf_counter() - t0)
     return table
@@ -635,13 +637,3 @@ def format_table(table, *, width: int = 40) -> str:
     out.append(shown + (f" ({', '.join(extra)})" if extra else "") + ". One in detail: add --row N; "
                "their paths/URLs (for nwbview view, export, batch): --paths.")
     return "\n".join(out)
-
-
-class _CallableModule(types.ModuleType):
-    """Calling the module runs :func:`scan` (``nwbview.scan(...)`` once the module is imported)."""
-
-    def __call__(self, *args: Any, **kwargs: Any):
-        return scan(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -30,13 +30,13 @@ its record: a ``.pending.json`` marker, written when the job starts, and an inpu
 changed since then tell that the write had completed.
 
 A script that starts a local cluster (``workers=``, or neither ``client`` nor
-``scheduler``) must call :func:`run_batch` under ``if __name__ == "__main__":``:
+``scheduler``) must call :func:`batch` under ``if __name__ == "__main__":``:
 dask starts its worker processes by re-importing the script.
 
 Examples
 --------
->>> from nwbview.batch import run_batch
->>> table = run_batch("sessions/*.nwb", "heatmap", kind="occupancy", workers=2)  # doctest: +SKIP
+>>> from nwbview.batching import batch
+>>> table = batch("sessions/*.nwb", "heatmap", kind="occupancy", workers=2)  # doctest: +SKIP
 >>> table[["session", "status", "duration_s"]]  # doctest: +SKIP
 """
 
@@ -50,7 +50,6 @@ import os
 import sys
 import time
 import traceback
-import types
 import uuid
 import warnings
 from pathlib import Path
@@ -59,7 +58,7 @@ from typing import Any, Callable, Iterable, Sequence
 from nwbview.io.atomic import atomic_output
 from nwbview.errors import MissingFileError, NWBViewError, NWBViewWarning
 
-__all__ = ["run_batch", "resolve_sources", "local_cluster", "JOBS", "SUMMARY_COLUMNS", "RECORDS_DIR"]
+__all__ = ["batch", "resolve_sources", "local_cluster", "JOBS", "SUMMARY_COLUMNS", "RECORDS_DIR"]
 
 #: The jobs batch runs (``export`` only when the video export is installed).
 JOBS = ("info", "kinematics", "heatmap", "calibrate", "export")
@@ -98,24 +97,12 @@ _BATCH_DEFAULTS = {"heatmap": {"progress": False}, "export": {"progress": False,
 # -- jobs ---------------------------------------------------------------------------------------
 
 
-def _job_function(job: str) -> Callable[..., Any]:
+def job_function(job: str) -> Callable[..., Any]:
     """The API function of a job, or an NWBViewError saying what the jobs are."""
     from nwbview import jobs
 
     if not isinstance(job, str) or job not in JOBS:
         raise NWBViewError(f"Unknown job {job!r}: nwbview batch runs one of {', '.join(JOBS)}.")
-    if job == "export":
-        fn = getattr(jobs, "export_job", None)
-        try:
-            from nwbview.render.export import export_video  # noqa: F401
-        except ImportError:
-            fn = None
-        if fn is None:
-            raise NWBViewError(
-                "Job export is not available yet: this nwbview has no video export "
-                "(nwbview.render.export.export_video). Use one of info, kinematics, heatmap, calibrate."
-            )
-        return fn
     return getattr(jobs, f"{job}_job")
 
 
@@ -157,7 +144,7 @@ def _is_url(s: str) -> bool:
     return "://" in s and s.split("://", 1)[0].lower() in {"http", "https", "s3", "dandi"}
 
 
-def _has_glob(s: str) -> bool:
+def has_glob(s: str) -> bool:
     return any(c in s for c in _GLOB_CHARS)
 
 
@@ -170,7 +157,7 @@ def _is_hdf5(path: Path) -> bool:
     return head == _HDF5_SIGNATURE
 
 
-def _is_list_file(path: Path) -> bool:
+def is_list_file(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() != ".nwb" and not _is_hdf5(path)
 
 
@@ -184,7 +171,7 @@ def _expand(entry: str, base: Path | None, what: str) -> list[str]:
     p = Path(entry).expanduser()
     if base is not None and not p.is_absolute():
         p = base / p
-    if _has_glob(entry):
+    if has_glob(entry):
         found = sorted(glob.glob(str(p), recursive=True))
         found = [f for f in found if Path(f).is_file()]
         if not found:
@@ -234,7 +221,7 @@ def resolve_sources(sources: str | os.PathLike | Iterable[str | os.PathLike]) ->
     for entry in entries:
         if not entry.strip():
             continue
-        if single and not _is_url(entry) and not _has_glob(entry):
+        if single and not _is_url(entry) and not has_glob(entry):
             p = Path(entry).expanduser()
             if not p.exists():
                 raise MissingFileError(
@@ -243,7 +230,7 @@ def resolve_sources(sources: str | os.PathLike | Iterable[str | os.PathLike]) ->
                 )
             if p.is_dir():
                 raise NWBViewError(f"{entry} is a folder. Give a glob of its sessions, e.g. \"{p / '*.nwb'}\".")
-            if _is_list_file(p):
+            if is_list_file(p):
                 out += _read_list_file(p)
                 continue
         out += _expand(entry, None, "")
@@ -291,7 +278,7 @@ def _dandi_sources(url: str) -> list[str]:
             version = getattr(ds, "version_id", None) or version or "draft"
             if not path:
                 assets = ds.get_assets()
-            elif _has_glob(path):
+            elif has_glob(path):
                 assets = ds.get_assets_by_glob(path)
             else:
                 assets = ds.get_assets_with_path_prefix(path)
@@ -470,7 +457,7 @@ def _run_session(job: str, source: str, kwargs: dict, record_path: str, options_
     pending = _pending_path(record)
     remote = _is_url(source)
     try:
-        fn = _job_function(job)
+        fn = job_function(job)
         start_sig = None if remote else _file_sig(source)
         _write_json_atomic(pending, {"job": job, "session": source, "input_at_start": start_sig, "pid": os.getpid(),
                                      "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
@@ -552,7 +539,7 @@ def _connect(client: Any, workers: int | None, scheduler: str | None) -> tuple[A
 def local_cluster(workers: int | None = None, **kwargs: Any):
     """A dask ``LocalCluster`` set up for nwbview jobs: one process per worker, one thread each.
 
-    What :func:`run_batch` starts when given neither a client nor a scheduler. Unlike
+    What :func:`batch` starts when given neither a client nor a scheduler. Unlike
     dask's default, its workers keep glibc's own memory-allocation thresholds: dask sets
     ``MALLOC_TRIM_THRESHOLD_=65536`` in its workers, which makes numpy-heavy jobs such as
     the movement heatmap 3-4x slower. (On a cluster of your own, set
@@ -575,10 +562,10 @@ def local_cluster(workers: int | None = None, **kwargs: Any):
     Examples
     --------
     >>> from distributed import Client
-    >>> from nwbview.batch import local_cluster, run_batch
+    >>> from nwbview.batching import local_cluster, batch
     >>> with local_cluster(2) as cluster, Client(cluster) as client:  # doctest: +SKIP
-    ...     run_batch("sessions/*.nwb", "heatmap", client, kind="occupancy")
-    ...     run_batch("sessions/*.nwb", "kinematics", client, csv="{stem}_speed.csv")
+    ...     batch("sessions/*.nwb", "heatmap", client, kind="occupancy")
+    ...     batch("sessions/*.nwb", "kinematics", client, csv="{stem}_speed.csv")
     """
     import logging
 
@@ -590,7 +577,7 @@ def local_cluster(workers: int | None = None, **kwargs: Any):
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise NWBViewError(f"Invalid number of workers {workers!r}: give a whole number >= 1.")
     one_thread = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    opts = dict(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+    opts = dict(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",  # dask LocalCluster's keywords
                 silence_logs=logging.CRITICAL, env={**one_thread, "MPLBACKEND": "Agg"})
     opts.update(kwargs)
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
@@ -614,7 +601,7 @@ def _dashboard(client: Any, local: bool) -> str | None:
 # -- the batch ----------------------------------------------------------------------------------
 
 
-def run_batch(
+def batch(
     sources: str | os.PathLike | Sequence[str | os.PathLike],
     job: str,
     client: Any = None,
@@ -694,23 +681,23 @@ def run_batch(
     --------
     Head-centred movement heatmaps of every session, written back into each file:
 
-    >>> from nwbview.batch import run_batch
-    >>> t = run_batch("sessions/*.nwb", "heatmap", kind="movement", egocentric=True,
+    >>> from nwbview.batching import batch
+    >>> t = batch("sessions/*.nwb", "heatmap", kind="movement", egocentric=True,
     ...               write=True, workers=4)  # doctest: +SKIP
     >>> t.status.value_counts()  # doctest: +SKIP
 
     Speed CSVs next to each session, on an existing cluster; a second call skips
     what is done:
 
-    >>> run_batch("sessions.txt", "kinematics", csv="{stem}_speed.csv",
+    >>> batch("sessions.txt", "kinematics", csv="{stem}_speed.csv",
     ...           scheduler="tcp://10.0.0.5:8786")  # doctest: +SKIP
 
     Calibrate each session from its own landmarks file:
 
-    >>> run_batch("sessions/*.nwb", "calibrate", landmarks_pattern="{stem}_landmarks.csv")  # doctest: +SKIP
+    >>> batch("sessions/*.nwb", "calibrate", landmarks_pattern="{stem}_landmarks.csv")  # doctest: +SKIP
     """
     t_start = time.perf_counter()
-    fn = _job_function(job)
+    fn = job_function(job)
     if landmarks_pattern is not None:
         if job not in ("calibrate", "export"):
             raise NWBViewError(f"landmarks_pattern is for the calibrate and export jobs, not {job}.")
@@ -830,18 +817,3 @@ def _write_summary(table, path: Path) -> None:
                 write(tmp)
         except OSError as exc:
             raise NWBViewError(f"Cannot write the summary {target}: {exc}. Choose another --summary path.") from exc
-
-
-class _CallableModule(types.ModuleType):
-    """Calling the module runs :func:`run_batch`.
-
-    The package exposes ``nwbview.batch(...)`` as :func:`run_batch`; once this module is
-    imported, Python binds the name ``nwbview.batch`` to the module itself, so the module
-    must be callable too for ``nwbview.batch(...)`` to keep working.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any):
-        return run_batch(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
