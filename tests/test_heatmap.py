@@ -12,10 +12,8 @@ from pynwb.testing.mock.file import mock_NWBFile
 import nwbview
 from nwbview.cli import main
 from nwbview.errors import MissingFileError, NWBViewError, NWBViewWarning
-from nwbview.heatmap import band_power, heatmap_from_images, movement_heatmap, occupancy, signal_by_position
-from nwbview.io.write import write_results
-from nwbview.results import heatmap_result
-from tests.fixtures.sessions import add_pose, behavior, write
+from nwbview.heatmap import band_power, movement_heatmap, occupancy, signal_by_position
+from tests.fixtures.sessions import behavior, write
 
 W, H = 64, 48
 
@@ -221,19 +219,6 @@ def test_demo_occupancy_follows_the_path(demo_session):
     visited = np.isfinite(occ.values)
     assert visited[iy, ix].all()
     assert visited.sum() == len(set(zip(iy, ix)))
-
-
-def test_heatmap_written_reads_back_identical(demo_copy):
-    with nwbview.open(demo_copy) as s:
-        occ = nwbview.heatmap.occupancy(s.position(), bin_size=5.0, sigma=3.0)
-    write_results(demo_copy, heatmap_result(occ, bin_size=5.0, sigma=3.0))
-    with nwbview.open(demo_copy) as s:
-        back = heatmap_from_images(s.nwbfile.processing["behavior"]["heatmap_occupancy"])
-        [res] = s.inventory().of_kind("result")
-        assert "heatmap.occupancy" in res.details["provenance"]
-    xr.testing.assert_identical(back.drop_attrs(), occ.drop_attrs())
-    np.testing.assert_array_equal(back.attrs["x_edges"], occ.attrs["x_edges"])
-    assert back.attrs["units"] == "s" and back.attrs["sigma"] == 3.0
 
 
 @pytest.mark.parametrize("kind, extra", [("occupancy", []), ("signal", ["--signal", "lfp-power"]), ("movement", ["--egocentric"])])

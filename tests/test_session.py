@@ -13,7 +13,6 @@ from pynwb.testing.mock.file import mock_NWBFile
 import nwbview
 from nwbview.errors import (
     AmbiguousStreamError,
-    DataShapeError,
     InvalidFileError,
     MissingFileError,
     NWBViewWarning,
@@ -28,6 +27,7 @@ from tests.fixtures.sessions import (
     add_position,
     add_video,
     behavior,
+    overwrite_dataset,
     write,
 )
 
@@ -227,36 +227,6 @@ def test_pose_frame_numbers_warn_and_use_video_times(tmp_path):
 # -- inventory ------------------------------------------------------------------------------------
 
 
-def test_inventory_lists_everything(basic_file):
-    with nwbview.open(basic_file) as s:
-        inv = s.inventory()
-        kinds = sorted({x.kind for x in inv})
-        assert kinds == ["head_direction", "lfp", "position"]
-        lfp = inv.of_kind("lfp")[0]
-        assert lfp.rate == 1000.0 and lfp.shape == (5000, 4) and lfp.details["channels"] == 4
-        assert lfp.t_start == 0.0 and lfp.t_stop == pytest.approx(4.999)
-        text = str(inv)
-        assert "processing/ecephys/LFP/lfp" in text and "1000 Hz" in text
-        assert inv.to_dict()["session"]["session_id"] == "s1"
-
-
-def test_file_with_nothing_to_show(tmp_path):
-    with nwbview.open(write(mock_NWBFile(), tmp_path / "empty.nwb")) as s:
-        inv = s.inventory()
-        assert len(inv) == 0
-        assert "Nothing nwbview can show" in str(inv)
-        with pytest.raises(StreamNotFoundError, match="No position"):
-            s.position()
-
-
-def test_unit_that_does_not_fit_values_is_flagged(tmp_path):
-    nwb = mock_NWBFile()
-    ss = SpatialSeries(name="p", data=np.full((10, 2), 300.0), unit="meters", reference_frame="r", rate=10.0)
-    behavior(nwb).add(Position(spatial_series=[ss]))
-    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
-        assert any("looks like cm or pixels" in p for p in s.inventory().problems)
-
-
 def test_open_accepts_an_nwbfile_object(basic_file):
     from pynwb import NWBHDF5IO
 
@@ -305,31 +275,13 @@ def test_hdf5_that_is_not_nwb(tmp_path):
         nwbview.open(p)
 
 
-def _edit(path, dataset, values):
-    with h5py.File(path, "r+") as f:
-        f[dataset][...] = values
-
-
-def test_timestamps_going_backwards(tmp_path):
-    nwb = mock_NWBFile()
-    add_position(nwb, timestamps=True, n=20)
-    p = write(nwb, tmp_path / "f.nwb")
-    t = 1.0 + np.arange(20) / 20.0
-    t[10] = 0.2
-    _edit(p, "processing/behavior/Position/position/timestamps", t)
-    with nwbview.open(p) as s:
-        assert any("go backwards" in x for x in s.inventory().problems)
-        with pytest.raises(TimestampError, match="go backwards: index 10"):
-            s.position()
-
-
 def test_timestamps_with_nan(tmp_path):
     nwb = mock_NWBFile()
     add_position(nwb, timestamps=True, n=20)
     p = write(nwb, tmp_path / "f.nwb")
     t = 1.0 + np.arange(20) / 20.0
     t[3] = np.nan
-    _edit(p, "processing/behavior/Position/position/timestamps", t)
+    overwrite_dataset(p, "processing/behavior/Position/position/timestamps", t)
     with nwbview.open(p) as s, pytest.raises(TimestampError, match="non-finite.*index 3"):
         s.position()
 
@@ -348,16 +300,6 @@ def test_timestamps_and_data_lengths_differ(tmp_path):
     with nwbview.open(p) as s:
         with pytest.raises(TimestampError, match="10 data samples but 8 timestamps"):
             s.position()
-
-
-def test_missing_external_video(tmp_path):
-    nwb = mock_NWBFile()
-    add_video(nwb, ["videos/cam.mp4"], timestamps=np.arange(5) / 30)
-    with nwbview.open(write(nwb, tmp_path / "f.nwb")) as s:
-        probs = s.inventory().problems
-        assert any("external file not found" in p and "cam.mp4" in p for p in probs)
-        with pytest.raises(MissingFileError, match=r"videos/cam.mp4.*resolved against"):
-            s.video()
 
 
 def test_pose_keypoints_of_different_lengths_are_combined_on_the_union_of_times(tmp_path):

@@ -18,11 +18,10 @@ from click.testing import CliRunner
 
 import nwbview
 from nwbview.cli import main
-from nwbview.errors import AmbiguousStreamError, NWBViewWarning
+from nwbview.errors import NWBViewWarning
 from nwbview.kinematics import DEFAULT_MIN_CONFIDENCE, mask_low_confidence
 from nwbview.results import session_kinematics
 from tests.fixtures.converters import (
-    AXONA_RATE,
     FICTRAC_EPOCH_ROWS,
     FPS,
     N_FRAMES,
@@ -187,23 +186,3 @@ def test_confidence_rule(dlc_low, tmp_path):
     _cli(["info", dlc_low.nwb])
 
 
-def test_a_video_whose_timestamps_disagree_with_its_file_rate(tmp_path):
-    """60 fps in the file, timestamps at 30 Hz, same count: info says so, and reading warns."""
-    from pynwb.testing.mock.file import mock_NWBFile
-
-    from nwbview.testing.video import write_test_video
-    from tests.fixtures.sessions import add_video, write
-
-    write_test_video(tmp_path / "cam.mp4", 60, fps=60.0)
-    nwb = mock_NWBFile()
-    add_video(nwb, ["cam.mp4"], timestamps=np.arange(60) / 30.0)
-    path = write(nwb, tmp_path / "s.nwb")
-    with nwbview.open(path) as s:
-        (video,) = s.inventory().of_kind("video")
-        assert video.details["timestamps_match_file"].startswith("no (counts agree, but the rates differ: 60 fps")
-        assert any("60 fps but the timestamps run at about 30 Hz" in p for p in video.problems)
-        assert not any("the shorter one wins" in p for p in video.problems)
-        with pytest.warns(NWBViewWarning, match="BehaviorVideo.*60 fps but the timestamps run at about 30 Hz"):
-            s.video()
-    r = CliRunner().invoke(main, ["info", str(path)])
-    assert r.exit_code == 0 and "60 fps but the timestamps run at about 30 Hz" in r.output

@@ -186,7 +186,8 @@ def info_job(source: Any, *, json_path: str | os.PathLike | None = None, video: 
         inv = s.inventory()
         res = JobResult(str(source), "info", summary=str(inv), data={"streams": len(inv), "problems": len(inv.problems)})
         if json_path:
-            Path(json_path).write_text(inv.to_json())
+            text = inv.to_json()
+            save_output(json_path, "the inventory (JSON)", lambda tmp: Path(tmp).write_text(text))
             res.outputs.append(str(json_path))
     return res
 
