@@ -217,12 +217,12 @@ def signal_by_position(
     signal: xr.DataArray,
     *,
     bin_size: float | None = None,
+    min_occupancy: float = 0.0,
     bounds: Sequence[float] | None = None,
     calibration: Any = None,
     min_speed: float | None = None,
     speed: xr.DataArray | None = None,
     sigma: float | None = None,
-    min_occupancy: float = 0.0,
     max_gap_s: float | None = None,
 ) -> xr.DataArray:
     """Occupancy-normalised mean of a signal in each spatial bin.

@@ -72,6 +72,22 @@ def _series_1d(da: xr.DataArray, what: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(da["time"].values, dtype=np.float64), np.asarray(da.values, dtype=np.float64)
 
 
+def _scalar_series(da: xr.DataArray, name: str, what: str, function: str, description: str, params: dict) -> Any:
+    """A ``(time,)`` DataArray as a ``TimeSeries`` with its units, times and provenance."""
+    from pynwb import TimeSeries
+
+    t, v = _series_1d(da, what)
+    source = da.attrs.get("source", "")
+    return TimeSeries(
+        name=name,
+        data=v,
+        unit=str(da.attrs.get("units", "")),
+        timestamps=t,
+        description=f"{description} of {source or 'the tracked position'}, computed by nwbview.",
+        comments=provenance(function, input=source, **params),
+    )
+
+
 def speed_result(speed: xr.DataArray, name: str = "speed", **params: Any) -> Any:
     """Speed as a ``TimeSeries`` with units and provenance.
 
@@ -81,17 +97,7 @@ def speed_result(speed: xr.DataArray, name: str = "speed", **params: Any) -> Any
     >>> ts.unit  # doctest: +SKIP
     'cm/s'
     """
-    from pynwb import TimeSeries
-
-    t, v = _series_1d(speed, "speed")
-    return TimeSeries(
-        name=name,
-        data=v,
-        unit=str(speed.attrs.get("units", "")),
-        timestamps=t,
-        description=f"Speed of {speed.attrs.get('source', 'the tracked position')}, computed by nwbview.",
-        comments=provenance("compute_speed", input=speed.attrs.get("source", ""), **params),
-    )
+    return _scalar_series(speed, name, "speed", "compute_speed", "Speed", params)
 
 
 def acceleration_result(acceleration: xr.DataArray, name: str = "acceleration", **params: Any) -> Any:
@@ -101,20 +107,11 @@ def acceleration_result(acceleration: xr.DataArray, name: str = "acceleration", 
     --------
     >>> ts = acceleration_result(nwbview.compute_acceleration(s.position()))  # doctest: +SKIP
     """
-    from pynwb import TimeSeries
-
     from nwbview.kinematics import compute_norm
 
     mag = compute_norm(acceleration) if "space" in acceleration.dims else acceleration
-    t, v = _series_1d(mag, "acceleration")
-    return TimeSeries(
-        name=name,
-        data=v,
-        unit=str(acceleration.attrs.get("units", "")),
-        timestamps=t,
-        description=f"Magnitude of the acceleration of {acceleration.attrs.get('source', 'the tracked position')}, computed by nwbview.",
-        comments=provenance("compute_acceleration", input=acceleration.attrs.get("source", ""), **params),
-    )
+    mag.attrs = {**acceleration.attrs, **mag.attrs, "units": acceleration.attrs.get("units", mag.attrs.get("units", ""))}
+    return _scalar_series(mag, name, "acceleration", "compute_acceleration", "Magnitude of the acceleration", params)
 
 
 def head_direction_result(hd: xr.DataArray, name: str = "HeadDirection", **params: Any) -> Any:

@@ -58,13 +58,18 @@ def check_frame_dimension(frame_dimension: Any) -> tuple[int, int]:
     return int(fd[0]), int(fd[1])
 
 
-def _apply(matrix: np.ndarray, xy: Any, projective: bool, what: str) -> np.ndarray:
+def _numbers(values: Any, what: str, shape: str) -> np.ndarray:
+    """``values`` as float64, or a CalibrationError naming ``what`` and the ``shape`` expected."""
     try:
-        pts = np.asarray(xy, dtype=np.float64)
+        return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise CalibrationError(
-            f"{what} must be numbers of shape (..., 2) (x, y); could not convert {type(xy).__name__} to numbers."
+            f"{what} must be numbers of shape {shape}; could not convert {type(values).__name__} {values!r:.80} to numbers."
         ) from None
+
+
+def _apply(matrix: np.ndarray, xy: Any, projective: bool, what: str) -> np.ndarray:
+    pts = _numbers(xy, what, "(..., 2) (x, y)")
     if pts.ndim == 0 or pts.shape[-1] != 2:
         raise CalibrationError(
             f"{what} must have shape (..., 2) (x, y in the last axis); got shape {pts.shape}. "
@@ -91,12 +96,8 @@ def _check_matrix(matrix: Any, transform_type: str, frame_dimension: tuple[int, 
 
 
 def check_points(name: str, values: Any, labels: Sequence[str] | None = None) -> np.ndarray:
-    try:
-        pts = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise CalibrationError(
-            f"{name} must be numbers of shape (n, 2) (x, y per landmark); could not convert {values!r} to numbers."
-        ) from None
+    """Landmark positions as a finite float64 ``(n, 2)`` array, or a CalibrationError naming the bad one."""
+    pts = _numbers(values, name, "(n, 2) (x, y per landmark)")
     if pts.ndim != 2 or pts.shape[1] != 2:
         raise CalibrationError(
             f"{name} has shape {pts.shape}, expected (n, 2): one (x, y) row per landmark."
