@@ -678,19 +678,30 @@ def test_cli_view_opens_the_viewer(calibrated_path, monkeypatch, tmp_path):
         viewer.close()
 
     monkeypatch.setattr(napari, "run", run)
-    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-lfp"])
+    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-show-lfp"])
     assert r.exit_code == 0, r.output
     assert shown["last"] < 2.0 and shown["steps"] < 60 and shown["dock"] == ["speed"]
     assert {"position", "pose"} <= shown["roles"] and any("head direction" in r for r in shown["roles"])
     r = CliRunner().invoke(main, ["view", str(tmp_path / "missing.nwb")])
     assert r.exit_code == 1 and "error:" in r.output and "missing.nwb" in r.output
     # streams are chosen as for the export
-    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-position", "--no-head-direction", "--no-lfp"])
+    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-show-position", "--no-show-head-direction",
+                                  "--no-show-lfp", "--trail-s", "1", "--window-s", "3"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert not any(r.startswith("position") or "head direction" in r for r in shown["roles"])
     assert "pose" in shown["roles"]
     r = CliRunner().invoke(main, ["view", str(calibrated_path), "--pose", "nosuchpose"])
     assert r.exit_code == 1 and "nosuchpose" in r.output
+    # the options 0.2 renamed still parse, and are an error naming the new one (nothing is opened)
+    shown.clear()
+    for old, value, new in [("--trail", "3", "--trail-s"), ("--window", "3", "--window-s"), ("--no-pose", None, "--no-show-pose"),
+                            ("--no-position", None, "--no-show-position"), ("--no-head-direction", None, "--no-show-head-direction"),
+                            ("--no-lfp", None, "--no-show-lfp")]:  # fmt: skip
+        r = CliRunner().invoke(main, ["view", str(calibrated_path), old] + ([value] if value else []))
+        assert r.exit_code == 1 and f"{old} was renamed in nwbview 0.2: use {new} instead" in r.output, r.output
+    assert not shown
+    assert "--trail-s" in CliRunner().invoke(main, ["view", "--help"]).output
+    assert "--no-pose " not in CliRunner().invoke(main, ["view", "--help"]).output
 
 
 def test_projective_calibration_maps_points_into_the_video(calibrated_path, notifications):
