@@ -16,6 +16,9 @@ It also measures napari's own floor on this machine: a bare viewer of the same w
 holding one in-memory RGB layer of the video's frame size (no nwbview, no overlays, no dock),
 stepped the same way. On a machine without a GPU (software OpenGL) the floor alone can be
 close to the goal; ``napari.over_floor_ms`` is what nwbview adds to it.
+
+The vispy shader fix (``nwbview.render.napari._vispy_fixes``) is on unless the vispy version is
+not one it was tested on; ``NWBVIEW_VISPY_PATCH=0`` runs the same benchmark without it (A/B).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+ENV = "NWBVIEW_VISPY_PATCH"
 
 
 def _ensure_display() -> None:
@@ -139,6 +144,11 @@ def main() -> int:
         print(f"napari.open_s: {time.perf_counter() - t0:.2f} (view() of the session, window shown)")
         canvas = viewer.screenshot(canvas_only=True, flash=False).shape
         print(f"# canvas {canvas[1]}x{canvas[0]} px; layers: {', '.join(layer.name for layer in viewer.layers)}")
+        import vispy
+
+        from nwbview.render.napari._vispy_fixes import fix_applies
+
+        print(f"# vispy {vispy.__version__}: shader fix {'on' if fix_applies() else 'off'} ({ENV} = {os.environ.get(ENV, 'unset')})")
         n = len(sv.timeline)
         dock = sv.dock
 

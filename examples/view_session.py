@@ -5,7 +5,10 @@ Usage::
     python examples/view_session.py [SESSION.nwb | OUT_DIR] [--show]
 
 Without a .nwb file, a short demo session is made (and calibrated from its arena landmarks, so
-the view is in world coordinates, cm) in OUT_DIR (default: a temporary folder). Without
+the view is in world coordinates, cm) in OUT_DIR (default: a temporary folder). The view shows
+the file's pose, position (with a 3 s trail) and head direction, and speed and LFP channel 1 in
+the time-series dock (``lfp_channel=1``, ``trail_s=3.0``; ``show_pose=False`` and the other
+``show_*`` switches hide a kind, ``pose="NAME"`` chooses a stream). Without
 ``--show`` the viewer stays hidden: the script builds it, steps the time slider and prints what
 it holds, so it also runs without a display (with ``QT_QPA_PLATFORM=offscreen``, or no X server,
 napari has no OpenGL and ``view(..., show=False)`` returns a headless viewer model with the same
@@ -47,13 +50,13 @@ def main(argv: list[str] | None = None) -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", nwbview.NWBViewWarning)
-        viewer = view(path, show=show)
+        viewer = view(path, show=show, trail_s=3.0, lfp_channel=1)
     for w in caught:
         if issubclass(w.category, nwbview.NWBViewWarning):
             print(f"note: {w.message}")
     sv = session_view(viewer)
     print(f"{type(viewer).__name__} of {path}")
-    print(f"  {len(sv.timeline)} steps, {sv.times[0]:.3f} .. {sv.times[-1]:.3f} s; view in the {sv.space.frame} frame ({sv.space.unit})")
+    print(f"  {len(sv.timeline)} steps, {sv.times[0]:.3f} .. {sv.times[-1]:.3f} s; view in {sv.space.coordinates} coordinates ({sv.space.unit})")
     for layer in viewer.layers:
         shape = getattr(layer.data, "shape", None) or (len(layer.data),)
         print(f"  layer {layer.name!r}: {type(layer).__name__} {tuple(shape)}")

@@ -68,7 +68,7 @@ def main() -> int:
         while time.monotonic() < end:
             app.processEvents()
             time.sleep(0.05)
-        try:  # the "World frame ..." information pop-up would cover part of the picture
+        try:  # the "World coordinates ..." information pop-up would cover part of the picture
             from napari._qt.dialogs.qt_notification import NapariQtNotification
 
             for toast in app.allWidgets():

@@ -2,8 +2,8 @@
 
 The demo session (4 s, a mouse in a 100 x 80 cm arena seen at 5.6 px/cm, the arena's south-west
 corner at pixel (40, 464)) is shown twice: as recorded (no calibration: the view is in video
-pixels, world-frame position and head direction are left out) and calibrated from its landmarks
-(the view is in the world frame, cm, y up). Known points check the placement: the painted red
+pixels, world-coordinate position and head direction are left out) and calibrated from its
+landmarks (the view is in world coordinates, cm, y up). Known points check the placement: the painted red
 cross at world (25, 55) cm is at pixel (180, 156).
 """
 
@@ -98,10 +98,10 @@ def _sv(viewer):
 # -- layers, transforms, placement -------------------------------------------------------------------
 
 
-def test_world_frame_layers_and_transforms(cal_viewer, demo_session):
+def test_world_coordinate_layers_and_transforms(cal_viewer, demo_session):
     sv = _sv(cal_viewer)
     reader = sv.reader
-    assert sv.space.frame == "world" and sv.space.unit == "cm"
+    assert sv.space.coordinates == "world" and sv.space.unit == "cm"
     assert sv.roles == ["video", "pose", "skeleton + head direction", "position trail", "position"]
     assert [layer.name for layer in cal_viewer.layers][0] == "video: BehaviorVideo"
     video = sv.layers["video"]
@@ -146,14 +146,14 @@ def test_world_frame_layers_and_transforms(cal_viewer, demo_session):
     assert set(pts[:, 0].astype(int)) <= set(np.flatnonzero(idx >= 0))
 
 
-def test_pixel_frame_without_calibration(demo_session, notifications):
+def test_pixel_coordinates_without_calibration(demo_session, notifications):
     from nwbview.render.napari import view
 
     with pytest.warns(NWBViewWarning, match="no pixel <-> world calibration"):
         viewer = view(demo_session.nwb_path, show=False, docks=False)
     try:
         sv = _sv(viewer)
-        assert sv.space.frame == "pixel"
+        assert sv.space.coordinates == "pixel"
         assert sv.roles == ["video", "pose", "skeleton"]  # position and head direction are in cm: not placeable
         assert sv.layers["skeleton"].name == "skeleton"
         video = sv.layers["video"]
@@ -269,7 +269,7 @@ def test_stepping_updates_video_trail_and_dock(cal_viewer, qtbot):
         assert trail.current_time == k
         shown = np.flatnonzero((trail.data[:, 1] <= k) & (trail.data[:, 1] > k - trail.tail_length))
         # the dock's cursor is at the current time; its traces cover the window around it
-        assert dock.frame == k and dock.current_time == pytest.approx(sv.time)
+        assert dock.step == k and dock.current_time == pytest.approx(sv.time)
         x, y = dock.window_data("speed")
         assert x.min() >= -1.0 - 1e-9 and x.max() < 1.0
         seen.append((k, tuple(shown), x[0] if x.size else None))
@@ -305,18 +305,63 @@ def test_mesh_shader_fix_keeps_vispy_behaviour():
     from vispy.visuals.mesh import MeshVisual
     from vispy.visuals.shaders import Function
 
-    from nwbview.render.napari._vispy_fixes import install_mesh_shader_fix
+    from nwbview.render.napari._vispy_fixes import reuse_color_transform
 
-    assert install_mesh_shader_fix() and install_mesh_shader_fix()  # idempotent
     a, b = MeshVisual(), MeshVisual()
+    assert reuse_color_transform(a) and reuse_color_transform(a)  # idempotent
     rgba = np.ones((6, 4), np.float32)
     first = a._build_color_transform(rgba)
     assert isinstance(first, Function) and "return color" in first.code
     assert a._build_color_transform(rgba * 0.5) is first  # reused: no new shader code
-    assert b._build_color_transform(rgba) is not first  # one per visual
+    # only the visual given changes: another one, and the class, keep vispy's method
+    assert "_build_color_transform" not in vars(b) and b._build_color_transform(rgba) is not b._build_color_transform(rgba)
+    assert MeshVisual._build_color_transform.__module__ == "vispy.visuals.mesh"
     # colour-mapped vertex values keep vispy's own (clim + colormap) function
     values = np.linspace(0, 1, 6, dtype=np.float32)[:, None]
     assert a._build_color_transform(values) is not a._build_color_transform(values)
+
+
+def test_mesh_shader_fix_touches_only_nwbview_layers(cal_viewer):
+    sv = _sv(cal_viewer)
+    visuals = cal_viewer.window._qt_viewer.layer_to_visual
+    ours = visuals[sv.layers["skeleton + head direction"]].node
+    assert "_build_color_transform" in vars(ours)
+    other = cal_viewer.add_vectors(np.zeros((2, 2, 3)), name="someone else's vectors")
+    try:
+        assert "_build_color_transform" not in vars(visuals[other].node)
+    finally:
+        cal_viewer.layers.remove(other)
+
+
+def test_mesh_shader_fix_can_be_switched_off(monkeypatch):
+    from vispy.visuals.mesh import MeshVisual
+
+    from nwbview.render.napari import _vispy_fixes
+
+    for off in ("0", "false", "OFF"):
+        monkeypatch.setenv("NWBVIEW_VISPY_PATCH", off)
+        visual = MeshVisual()
+        assert not _vispy_fixes.fix_applies() and not _vispy_fixes.reuse_color_transform(visual)
+        assert "_build_color_transform" not in vars(visual)
+    monkeypatch.setenv("NWBVIEW_VISPY_PATCH", "1")
+    assert _vispy_fixes.reuse_color_transform(MeshVisual())
+
+
+def test_mesh_shader_fix_is_not_applied_on_untested_vispy(monkeypatch, caplog):
+    import vispy
+    from vispy.visuals.mesh import MeshVisual
+
+    from nwbview.render.napari import _vispy_fixes
+
+    monkeypatch.delenv("NWBVIEW_VISPY_PATCH", raising=False)
+    monkeypatch.setattr(vispy, "__version__", "0.99.0")
+    monkeypatch.setattr(_vispy_fixes, "_logged", set())
+    with caplog.at_level("INFO", logger="nwbview.napari"):
+        visuals = [MeshVisual() for _ in range(3)]
+        assert not any(_vispy_fixes.reuse_color_transform(v) for v in visuals)
+    assert all("_build_color_transform" not in vars(v) for v in visuals)
+    said = [r.getMessage() for r in caplog.records if "vispy" in r.getMessage()]
+    assert len(said) == 1 and "0.99.0" in said[0] and "0.17" in said[0]  # one line, not one per visual
 
 
 def test_dock_click_jumps_and_checkbox_hides(cal_viewer, qtbot):
@@ -351,7 +396,7 @@ def test_dock_click_jumps_and_checkbox_hides(cal_viewer, qtbot):
     assert dock.draws - n0 <= elapsed * dock.MAX_FPS + 1
     assert dock.requested in (None, 14)
     qtbot.waitUntil(lambda: dock.requested is None, timeout=2000)
-    assert dock.frame == 14
+    assert dock.step == 14
 
 
 def test_dock_groups_limits_readouts(calibrated_path, qtbot):
@@ -379,13 +424,13 @@ def test_dock_groups_limits_readouts(calibrated_path, qtbot):
         dock = TimeSeriesDock(specs, tl, on_jump=jumps.append)
     qtbot.addWidget(dock)
     assert [len(r.traces) for r in dock.rows] == [2, 1, 1]  # overlaid group, then stacked rows
-    assert dock.rows[0].window == 1.0
+    assert dock.rows[0].window_s == 1.0
     assert dock.rows[1].limits == (-500, 500)
     assert dock.rows[2].normalize
     # stable global limits over the whole session, from both signals of the group
     lo, hi = dock.rows[0].limits
     assert lo <= np.nanmin(speed.values) and hi >= np.nanmax(doubled.values)
-    dock.set_frame(30)
+    dock.set_step(30)
     dock.flush()
     assert dock.rows[0].limits == (lo, hi)
     t = tl.times[30]
@@ -423,7 +468,7 @@ def test_reader_plugin_opens_nwb_through_napari(calibrated_path, tmp_path, notif
         assert "Time series (nwbview)" in viewer.window.dock_widgets
         viewer.dims.set_current_step(0, 12)
         assert viewer.dims.axis_labels[0] == f"{sv.times[12]:.3f} s"
-        assert sv.dock.requested == 12 or sv.dock.frame == 12
+        assert sv.dock.requested == 12 or sv.dock.step == 12
         # the plugin widget, opened from the menu, finds the session
         _, host = viewer.window.add_plugin_dock_widget("nwbview", "Time series")
         assert getattr(host, "inner", host) in sv.docks  # (napari returns the dock already there)
@@ -456,10 +501,14 @@ def test_sample_data_is_the_demo_session(monkeypatch, tmp_path, demo_session):
 # -- calibration widget --------------------------------------------------------------------------------
 
 
-def test_calibration_widget_fits_and_saves(demo_session, tmp_path, notifications, qtbot):
+def test_calibration_widget_fits_and_saves(demo_session, tmp_path, notifications, qtbot, monkeypatch):
+    from nwbview import jobs
     from nwbview.render.napari import view
 
     path = _copy_demo(demo_session, tmp_path / "demo")
+    writes = []  # the save goes through the write-back of `nwbview calibrate` (jobs.write_back)
+    write_back = jobs.write_back
+    monkeypatch.setattr(jobs, "write_back", lambda *args, **kwargs: (writes.append(args), write_back(*args, **kwargs))[1])
     with pytest.warns(NWBViewWarning):
         viewer = view(path, show=False)
     try:
@@ -490,10 +539,11 @@ def test_calibration_widget_fits_and_saves(demo_session, tmp_path, notifications
         assert w.residual_layer is not None and w.residual_layer in viewer.layers
         labels, pixel, world = w.landmarks()
         np.testing.assert_allclose(pixel, corners_px)
-        # save: the file is closed, written, reopened, and the view rebuilt in the world frame
+        # save: the file is closed, written, reopened, and the view rebuilt in world coordinates
         saved = w.save()
         assert saved == path
-        assert sv.space.frame == "world" and "position" in sv.roles
+        assert [(Path(p), [r.name for r in results]) for p, results in writes] == [(path, ["VideoCalibration"])]
+        assert sv.space.coordinates == "world" and "position" in sv.roles
         assert all(layer in viewer.layers for layer in sv.layers.values())
         assert any("Saved the affine calibration" in m for _, m in notifications())
         with nwbview.open(path) as s:
@@ -537,6 +587,68 @@ def test_save_into_a_locked_file_is_an_error_notification(calibrated_path, tmp_p
         viewer.close()
 
 
+# -- the 0.2 keywords -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, old, new",
+    [
+        pytest.param(lambda view, path: view(path, trail_seconds=3.0), "trail_seconds", "trail_s", id="trail_seconds"),
+        pytest.param(lambda view, path: view(path, window_seconds=3.0), "window_seconds", "window_s", id="window_seconds"),
+        pytest.param(lambda view, path: view(session_or_path=path), "session_or_path", "source", id="session_or_path"),
+    ],
+)
+def test_an_old_keyword_raises_naming_the_new_one(calibrated_path, call, old, new):
+    from nwbview.errors import RenamedError
+    from nwbview.render.napari import view
+
+    with pytest.raises(RenamedError, match=rf"view\({old}=\.\.\.\) was renamed in nwbview 0\.2: use {new}=\.\.\. instead"):
+        call(view, calibrated_path)
+
+
+def test_old_names_of_the_space_and_the_view_raise_naming_the_new_ones():
+    from nwbview.errors import RenamedError
+    from nwbview.render.napari import SessionView, Space
+
+    with pytest.raises(RenamedError, match=r"use coordinates=\.\.\."):
+        Space(None, frame="pixel")
+    with pytest.raises(RenamedError, match=r"use Space\.coordinates instead"):
+        Space(None).frame
+    with pytest.raises(RenamedError, match=r"use coordinates=\.\.\."):
+        Space(None).to_display([[1.0, 2.0]], frame="pixel")
+    with pytest.raises(RenamedError, match=r"ViewContent\(trail_s=\.\.\.\)"):
+        SessionView(None, trail_seconds=2.0)
+    with pytest.raises(RenamedError, match=r"use time=\.\.\."):
+        SessionView.jump_to_time(None, t=2.0)
+
+
+def test_stream_keywords_are_names_and_show_switches(calibrated_path):
+    from nwbview.errors import StreamNotFoundError
+    from nwbview.render.napari import ViewContent, view
+
+    for bad, match in [
+        (dict(pose=True), "give the name of a stream"),  # 0.1's True/False: show_pose now
+        (dict(head_direction="head_direction", show_head_direction=False), "contradict each other"),
+        (dict(lfp_channel="auto"), "Invalid lfp_channel='auto'"),  # 0.1's default: leave it out now
+        (dict(lfp_channel=2, show_lfp=False), "contradict each other"),
+    ]:
+        with pytest.raises(NWBViewError, match=match):
+            ViewContent(**bad)
+        with pytest.raises(NWBViewError, match=match):
+            view(calibrated_path, show=False, **bad)
+    with pytest.raises(StreamNotFoundError, match="nosuchposition"):
+        view(calibrated_path, show=False, docks=False, position="nosuchposition")
+    viewer = view(calibrated_path, show=False, docks=False, position="Position/position", show_pose=False,
+                  show_head_direction=False, lfp="lfp", lfp_channel=1, trail_s=1.0, window_s=4.0)  # fmt: skip
+    try:
+        sv = _sv(viewer)
+        assert sv.roles == ["video", "position trail", "position"]
+        assert sv.layers["position trail"].tail_length == round(1.0 * sv.timeline.fps)
+        assert [(ts.label, ts.window_seconds) for ts in sv.timeseries] == [("speed", 4.0), ("LFP ch1", 4.0)]
+    finally:
+        viewer.close()
+
+
 # -- scripts --------------------------------------------------------------------------------------------
 
 
@@ -566,24 +678,35 @@ def test_cli_view_opens_the_viewer(calibrated_path, monkeypatch, tmp_path):
         viewer.close()
 
     monkeypatch.setattr(napari, "run", run)
-    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-lfp"])
+    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-show-lfp"])
     assert r.exit_code == 0, r.output
     assert shown["last"] < 2.0 and shown["steps"] < 60 and shown["dock"] == ["speed"]
     assert {"position", "pose"} <= shown["roles"] and any("head direction" in r for r in shown["roles"])
     r = CliRunner().invoke(main, ["view", str(tmp_path / "missing.nwb")])
     assert r.exit_code == 1 and "error:" in r.output and "missing.nwb" in r.output
     # streams are chosen as for the export
-    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-position", "--no-head-direction", "--no-lfp"])
+    r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-show-position", "--no-show-head-direction",
+                                  "--no-show-lfp", "--trail-s", "1", "--window-s", "3"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert not any(r.startswith("position") or "head direction" in r for r in shown["roles"])
     assert "pose" in shown["roles"]
     r = CliRunner().invoke(main, ["view", str(calibrated_path), "--pose", "nosuchpose"])
     assert r.exit_code == 1 and "nosuchpose" in r.output
+    # the options 0.2 renamed still parse, and are an error naming the new one (nothing is opened)
+    shown.clear()
+    for old, value, new in [("--trail", "3", "--trail-s"), ("--window", "3", "--window-s"), ("--no-pose", None, "--no-show-pose"),
+                            ("--no-position", None, "--no-show-position"), ("--no-head-direction", None, "--no-show-head-direction"),
+                            ("--no-lfp", None, "--no-show-lfp")]:  # fmt: skip
+        r = CliRunner().invoke(main, ["view", str(calibrated_path), old] + ([value] if value else []))
+        assert r.exit_code == 1 and f"{old} was renamed in nwbview 0.2: use {new} instead" in r.output, r.output
+    assert not shown
+    assert "--trail-s" in CliRunner().invoke(main, ["view", "--help"]).output
+    assert "--no-pose " not in CliRunner().invoke(main, ["view", "--help"]).output
 
 
 def test_projective_calibration_maps_points_into_the_video(calibrated_path, notifications):
     """napari places an image only by an affine: with a projective calibration the view stays in
-    pixels and world-frame data go through the calibration."""
+    pixels and world-coordinate data go through the calibration."""
     from nwbview.calibration import fit_landmarks, read_landmarks_csv
     from nwbview.render.napari import view
 
@@ -592,7 +715,7 @@ def test_projective_calibration_maps_points_into_the_video(calibrated_path, noti
     viewer = view(calibrated_path, calibration=cal, show=False, docks=False)
     try:
         sv = _sv(viewer)
-        assert sv.space.frame == "pixel" and sv.space.projective
+        assert sv.space.coordinates == "pixel" and sv.space.projective
         assert "projective" in sv.layers["video"].name
         assert any("projective" in m for _, m in notifications())
         pos = sv.session.position()
@@ -611,9 +734,9 @@ def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
     """napari slices a layer's whole data every step: long sessions keep a window of steps in the
     layers and refill it when the slider leaves it (here a 40-step window on the 112-step demo)."""
     from nwbview.render.napari import view
-    from nwbview.render.napari import viewer as viewer_mod
+    from nwbview.render.napari import host
 
-    monkeypatch.setattr(viewer_mod, "CHUNK_STEPS", 40)
+    monkeypatch.setattr(host, "CHUNK_STEPS", 40)
     viewer = view(calibrated_path, show=False, docks=False)
     try:
         sv = _sv(viewer)
@@ -654,7 +777,7 @@ def test_session_without_video_shows_the_arena_in_world_coordinates(tmp_path):
     viewer = view(path, show=False)
     try:
         sv = _sv(viewer)
-        assert sv.space.frame == "world" and "video" not in sv.roles and "position" in sv.roles
+        assert sv.space.coordinates == "world" and "video" not in sv.roles and "position" in sv.roles
         sv.jump_to_time(3.0)
         pts = sv.layers["position"].data
         here = pts[pts[:, 0] == sv.step][0]

@@ -560,33 +560,55 @@ def batch(sources, job, job_args, workers, scheduler, force, summary, landmarks_
 # -- napari viewer --------------------------------------------------------------------------------
 
 
+def _renamed_option(old: str, new: str, *, flag: bool = False):
+    """A hidden option of nwbview 0.1 that 0.2 renamed: it still parses, and is an error naming ``new``."""
+
+    def refuse(ctx, param, value):
+        from nwbview.errors import renamed_message
+
+        if value not in (None, False):
+            raise click.BadOptionUsage(old, renamed_message(old, new, python=False), ctx=ctx)
+
+    return click.option(old, is_flag=flag, default=False if flag else None, hidden=True, expose_value=False, callback=refuse)
+
+
+def _show_option(kind: str, what: str):
+    """``--show-KIND/--no-show-KIND``: the ``show_KIND`` keyword of ``view_content``."""
+    name = kind.replace("_", "-")
+    return click.option(f"--show-{name}/--no-show-{name}", f"show_{kind}", default=True, show_default=True, help=f"Show {what}.")
+
+
 @main.command()
 @click.argument("file")
 @click.option("--video", default=None, help="Video to show: an ImageSeries name, or a video file (the video of a pose-only file); default: the only one.")
 @click.option("--start", type=float, default=None, help="First time the slider reaches, seconds on the session clock.")
 @click.option("--stop", type=float, default=None, help="Time the slider stops before, seconds.")
-@click.option("--trail", type=float, default=2.0, show_default=True, help="Seconds of fading position trail.")
-@click.option("--window", type=float, default=2.0, show_default=True, help="Seconds of signal shown in the time-series dock.")
+@click.option("--pose", default=None, metavar="NAME", help=f"The pose to show (every individual): a PoseEstimation or track name, {_NAME_RULE} [default: the file's pose].")
+@click.option("--position", default=None, metavar="NAME", help=f"The position to show and take speed from, {_NAME_RULE}; one-column series as 'Position/x,y' [default: the file's position].")
+@click.option("--head-direction", default=None, metavar="NAME", help=f"The head-direction series to show, {_NAME_RULE} [default: the file's, when it has one].")
+@click.option("--lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) shown in the dock, {_NAME_RULE}.")
 @click.option("--lfp-channel", type=int, default=None, help="LFP channel in the dock [default: 0 when the file has LFP].")
-@click.option("--no-lfp", is_flag=True, help="Do not show LFP in the dock.")
-@click.option("--pose", "pose", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The pose to show (every individual): a PoseEstimation or track name, {_NAME_RULE} [default: the file's pose].")
-@click.option("--no-pose", is_flag=True, help="Do not show the pose.")
-@click.option("--position", "position", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The position to show and take speed from, {_NAME_RULE}; one-column series as 'Position/x,y' [default: the file's position].")
-@click.option("--no-position", is_flag=True, help="Do not show the tracked position.")
-@click.option("--head-direction", "head_direction", default=None, metavar="NAME", help="The head-direction series to show [default: the file's, when it has one].")
-@click.option("--no-head-direction", is_flag=True, help="Do not show head direction.")
-@click.option("--lfp", "lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) shown in the dock, {_NAME_RULE}.")
+@_show_option("pose", "the pose")
+@_show_option("position", "the tracked position and its trail")
+@_show_option("head_direction", "the head direction")
+@_show_option("speed", "the speed in the dock")
+@_show_option("lfp", "the LFP in the dock")
+@click.option("--trail-s", type=float, default=2.0, show_default=True, help="Seconds of fading position trail.")
+@click.option("--window-s", type=float, default=2.0, show_default=True, help="Seconds of signal shown in the time-series dock.")
 @click.option("--min-confidence", type=float, default=None, metavar="C", help="Hide keypoints whose confidence is below C [default: 0.5].")
+@_renamed_option("--trail", "--trail-s")
+@_renamed_option("--window", "--window-s")
+@_renamed_option("--no-pose", "--no-show-pose", flag=True)
+@_renamed_option("--no-position", "--no-show-position", flag=True)
+@_renamed_option("--no-head-direction", "--no-show-head-direction", flag=True)
+@_renamed_option("--no-lfp", "--no-show-lfp", flag=True)
 @_run
-def view(file, video, start, stop, trail, window, lfp_channel, no_lfp, pose, no_pose, position, no_position, head_direction,
-         no_head_direction, lfp, min_confidence):
+def view(file, video, start, stop, **content):
     """Open FILE in the napari viewer: the video on a time slider with pose, position trail and
     head direction, a time-series dock (speed, LFP) and a calibration widget.
 
     Needs the napari extra (pip install 'nwbview[napari]') and a display.
     """
-    from nwbview.errors import NWBViewError
-
     try:
         import napari
 
@@ -595,14 +617,9 @@ def view(file, video, start, stop, trail, window, lfp_channel, no_lfp, pose, no_
         raise NWBViewError(f"The viewer needs napari: pip install 'nwbview[napari]' ({exc}).") from None
     from nwbview.jobs import open_session, view_content
 
-    streams = content_kwargs(dict(pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction or ""))
-    if no_head_direction:  # shown by default in the viewer (the export draws it on request)
-        streams["head_direction"] = False
     session, videos = open_session(file, video)
     with session:
-        content = view_content(session, **streams, trail=trail, window=window, lfp=lfp, lfp_channel=lfp_channel, no_lfp=no_lfp,
-                               min_confidence=min_confidence)
-        open_viewer(session, video=videos[0] if videos else None, start=start, stop=stop, show=True, **content)
+        open_viewer(session, video=videos[0] if videos else None, start=start, stop=stop, show=True, **view_content(session, **content))
         napari.run()
 
 

@@ -24,6 +24,10 @@ except ImportError as err:  # pragma: no cover - the extra is not installed
         f"(importing napari failed: {err})."
     ) from err
 
-from nwbview.render.napari.viewer import SessionView, Space, VideoFrames, session_view, view
+from nwbview.render.napari.content import ViewContent
+from nwbview.render.napari.host import SessionView, session_view
+from nwbview.render.napari.layers import VideoFrames
+from nwbview.render.napari.space import Space
+from nwbview.render.napari.viewer import view
 
-__all__ = ["view", "session_view", "SessionView", "Space", "VideoFrames"]
+__all__ = ["view", "session_view", "SessionView", "ViewContent", "Space", "VideoFrames"]

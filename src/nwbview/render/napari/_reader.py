@@ -44,7 +44,8 @@ def read_nwb(path: Any, *, viewer: Any = None) -> list[tuple]:
     and no layer (napari's empty-file sentinel ``[(None,)]``); nwbview warnings become warning
     notifications.
     """
-    from nwbview.render.napari.viewer import SessionView, _notify
+    from nwbview.render.napari.host import SessionView
+    from nwbview.render.napari.notifications import forward_warnings, notify
 
     p = _one_path(path)
     if p is None:
@@ -54,13 +55,9 @@ def read_nwb(path: Any, *, viewer: Any = None) -> list[tuple]:
             warnings.simplefilter("always", NWBViewWarning)
             sv = SessionView.open(p)
     except NWBViewError as exc:
-        _notify("error", f"nwbview could not open {p}: {exc}")
+        notify("error", f"nwbview could not open {p}: {exc}")
         return [(None,)]
-    for w in caught:
-        if issubclass(w.category, NWBViewWarning):
-            _notify("warning", str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    forward_warnings(caught)
     if viewer is None:
         import napari
 

@@ -3,68 +3,155 @@
 vispy's ``MeshVisual`` makes a new pass-through colour function each time its data is set
 (vispy/vispy#2568, open as of vispy 0.17), so the shader program is regenerated and relinked.
 napari gives a Vectors layer new vertices on every slider step (the skeleton and head-direction
-arrows of the current frame), so each step paid for a shader compile: 8-9 ms of a 70 ms step on
+arrows of the current step), so each step paid for a shader compile: 8-9 ms of a 70 ms step on
 software OpenGL, measured in ``benchmarks/bench_napari.py``; GPU drivers compile shaders too.
 
-:func:`install_mesh_shader_fix` makes each ``MeshVisual`` reuse the pass-through function it made
-first. The shader code is the same, so nothing is drawn differently; colour-mapped meshes
-(vertex values) keep vispy's own path. It is installed when a session is shown in napari, only
-after checking that vispy's method still does what this fix assumes.
+What it changes, and where
+--------------------------
+:func:`mend_layer_visuals` gives the vispy visual of each of **nwbview's own layers** (those of
+a :class:`~nwbview.render.napari.host.SessionView`; in practice its one Vectors layer) an
+instance attribute ``_build_color_transform`` that returns the pass-through function the visual
+made first instead of a new one. The shader code is the same, so nothing is drawn differently;
+colour-mapped meshes (vertex values) keep vispy's own path. No vispy or napari class is
+patched: other layers and other programs' visuals in the same process are untouched. Finding a
+layer's visual uses napari's ``viewer.window._qt_viewer.layer_to_visual`` (napari has no public
+way); where that is missing, nothing is changed.
+
+When it is applied
+------------------
+- only on the vispy versions it was tested on (:data:`TESTED_VISPY`: the 0.17 series). On any
+  other version nothing is changed and one line is logged (logger ``nwbview.napari``, once per
+  process): stepping is then only slower, never wrong;
+- only when vispy's method still does what the fix assumes (a constant pass-through for RGBA
+  colours, checked on each visual before it is changed);
+- never when the environment variable ``NWBVIEW_VISPY_PATCH`` is ``0`` (or ``false``, ``no``,
+  ``off``): vispy is then left as it is, to rule the fix out when something looks wrong.
 """
 
 from __future__ import annotations
 
-import weakref
-from typing import Any
+import os
+import types
+from typing import Any, Sequence
 
 import numpy as np
 
+from nwbview.render.napari.notifications import log
+
+__all__ = ["TESTED_VISPY", "ENV_SWITCH", "fix_applies", "reuse_color_transform", "mend_layer_visuals"]
+
+#: vispy release series (``major.minor``) the fix was tested on
+TESTED_VISPY = ("0.17",)
+#: the environment variable that switches the fix off (``0``, ``false``, ``no``, ``off``)
+ENV_SWITCH = "NWBVIEW_VISPY_PATCH"
+
 _MARK = "_nwbview_reuses_color_transform"
+_logged: set[str] = set()
 
 
-def install_mesh_shader_fix() -> bool:
-    """Make vispy's ``MeshVisual`` reuse its pass-through colour function (vispy/vispy#2568).
+def fix_applies() -> bool:
+    """Whether the fix may be applied here: not switched off, and a tested vispy version.
+
+    Examples
+    --------
+    >>> fix_applies()  # vispy 0.17, NWBVIEW_VISPY_PATCH unset  # doctest: +SKIP
+    True
+    """
+    if os.environ.get(ENV_SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    try:
+        import vispy
+    except ImportError:
+        return False
+    version = str(getattr(vispy, "__version__", ""))
+    series = ".".join(version.split(".")[:2])
+    if series in TESTED_VISPY:
+        return True
+    if version not in _logged:
+        _logged.add(version)
+        log.warning(
+            "nwbview's vispy shader fix (vispy/vispy#2568) is not applied: it was tested on vispy %s and this "
+            "is vispy %s. The viewer works; stepping may be slower.",
+            ", ".join(TESTED_VISPY),
+            version or "of unknown version",
+        )
+    return False
+
+
+def reuse_color_transform(visual: Any) -> bool:
+    """Make one vispy ``MeshVisual`` reuse its pass-through colour function (vispy/vispy#2568).
+
+    Only this visual changes (an instance attribute); its class and every other visual keep
+    vispy's method.
 
     Returns
     -------
     bool
-        True when the fix is in place (now or from an earlier call); False when this vispy is not
-        the one the fix was written for (no ``MeshVisual._build_color_transform``, or it no longer
-        returns a plain pass-through for RGBA colours), in which case nothing is changed.
+        True when the fix is in place on ``visual`` (now or from an earlier call); False when it
+        is switched off, the vispy version is not a tested one, ``visual`` is not a mesh, or its
+        method no longer returns a constant pass-through for RGBA colours (nothing changed).
 
     Examples
     --------
-    >>> install_mesh_shader_fix()  # doctest: +SKIP
+    >>> from vispy.visuals.mesh import MeshVisual  # doctest: +SKIP
+    >>> reuse_color_transform(MeshVisual())  # doctest: +SKIP
     True
     """
+    if getattr(getattr(visual, "_build_color_transform", None), _MARK, False):
+        return True
+    if not fix_applies():
+        return False
     try:
         from vispy.visuals.mesh import MeshVisual
         from vispy.visuals.shaders import Function
     except ImportError:
         return False
-    original = getattr(MeshVisual, "_build_color_transform", None)
-    if original is None:
+    original = getattr(type(visual), "_build_color_transform", None)
+    if not isinstance(visual, MeshVisual) or original is None:
         return False
-    if getattr(original, _MARK, False):
-        return True
-    try:  # the RGBA path must not depend on the visual or the colours: a constant pass-through
-        probe = original(None, np.zeros((3, 4), np.float32))
+    try:  # the RGBA path must not depend on the colours: a constant pass-through
+        probe = original(visual, np.zeros((3, 4), np.float32))
     except Exception:  # noqa: BLE001 - a different vispy: leave it alone
         return False
     if not isinstance(probe, Function) or "return color" not in str(getattr(probe, "code", "")).replace("\n", " "):
         return False
-
-    made: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+    made: list[Any] = []
 
     def _build_color_transform(self: Any, colors: Any) -> Any:
         if getattr(colors, "ndim", 0) == 2 and colors.shape[1] == 1:
             return original(self, colors)  # colour-mapped vertex values: vispy's own path
-        fun = made.get(self)
-        if fun is None:
-            fun = made[self] = original(self, colors)
-        return fun
+        if not made:
+            made.append(original(self, colors))
+        return made[0]
 
     setattr(_build_color_transform, _MARK, True)
-    _build_color_transform.__wrapped__ = original  # type: ignore[attr-defined]
-    MeshVisual._build_color_transform = _build_color_transform
+    # an instance attribute, not the class's: vispy's frozen visuals take it, as the method exists
+    visual._build_color_transform = types.MethodType(_build_color_transform, visual)
     return True
+
+
+def mend_layer_visuals(viewer: Any, layers: Sequence[Any]) -> int:
+    """Apply :func:`reuse_color_transform` to the vispy visuals of ``layers`` (nwbview's own).
+
+    A viewer without a canvas (napari's headless ``ViewerModel``) has no visuals: nothing to do.
+
+    Returns
+    -------
+    int
+        How many visuals have the fix.
+
+    Examples
+    --------
+    >>> mend_layer_visuals(viewer, [viewer.layers["skeleton + head direction"]])  # doctest: +SKIP
+    1
+    """
+    qt_viewer = getattr(getattr(viewer, "window", None), "_qt_viewer", None)
+    visuals = getattr(qt_viewer, "layer_to_visual", None)
+    if not visuals:
+        return 0
+    mended = 0
+    for layer in layers:
+        node = getattr(visuals.get(layer), "node", None)
+        if node is not None and reuse_color_transform(node):
+            mended += 1
+    return mended

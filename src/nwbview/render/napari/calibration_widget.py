@@ -5,9 +5,10 @@ landmark's ``label`` and world position (``world_x``, ``world_y``); the table sh
 their video pixel positions and, after a fit, their residuals. The fit is
 :meth:`SessionView.fit_calibration` (``Session.fit_calibration``: auto, similarity, affine or
 projective from the landmarks; ``scale`` takes the first two landmarks as a scale bar); the
-residuals are drawn on the frame (from each clicked point to where the fit puts its world
+residuals are drawn on the video (from each clicked point to where the fit puts its world
 position). Saving writes a ``VideoCalibration`` into the file (:meth:`SessionView.save_calibration`
-closes the file, writes it, reopens it and rebuilds the layers in the calibrated frame).
+closes the file, writes it with :func:`nwbview.jobs.write_back` as ``nwbview calibrate`` does,
+reopens it and rebuilds the layers in world coordinates).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from qtpy.QtWidgets import (
 )
 
 from nwbview.errors import CalibrationError
-from nwbview.render.napari.viewer import SessionHost, SessionView, Space, _notify, report_errors
+from nwbview.render.napari.host import SessionHost, SessionView, register_widget
+from nwbview.render.napari.notifications import notify, report_errors
+from nwbview.render.napari.space import Space
 
 __all__ = ["CalibrationWidget", "calibration_widget"]
 
@@ -211,7 +214,7 @@ class CalibrationWidget(QWidget):
 
         labels, pixel, world = read_landmarks_csv(path)
         self.set_landmarks(labels, pixel, world)
-        _notify("info", f"Loaded {len(labels)} landmarks from {path}.")
+        notify("info", f"Loaded {len(labels)} landmarks from {path}.")
 
     def _choose_csv(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Landmarks CSV", "", "CSV files (*.csv);;All files (*)")
@@ -334,7 +337,7 @@ class CalibrationWidget(QWidget):
         self.save_button.setEnabled(True)
         self.summary.setText("Fitted (not saved yet):\n" + cal.summary())
         rms = cal.residual_rms
-        _notify(
+        notify(
             "info",
             f"Fitted the {cal.transform_type} calibration to {len(labels)} landmarks"
             + (f": RMS residual {rms:.3g} {cal.unit}" if rms is not None else "")
@@ -377,7 +380,7 @@ class CalibrationWidget(QWidget):
         path = self.view.save_calibration(cal)
         self.save_button.setEnabled(False)
         self.summary.setText(self._current_text())
-        _notify(
+        notify(
             "info",
             f"Saved the {cal.transform_type} calibration into {path.name} (processing/behavior/VideoCalibration). "
             f"The file was closed for the write and reopened; {self.view.space.describe()}",
@@ -385,7 +388,7 @@ class CalibrationWidget(QWidget):
         return path
 
     def _on_rebuilt(self, old_space: Space) -> None:
-        """The view changed frame (a calibration was saved): move the landmarks with it."""
+        """The view changed coordinates (a calibration was saved): move the landmarks with it."""
         if self.points is None or self.points not in self.view.viewer.layers:
             return
         data = np.asarray(self.points.data, dtype=np.float64)
@@ -408,3 +411,6 @@ class CalibrationWidget(QWidget):
 def calibration_widget(napari_viewer: Any) -> QWidget:
     """The plugin's "Video calibration" widget for the session shown in ``napari_viewer``."""
     return SessionHost(napari_viewer, "calibration")
+
+
+register_widget("calibration", CalibrationWidget)

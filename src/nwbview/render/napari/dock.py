@@ -3,7 +3,7 @@
 One matplotlib figure in Qt, made once. Each row is one axis (signals of the same
 ``TimeSeriesOverlay.group`` share a row; the row takes the settings of its first signal, with an
 :class:`~nwbview.errors.NWBViewWarning` when later ones disagree, as in the export's column).
-The x axis is time relative to now (``-window/2 .. +window/2``), so the axes, ticks, grid and
+The x axis is time relative to now (``-window_s/2 .. +window_s/2``), so the axes, ticks, grid and
 the cursor (at 0) are drawn once; a step only moves the traces' data, the value readouts and the
 overview's window marker, which are blitted onto the cached background. The sample window of
 each trace is precomputed per step (``Timeline.windows``), as are the readouts
@@ -29,6 +29,8 @@ from qtpy.QtWidgets import QCheckBox, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from nwbview.render.column import group_rows, group_ylabel, y_limits
 from nwbview.render.draw import PALETTE, to_rgb
+from nwbview.render.napari.host import SessionHost, SessionView, register_widget
+from nwbview.render.napari.notifications import report_errors
 from nwbview.render.overlays import TimeSeriesOverlay
 
 __all__ = ["TimeSeriesDock", "timeseries_widget"]
@@ -58,10 +60,10 @@ class DockTrace:
 
 @dataclass
 class DockRow:
-    """One axis of the dock: its window, y-limits and signals."""
+    """One axis of the dock: its window (seconds), y-limits and signals."""
 
     ax: Any
-    window: float
+    window_s: float
     limits: tuple[float, float]
     normalize: bool
     traces: list[DockTrace] = field(default_factory=list)
@@ -120,7 +122,7 @@ class TimeSeriesDock(QWidget):
     ----------
     rows : list of DockRow
     traces : list of DockTrace
-    frame : int
+    step : int
         The step last drawn.
     draws : int
         Number of redraws so far (the throttle keeps them at most ``MAX_FPS`` per second).
@@ -128,7 +130,7 @@ class TimeSeriesDock(QWidget):
     Examples
     --------
     >>> dock = TimeSeriesDock([TimeSeriesOverlay(speed, group="kin")], timeline)  # doctest: +SKIP
-    >>> dock.set_frame(10); dock.flush()  # doctest: +SKIP
+    >>> dock.set_step(10); dock.flush()  # doctest: +SKIP
     """
 
     #: most redraws per second
@@ -142,7 +144,7 @@ class TimeSeriesDock(QWidget):
         self.rows: list[DockRow] = []
         self.traces: list[DockTrace] = []
         self.checkboxes: dict[str, QCheckBox] = {}
-        self.frame = 0
+        self.step = 0
         self.requested: int | None = None
         self.draws = 0
         self._last_draw = -np.inf
@@ -201,7 +203,7 @@ class TimeSeriesDock(QWidget):
             else:
                 norms = [None] * len(loaded)
                 lo, hi = y_limits(shown, settings["vmin"], settings["vmax"])
-            row = DockRow(ax=ax, window=w, limits=(lo, hi), normalize=bool(settings["normalize"]))
+            row = DockRow(ax=ax, window_s=w, limits=(lo, hi), normalize=bool(settings["normalize"]))
             ax.set_xlim(-w / 2, w / 2)
             ax.set_ylim(lo, hi)
             ax.grid(True, color="0.9", linewidth=0.6)
@@ -248,7 +250,7 @@ class TimeSeriesDock(QWidget):
             if fin.any():
                 a, b = float(np.min(lo[fin])), float(np.max(hi[fin]))
                 ax.set_ylim(a - 0.05 * (b - a or 1), b + 0.05 * (b - a or 1))
-        w0 = self.rows[0].window
+        w0 = self.rows[0].window_s
         self.span = ax.axvspan(t_lo - w0 / 2, t_lo + w0 / 2, color="0.2", alpha=0.18, animated=True)
         self.now_line = ax.axvline(t_lo, color="0.1", linewidth=1.0, animated=True)
         self.time_text = self._label((20, 20, 20))
@@ -258,13 +260,13 @@ class TimeSeriesDock(QWidget):
     @property
     def current_time(self) -> float:
         """Session time of the step last drawn (the cursor)."""
-        return float(self.times[self.frame]) if self.times.size else 0.0
+        return float(self.times[self.step]) if self.times.size else 0.0
 
-    def set_frame(self, k: int) -> None:
+    def set_step(self, k: int) -> None:
         """Show step ``k`` (now, or as soon as the throttle allows)."""
         self.requested = int(k)
         if not self.traces:
-            self.frame = int(k)
+            self.step = int(k)
             return
         wait = 1.0 / self.MAX_FPS - (time.perf_counter() - self._last_draw)
         if wait <= 0:
@@ -278,11 +280,11 @@ class TimeSeriesDock(QWidget):
             self._timer.stop()
         if self.requested is None:
             return
-        self.frame = self.requested
+        self.step = self.requested
         self.requested = None
         if not self.traces:
             return
-        self._update_artists(self.frame)
+        self._update_artists(self.step)
         self._last_draw = time.perf_counter()
         self.draws += 1
         if self._background is None:
@@ -302,7 +304,7 @@ class TimeSeriesDock(QWidget):
 
     def readout(self, label: str) -> float:
         """The value of a signal at the cursor (raw units) at the current step."""
-        return float(self._trace(label).readout[self.frame])
+        return float(self._trace(label).readout[self.step])
 
     def _trace(self, label: str) -> DockTrace:
         for tr in self.traces:
@@ -318,7 +320,7 @@ class TimeSeriesDock(QWidget):
             v = tr.readout[k]
             tr.text.setText(f"{tr.label} {tr.fmt.format(v) if np.isfinite(v) else '--'} {tr.units}".rstrip())
             tr.text.adjustSize()
-        w = self.rows[0].window
+        w = self.rows[0].window_s
         self.span.set_x(now - w / 2)
         self.span.set_width(w)
         self.now_line.set_xdata([now, now])
@@ -384,7 +386,7 @@ class TimeSeriesDock(QWidget):
         cb = self.checkboxes.get(label)
         if cb is not None and cb.isChecked() != tr.visible:
             cb.setChecked(tr.visible)
-        self.requested = self.frame if self.requested is None else self.requested
+        self.requested = self.step if self.requested is None else self.requested
         self.flush()
 
     # -- clicks --------------------------------------------------------------------------------
@@ -399,8 +401,6 @@ class TimeSeriesDock(QWidget):
         return None
 
     def _on_click(self, event: Any) -> None:
-        from nwbview.render.napari.viewer import report_errors
-
         t = self.time_at(event.inaxes, event.xdata)
         if t is not None and self.on_jump is not None:
             report_errors(self.on_jump)(t)
@@ -420,6 +420,11 @@ def timeseries_widget(napari_viewer: Any) -> QWidget:
 
     Until a session is open in the viewer it says so, and it fills itself in when one is.
     """
-    from nwbview.render.napari.viewer import SessionHost
-
     return SessionHost(napari_viewer, "dock")
+
+
+def _dock_of(view: SessionView) -> TimeSeriesDock:
+    return TimeSeriesDock(view.timeseries, view.timeline, on_jump=view.jump_to_time)
+
+
+register_widget("dock", _dock_of)

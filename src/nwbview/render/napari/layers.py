@@ -1,0 +1,487 @@
+"""The napari layers of a view, built from overlay specs (pure: numpy in, layer data out).
+
+napari slices every layer natively on the time axis (the first axis of every layer is the
+timeline's step), so a step costs no Python of ours beyond the slider label and the dock:
+
+- the video: an Image over :class:`VideoFrames`, a lazy array that decodes ``reader[i]`` only
+  when napari indexes step ``k`` (never the whole video);
+- pose keypoints (Points, coloured by keypoint name) and the position (Points), one set per
+  step, only at the steps where :meth:`Timeline.nearest` finds a sample;
+- the skeleton edges and the head-direction arrows in one Vectors layer (see
+  :func:`merge_vectors`);
+- the position trail: a Tracks layer whose samples sit at their fractional step; its shader
+  cuts the trail at the current step and fades it over the spec's trail.
+
+Each builder returns napari layer-data tuples ``(data, kwargs, layer_type)`` in the display
+coordinates of a :class:`~nwbview.render.napari.space.Space`. :class:`Chunked` cuts a per-step
+layer's data into windows of steps, so long sessions keep only a window in napari.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from nwbview.errors import CalibrationError, NWBViewError
+from nwbview.render.draw import PALETTE, to_rgb
+from nwbview.render.draw import xy_values as _xy
+from nwbview.render.napari.space import Space
+from nwbview.render.overlays import HeadDirectionOverlay, PoseOverlay, PositionOverlay, TimestampOverlay, data_frame, pose_keypoints
+from nwbview.timeline import Timeline
+
+__all__ = [
+    "VideoFrames",
+    "LayerSpec",
+    "Chunked",
+    "position_layers",
+    "pose_layers",
+    "head_direction_layers",
+    "merge_vectors",
+    "overlay_layer_specs",
+    "sample_times",
+    "MAX_FRAMES_PER_READ",
+]
+
+#: most frames :class:`VideoFrames` decodes for one indexing call
+MAX_FRAMES_PER_READ = 64
+
+
+class VideoFrames:
+    """The timeline's video frames as a lazy ``(n_steps, height, width, 3)`` uint8 array.
+
+    Indexing decodes only the frames asked for, through the :class:`VideoReader` (its LRU cache
+    makes stepping forward cheap); napari reads one frame per slider step. Turning the whole
+    array into numpy is refused: a video is never loaded whole.
+
+    Examples
+    --------
+    >>> from nwbview.io.video import VideoReader
+    >>> reader = VideoReader.from_array(np.zeros((4, 6, 8), np.uint8), np.arange(4.0))
+    >>> frames = VideoFrames(reader, np.array([1, 2, 3]))
+    >>> frames.shape, frames[0].shape, frames[1:3].shape
+    ((3, 6, 8, 3), (6, 8, 3), (2, 6, 8, 3))
+    """
+
+    def __init__(self, reader: Any, frames: np.ndarray):
+        self.reader = reader
+        self.frames = np.asarray(frames, dtype=np.int64)
+        w, h = (int(v) for v in reader.size)
+        self.shape = (int(self.frames.size), h, w, 3)
+        self.dtype = np.dtype(np.uint8)
+        self.ndim = 4
+        #: frames decoded through this array (for tests and benchmarks)
+        self.reads = 0
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"<VideoFrames {self.shape} of {self.reader!r}>"
+
+    def image(self, k: int) -> np.ndarray:
+        """The video image shown at step ``k``."""
+        self.reads += 1
+        return self.reader[int(self.frames[k])]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if not isinstance(key, tuple):
+            key = (key,)
+        if any(k is Ellipsis for k in key):
+            i = next(j for j, k in enumerate(key) if k is Ellipsis)
+            key = key[:i] + (slice(None),) * (self.ndim - len(key) + 1) + key[i + 1 :]
+        first, rest = (key[0], key[1:]) if key else (slice(None), ())
+        n = self.shape[0]
+        if isinstance(first, (int, np.integer)):
+            k = int(first) + (n if int(first) < 0 else 0)
+            if not 0 <= k < n:
+                raise IndexError(f"step {int(first)} is out of range: the timeline has {n} steps.")
+            out = self.image(k)
+            return out[rest] if rest else out
+        idx = np.arange(n)[first]
+        if idx.size > MAX_FRAMES_PER_READ:
+            raise NWBViewError(
+                f"Refusing to decode {idx.size} video frames at once (at most {MAX_FRAMES_PER_READ}): "
+                "nwbview never loads a whole video into memory. Index single frames."
+            )
+        if idx.size:
+            out = np.stack([self.image(int(i)) for i in idx])
+        else:
+            out = np.empty((0,) + self.shape[1:], np.uint8)
+        return out[(slice(None),) + rest] if rest else out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise NWBViewError(
+            f"Refusing to load the whole video ({self.shape[0]} frames of {self.shape[2]}x{self.shape[1]}) "
+            "into memory; index the frames you need."
+        )
+
+
+def _rgba(color: Any, alpha: float = 1.0) -> np.ndarray:
+    r, g, b = to_rgb(color)
+    return np.array([r / 255.0, g / 255.0, b / 255.0, alpha])
+
+
+def sample_times(data: Any) -> np.ndarray:
+    """The ``time`` coordinate of a stream, seconds (float64)."""
+    return np.asarray(data["time"].values, dtype=np.float64)
+
+
+def _vectors(k: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
+    """napari vectors ``(n, 2, 3)``: start ``(k, row, col)``, projection ``(0, drow, dcol)``."""
+    out = np.zeros((k.size, 2, 3))
+    out[:, 0, 0] = k
+    out[:, 0, 1:] = p0
+    out[:, 1, 1:] = p1 - p0
+    return out
+
+
+def _line_vectors(vec: np.ndarray, name: str, width: float, color: Any, *, opacity: float, visible: bool) -> tuple:
+    """A Vectors layer of plain line segments (no arrow heads), one colour."""
+    kwargs = dict(name=name, ndim=3, edge_width=width, edge_color=_rgba(color), vector_style="line", length=1.0,
+                  opacity=opacity, projection_mode="none", visible=visible)  # fmt: skip
+    return vec, kwargs, "vectors"
+
+
+def position_layers(spec: PositionOverlay, timeline: Timeline, space: Space) -> list[tuple]:
+    """The current position (one point per step) and its fading trail (a Tracks layer).
+
+    The trail's samples sit at their fractional step; the trail shows the samples up to the
+    current step, fading out over the last ``trail_seconds`` (in steps at the timeline's median
+    frame rate).
+
+    Examples
+    --------
+    >>> space = Space(session.calibration())  # doctest: +SKIP
+    >>> for data, kwargs, kind in position_layers(PositionOverlay(session.position()), timeline, space):  # doctest: +SKIP
+    ...     getattr(viewer, f"add_{kind}")(data, **kwargs)
+    """
+    coordinates = data_frame(spec.data, spec.frame)
+    t = sample_times(spec.data)
+    disp = space.to_display(_xy(spec.data, "PositionOverlay"), coordinates, "The position")
+    idx = timeline.nearest(t)
+    k = np.flatnonzero(idx >= 0)
+    p = disp[idx[k]] if k.size else np.empty((0, 2))
+    ok = np.all(np.isfinite(p), axis=1)
+    points = np.column_stack([k[ok], p[ok]]).astype(np.float64) if ok.any() else np.empty((0, 3))
+    px = space.px_size
+    color = _rgba(spec.color)
+    out = [
+        (
+            points,
+            dict(
+                name="position",
+                ndim=3,
+                size=2.0 * float(spec.radius) * px,
+                face_color=color,
+                border_color="black",
+                border_width=0.15,
+                projection_mode="none",
+                visible=spec.visible,
+            ),
+            "points",
+        )
+    ]
+    if spec.trail_seconds > 0 and t.size > 1 and len(timeline) > 1:
+        # each sample at its fractional step (interpolated between the timeline's frame times);
+        # a NaN gap starts a new track. napari's Tracks shader cuts the trail at the current step
+        # and fades it over ``tail_length`` steps, so a step only updates a uniform.
+        steps = np.interp(t, timeline.times, np.arange(len(timeline), dtype=np.float64), left=np.nan, right=np.nan)
+        valid = np.all(np.isfinite(disp), axis=1) & np.isfinite(steps)
+        track = np.cumsum(~valid)[valid]
+        keep = np.isin(track, np.flatnonzero(np.bincount(track) >= 2))  # a track needs two samples
+        if keep.any():
+            from napari.utils.colormaps import Colormap
+
+            data = np.column_stack([track[keep], steps[valid][keep], disp[valid][keep]])
+            out.insert(
+                0,
+                (
+                    data,
+                    dict(
+                        name="position trail",
+                        tail_length=max(1, int(round(spec.trail_seconds * timeline.fps))),
+                        head_length=0,
+                        tail_width=max(1.0, float(spec.thickness)),
+                        color_by="track_id",
+                        colormaps_dict={"track_id": Colormap(np.array([color, color]), name="nwbview position trail")},
+                        blending="translucent",
+                        opacity=1.0,
+                        visible=spec.visible,
+                    ),
+                    "tracks",
+                ),
+            )
+    return out
+
+
+def pose_layers(spec: PoseOverlay, timeline: Timeline, space: Space) -> list[tuple]:
+    """Keypoints coloured by name (features: keypoint, individual, confidence) and skeleton edges.
+
+    Keypoints below the spec's confidence threshold (or not finite) are left out, and so are
+    the edges that touch them.
+
+    Examples
+    --------
+    >>> layers = pose_layers(PoseOverlay(session.pose()), timeline, Space(None))  # doctest: +SKIP
+    >>> [kwargs["name"] for _, kwargs, _ in layers]  # doctest: +SKIP
+    ['pose: PoseEstimation', 'skeleton']
+    """
+    ds = spec.data
+    coordinates = data_frame(ds, spec.frame)
+    xy, c, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2), (time, ind, kp)
+    disp = space.to_display(xy, coordinates, "The pose")
+    shown = ~(c < float(spec.confidence_threshold)) & np.all(np.isfinite(disp), axis=-1)
+    idx = timeline.nearest(sample_times(ds))
+    k = np.flatnonzero(idx >= 0)
+    vis = shown[idx[k]]  # (steps, ind, kp)
+    kk, aa, jj = np.nonzero(vis)
+    steps = k[kk]
+    samples = idx[steps]
+    p = disp[samples, aa, jj]
+    points = np.column_stack([steps, p]).astype(np.float64) if steps.size else np.empty((0, 3))
+    colors = dict(spec.colors or {})
+    palette = np.array([_rgba(colors.get(n, PALETTE[j % len(PALETTE)])) for j, n in enumerate(names)])
+    px = space.px_size
+    label = str(ds.attrs.get("source", "") or "pose").rsplit("/", 1)[-1]
+    out = [
+        (
+            points,
+            dict(
+                name=f"pose: {label}",
+                ndim=3,
+                size=2.0 * float(spec.radius) * px,
+                face_color=palette[jj] if steps.size else "white",
+                border_width=0.0,
+                features={
+                    "keypoint": np.array(names, dtype=object)[jj] if steps.size else np.empty(0, object),
+                    "individual": np.array(inds, dtype=object)[aa] if steps.size else np.empty(0, object),
+                    "confidence": c[samples, aa, jj] if steps.size else np.empty(0),
+                },
+                projection_mode="none",
+                visible=spec.visible,
+            ),
+            "points",
+        )
+    ]
+    edges = spec.edges if spec.edges is not None else ds.attrs.get("skeleton_edges", []) or []
+    pos_of = {n: j for j, n in enumerate(names)}
+    pairs = [(pos_of[str(a)], pos_of[str(b)]) for a, b in edges if str(a) in pos_of and str(b) in pos_of]
+    if pairs:
+        starts, ends, ks = [], [], []
+        for p_, q_ in pairs:
+            both = vis[:, :, p_] & vis[:, :, q_]  # (steps, ind)
+            s_i, a_i = np.nonzero(both)
+            smp = idx[k[s_i]]
+            ks.append(k[s_i])
+            starts.append(disp[smp, a_i, p_])
+            ends.append(disp[smp, a_i, q_])
+        ks_ = np.concatenate(ks)
+        vec = _vectors(ks_, np.concatenate(starts), np.concatenate(ends)) if ks_.size else np.zeros((0, 2, 3))
+        out.append(
+            _line_vectors(vec, "skeleton", float(spec.thickness) * px, spec.edge_color, opacity=0.9, visible=spec.visible)
+        )
+    return out
+
+
+def head_direction_layers(spec: HeadDirectionOverlay, timeline: Timeline, space: Space) -> list[tuple]:
+    """An arrow per step from the position along the head direction (angles in world coordinates).
+
+    The arrow is three line vectors (shaft and two head strokes), so it can share a layer with
+    the skeleton (see :func:`merge_vectors`).
+
+    Examples
+    --------
+    >>> spec = HeadDirectionOverlay(session.head_direction(), session.position(), length=8)  # doctest: +SKIP
+    >>> (data, kwargs, kind), = head_direction_layers(spec, timeline, Space(session.calibration()))  # doctest: +SKIP
+    """
+    ih = timeline.nearest(sample_times(spec.data))
+    ip = timeline.nearest(sample_times(spec.position))
+    ang = np.asarray(spec.data.values, dtype=np.float64).reshape(-1)
+    xy = _xy(spec.position, "HeadDirectionOverlay.position")
+    coordinates = data_frame(spec.position, spec.frame)
+    ok = (ih >= 0) & (ip >= 0)
+    k = np.flatnonzero(ok)
+    a = ang[ih[k]] if k.size else np.empty(0)
+    anchor = xy[ip[k]] if k.size else np.empty((0, 2))
+    if coordinates == "pixel":
+        if space.calibration is None:
+            raise CalibrationError(
+                "Head direction angles are in world coordinates and its anchor position is in pixels: placing "
+                "the arrow needs the video's calibration. Calibrate the video first."
+            )
+        anchor = space.calibration.pixels_to_world(anchor)
+    length = float(spec.length)
+    direction = np.stack([np.cos(a), np.sin(a)], axis=1)
+    tip = anchor + length * direction
+    # the arrow head: two short strokes back from the tip, +-25 degrees off the shaft
+    wings = []
+    for turn in (np.deg2rad(155.0), -np.deg2rad(155.0)):
+        c, s_ = np.cos(turn), np.sin(turn)
+        back = np.stack([direction[:, 0] * c - direction[:, 1] * s_, direction[:, 0] * s_ + direction[:, 1] * c], axis=1)
+        wings.append(tip + 0.3 * length * back)
+    p0 = space.to_display(anchor, "world", "The head direction")
+    p1 = space.to_display(tip, "world", "The head direction")
+    w1 = space.to_display(wings[0], "world", "The head direction")
+    w2 = space.to_display(wings[1], "world", "The head direction")
+    fin = np.all(np.isfinite(np.concatenate([p0, p1, w1, w2], axis=1)), axis=1)
+    kk = k[fin]
+    if kk.size:
+        vec = np.concatenate([_vectors(kk, p0[fin], p1[fin]), _vectors(kk, p1[fin], w1[fin]), _vectors(kk, p1[fin], w2[fin])])
+        vec = vec[np.argsort(vec[:, 0, 0], kind="stable")]
+    else:
+        vec = np.zeros((0, 2, 3))
+    return [_line_vectors(vec, "head direction", float(spec.thickness) * space.px_size, spec.color, opacity=1.0, visible=spec.visible)]
+
+
+def merge_vectors(layers: list[tuple], name: str) -> tuple:
+    """One Vectors layer from several (per-vector colours kept; the widest edge width is used).
+
+    napari re-uploads a Vectors layer's mesh on every step; one layer for the skeleton and the
+    head direction halves that cost (and, without :mod:`._vispy_fixes`, vispy's shader rebuild
+    on each upload, vispy/vispy#2568).
+
+    Examples
+    --------
+    >>> merged = merge_vectors(skeleton + arrows, "skeleton + head direction")  # doctest: +SKIP
+    """
+    data = np.concatenate([d for d, _, _ in layers]) if layers else np.zeros((0, 2, 3))
+    colors = np.concatenate([np.tile(np.asarray(kw["edge_color"], np.float64).reshape(-1, 4)[:1], (len(d), 1))
+                             if np.asarray(kw["edge_color"]).ndim == 1 or len(np.asarray(kw["edge_color"])) != len(d)
+                             else np.asarray(kw["edge_color"], np.float64) for d, kw, _ in layers])  # fmt: skip
+    order = np.argsort(data[:, 0, 0], kind="stable")
+    kwargs = dict(layers[0][1])
+    kwargs.update(
+        name=name,
+        edge_color=colors[order] if len(data) else layers[0][1]["edge_color"],
+        edge_width=max(float(kw["edge_width"]) for _, kw, _ in layers),
+        visible=any(kw.get("visible", True) for _, kw, _ in layers),
+    )
+    return data[order], kwargs, "vectors"
+
+
+@dataclass
+class LayerSpec:
+    """One napari layer of a view: its role (``video``, ``pose``, ``position``, ...), full data,
+    napari keyword arguments and type; ``chunks`` cuts a per-step layer into windows of steps."""
+
+    role: str
+    data: Any
+    kwargs: dict
+    layer_type: str
+    chunks: "Chunked | None" = None
+
+
+class Chunked:
+    """A per-step overlay layer's full data, sorted by step, cut into windows of steps.
+
+    Points are ``(step, row, col)``, vectors ``((step, row, col), (0, drow, dcol))``, tracks
+    ``(id, step, row, col)`` (fractional steps; ``pad`` steps before a window are kept so the
+    trail is whole). Per-item colours (``face_color``/``edge_color`` arrays) and ``features``
+    are cut with the data.
+    """
+
+    def __init__(self, data: np.ndarray, kwargs: dict, layer_type: str, pad: float = 0.0):
+        data = np.asarray(data, dtype=np.float64)
+        key = {"points": lambda d: d[:, 0], "vectors": lambda d: d[:, 0, 0], "tracks": lambda d: d[:, 1]}[layer_type](data)
+        order = np.argsort(key, kind="stable")
+        self.layer_type = layer_type
+        self.pad = float(pad)
+        self.key = key[order]
+        self.data = data[order]
+        self.colors: dict[str, np.ndarray] = {}
+        for name in ("face_color", "edge_color"):
+            v = kwargs.get(name)
+            if isinstance(v, np.ndarray) and v.ndim == 2 and len(v) == len(data) and len(data):
+                self.colors[name] = v[order]
+        f = kwargs.get("features")
+        self.features = None if f is None else {k: np.asarray(v)[order] for k, v in f.items()}
+
+    def part(self, lo: int, hi: int) -> tuple[np.ndarray, dict, dict | None]:
+        """Data, per-item colours and features of the steps ``[lo, hi)``."""
+        i0 = int(np.searchsorted(self.key, lo - self.pad, side="left"))
+        i1 = int(np.searchsorted(self.key, hi, side="left"))
+        sel = slice(i0, i1)
+        data = self.data[sel]
+        colors = {k: v[sel] for k, v in self.colors.items()}
+        features = None if self.features is None else {k: v[sel] for k, v in self.features.items()}
+        if self.layer_type == "tracks" and len(data):
+            ids, counts = np.unique(data[:, 0], return_counts=True)
+            keep = np.isin(data[:, 0], ids[counts >= 2])  # a track needs two samples
+            data = data[keep]
+        return data, colors, features
+
+
+
+#: roles of the overlay layers (any other layer a spec makes is a pose)
+OVERLAY_ROLES = ("position", "position trail", "skeleton", "head direction")
+#: the one Vectors layer of the skeleton and the head direction, when both are shown
+MERGED_ROLE = "skeleton + head direction"
+
+
+def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Space, *, strict: bool,
+                        warn: Callable[[str], None]) -> tuple[list[LayerSpec], TimestampOverlay | None]:
+    """The layers of overlay specs, cut into windows of steps, and the spec of the time label.
+
+    Each :class:`PositionOverlay`, :class:`PoseOverlay` and :class:`HeadDirectionOverlay` gives
+    its layers (roles made unique: ``pose``, ``pose 2``, ...); the skeleton and the head
+    direction share one Vectors layer (:data:`MERGED_ROLE`). A spec the viewer cannot show (an
+    export-only overlay, world-coordinate data without a calibration) raises when ``strict``
+    (the user gave the specs), else is left out with ``warn(message)``.
+
+    Examples
+    --------
+    >>> specs, timestamp = overlay_layer_specs(overlays, timeline, Space(cal), strict=True, warn=print)  # doctest: +SKIP
+    >>> [ls.role for ls in specs]  # doctest: +SKIP
+    ['pose', 'skeleton + head direction', 'position trail', 'position']
+    """
+    builders = {PositionOverlay: position_layers, PoseOverlay: pose_layers, HeadDirectionOverlay: head_direction_layers}
+    out: list[LayerSpec] = []
+    timestamp = None
+    for spec in overlays:
+        if isinstance(spec, TimestampOverlay):
+            timestamp = spec if spec.visible else timestamp
+            continue
+        build = next((fn for kind, fn in builders.items() if isinstance(spec, kind)), None)
+        if build is None:
+            if not getattr(spec, "visible", True):
+                continue
+            msg = f"{type(spec).__name__} is not shown in the napari viewer (only in exports); it was left out."
+            if strict:
+                raise NWBViewError(msg)
+            warn(msg)
+            continue
+        try:
+            made = build(spec, timeline, space)
+        except CalibrationError as exc:
+            if strict:
+                raise
+            warn(f"{type(spec).__name__} not shown: {exc}")
+            continue
+        for data, kwargs, layer_type in made:
+            role = kwargs["name"] if kwargs["name"] in OVERLAY_ROLES else "pose"
+            out.append(LayerSpec(_unique(role, {ls.role for ls in out}), data, kwargs, layer_type))
+    lines = [ls for ls in out if ls.role in ("skeleton", "head direction")]
+    if len(lines) == 2:  # one layer: each Vectors layer costs napari a mesh upload a step
+        data, kwargs, layer_type = merge_vectors([(ls.data, ls.kwargs, ls.layer_type) for ls in lines], MERGED_ROLE)
+        at = out.index(lines[0])
+        out = [ls for ls in out if ls not in lines]
+        out.insert(at, LayerSpec(MERGED_ROLE, data, kwargs, layer_type))
+    for ls in out:
+        pad = float(ls.kwargs.get("tail_length", 0)) + 1.0 if ls.layer_type == "tracks" else 0.0
+        ls.chunks = Chunked(ls.data, ls.kwargs, ls.layer_type, pad=pad)
+    return out, timestamp
+
+
+def _unique(role: str, taken: set[str]) -> str:
+    if role not in taken:
+        return role
+    i = 2
+    while f"{role} {i}" in taken:
+        i += 1
+    return f"{role} {i}"
