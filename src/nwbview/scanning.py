@@ -284,7 +284,7 @@ def _local_depends(session: Any, inv: Any) -> tuple[list[dict], int | None]:
     """The files a local session's row depends on (its videos, found or looked for), and the videos' bytes."""
     from nwbview.io.inventory import ExternalVideo, find_original_video, resolve_external_files
 
-    opened = session._f
+    opened = session.opened
     videos: list[str] = []
     looked: list[str] = []
     for s in inv.of_kind("video"):
@@ -348,7 +348,7 @@ def _scan_one(source: str, timeout: float | None, cache: Path | None) -> tuple[d
 
 
 def _remote_size(session: Any) -> int | None:
-    for obj in getattr(session._f, "keep_alive", []):
+    for obj in getattr(session.opened, "keep_alive", []):
         n = getattr(obj, "_size", None) or getattr(obj, "length", None)
         if isinstance(n, int):
             return n

@@ -153,6 +153,11 @@ class Session:
         return self._f.nwbfile
 
     @property
+    def opened(self) -> OpenedFile:
+        """The open file behind the session: its path or URL, the objects that keep a stream open."""
+        return self._f
+
+    @property
     def path(self) -> str | None:
         """Local path of the file (None for an in-memory or remote file)."""
         return self._f.path
