@@ -106,16 +106,17 @@ def main():
 _NAME_RULE = "matched as the Python API matches it: a name, an NWB path, or a name ignoring case and separators; `nwbview info FILE` lists them"
 
 
-def renamed_option(old: str, new: str):
-    """A hidden option of nwbview 0.1 that 0.2 renamed: using it exits 1 naming the new one."""
-    from nwbview.errors import renamed_message
+def renamed_option(old: str, new: str, *, flag: bool = False):
+    """A hidden option of nwbview 0.1 that 0.2 renamed: it still parses, and is an error naming ``new``."""
 
     def refuse(ctx, param, value):
-        if value is not None:
-            raise click.UsageError(renamed_message(old, new, python=False))
+        from nwbview.errors import renamed_message
 
-    return click.option(old, "renamed_" + old.strip("-").replace("-", "_"), hidden=True, default=None, expose_value=False,
-                        callback=refuse, is_eager=True)
+        if value not in (None, False):
+            raise click.BadOptionUsage(old, renamed_message(old, new, python=False), ctx=ctx)
+
+    return click.option(old, is_flag=flag, default=False if flag else None, hidden=True, expose_value=False, callback=refuse,
+                        is_eager=True)
 
 
 def pose_name_option(fn):
@@ -560,18 +561,6 @@ def batch(sources, job, job_args, workers, scheduler, force, summary, landmarks_
 # -- napari viewer --------------------------------------------------------------------------------
 
 
-def _renamed_option(old: str, new: str, *, flag: bool = False):
-    """A hidden option of nwbview 0.1 that 0.2 renamed: it still parses, and is an error naming ``new``."""
-
-    def refuse(ctx, param, value):
-        from nwbview.errors import renamed_message
-
-        if value not in (None, False):
-            raise click.BadOptionUsage(old, renamed_message(old, new, python=False), ctx=ctx)
-
-    return click.option(old, is_flag=flag, default=False if flag else None, hidden=True, expose_value=False, callback=refuse)
-
-
 def _show_option(kind: str, what: str):
     """``--show-KIND/--no-show-KIND``: the ``show_KIND`` keyword of ``view_content``."""
     name = kind.replace("_", "-")
@@ -596,12 +585,12 @@ def _show_option(kind: str, what: str):
 @click.option("--trail-s", type=float, default=2.0, show_default=True, help="Seconds of fading position trail.")
 @click.option("--window-s", type=float, default=2.0, show_default=True, help="Seconds of signal shown in the time-series dock.")
 @click.option("--min-confidence", type=float, default=None, metavar="C", help="Hide keypoints whose confidence is below C [default: 0.5].")
-@_renamed_option("--trail", "--trail-s")
-@_renamed_option("--window", "--window-s")
-@_renamed_option("--no-pose", "--no-show-pose", flag=True)
-@_renamed_option("--no-position", "--no-show-position", flag=True)
-@_renamed_option("--no-head-direction", "--no-show-head-direction", flag=True)
-@_renamed_option("--no-lfp", "--no-show-lfp", flag=True)
+@renamed_option("--trail", "--trail-s")
+@renamed_option("--window", "--window-s")
+@renamed_option("--no-pose", "--no-show-pose", flag=True)
+@renamed_option("--no-position", "--no-show-position", flag=True)
+@renamed_option("--no-head-direction", "--no-show-head-direction", flag=True)
+@renamed_option("--no-lfp", "--no-show-lfp", flag=True)
 @_run
 def view(file, video, start, stop, **content):
     """Open FILE in the napari viewer: the video on a time slider with pose, position trail and

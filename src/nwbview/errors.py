@@ -125,7 +125,7 @@ def renamed_keywords(**renames: str):
         @functools.wraps(fn)
         def inner(*args, **kwargs):
             for old in renames.keys() & kwargs.keys():
-                raise RenamedError(renamed_message(f"{fn.__name__}({old}=...)", renames[old], python=True))
+                raise RenamedError(renamed_message(f"{fn.__qualname__}({old}=...)", renames[old], python=True))
             return fn(*args, **kwargs)
 
         inner.__renamed__ = dict(renames)
