@@ -31,7 +31,8 @@ from nwbview.render import (
     render_frames,
     snapshot,
 )
-from nwbview.render import export as export_module
+from nwbview.render.encoding import encode_chunk
+from nwbview.render.plan import Renderer
 from nwbview.testing.video import decode_frames, read_frame_index, vfr_timestamps, write_test_video
 
 W, H = 160, 120
@@ -172,12 +173,12 @@ def test_a_chunk_encodes_the_same_twice_and_wherever_it_starts(cfr, tmp_path):
     s = nwbview.open(cfr["nwb"])
     plan = build_plan(s, overlays=[PoseOverlay(s.pose()), TimestampOverlay()])
     try:
-        fresh = export_module._Renderer(plan)
-        export_module._encode_chunk(fresh, plan, 240, 300, str(tmp_path / "a.mp4"), 23, "veryfast")
-        export_module._encode_chunk(fresh, plan, 240, 300, str(tmp_path / "b.mp4"), 23, "veryfast")
-        used = export_module._Renderer(plan)
-        export_module._encode_chunk(used, plan, 200, 240, str(tmp_path / "before.mp4"), 23, "veryfast")
-        export_module._encode_chunk(used, plan, 240, 300, str(tmp_path / "c.mp4"), 23, "veryfast")
+        fresh = Renderer(plan)
+        encode_chunk(fresh, plan, 240, 300, str(tmp_path / "a.mp4"), 23, "veryfast")
+        encode_chunk(fresh, plan, 240, 300, str(tmp_path / "b.mp4"), 23, "veryfast")
+        used = Renderer(plan)
+        encode_chunk(used, plan, 200, 240, str(tmp_path / "before.mp4"), 23, "veryfast")
+        encode_chunk(used, plan, 240, 300, str(tmp_path / "c.mp4"), 23, "veryfast")
     finally:
         plan.close()
     a = _packets(tmp_path / "a.mp4")
@@ -290,7 +291,7 @@ def test_two_cameras_side_by_side_on_one_clock(tmp_path):
     kp = xr.Dataset(
         {"position": (("time", "space", "keypoint"), np.tile([[30.5], [40.5]], (45, 1, 1)))},
         coords={"time": t2, "space": ["x", "y"], "keypoint": ["nose"]},
-        attrs={"frame": "pixel"},
+        attrs={"coordinates": "pixel"},
     )
     overlays = [PoseOverlay(kp, video="side", colors={"nose": MAGENTA}, radius=3)]
     plan = build_plan(s, 1.5, 2.5, video=["top", "side"], overlays=overlays, timeseries=[])
@@ -422,7 +423,7 @@ def test_missing_video_and_failed_export_leave_no_file(cfr, tmp_path, monkeypatc
         export_video(folder / "session.nwb", tmp_path / "m.mp4", progress=False)
 
     calls = {"n": 0}
-    real = export_module._Renderer.render
+    real = Renderer.render
 
     def failing(self, k):
         calls["n"] += 1
@@ -430,7 +431,7 @@ def test_missing_video_and_failed_export_leave_no_file(cfr, tmp_path, monkeypatc
             raise RuntimeError("boom")
         return real(self, k)
 
-    monkeypatch.setattr(export_module._Renderer, "render", failing)
+    monkeypatch.setattr(Renderer, "render", failing)
     target = tmp_path / "fail.mp4"
     with pytest.raises(RuntimeError, match="boom"):
         export_video(cfr["nwb"], target, overlays=[], timeseries=[], n_workers=1, progress=False)
