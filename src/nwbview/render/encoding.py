@@ -123,7 +123,7 @@ def chunk_bounds(n: int, chunk: int) -> list[tuple[int, int]]:
     return [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
 
 
-def segments(n_chunks: int, n_workers: int) -> list[list[int]]:
+def segments(n_chunks: int, workers: int) -> list[list[int]]:
     """Contiguous runs of chunk ids, one per worker, as equal as possible.
 
     Examples
@@ -131,9 +131,9 @@ def segments(n_chunks: int, n_workers: int) -> list[list[int]]:
     >>> segments(3, 4)
     [[0], [1], [2]]
     """
-    base, extra = divmod(n_chunks, n_workers)
+    base, extra = divmod(n_chunks, workers)
     out, c = [], 0
-    for w in range(n_workers):
+    for w in range(workers):
         m = base + (1 if w < extra else 0)
         out.append(list(range(c, c + m)))
         c += m

@@ -24,7 +24,7 @@ Examples
 >>> from nwbview.render import export_video, snapshot
 >>> with nwbview.open("demo_session.nwb") as s:  # doctest: +SKIP
 ...     export_video(s, "clip.mp4", start=10, stop=20)
-...     snapshot(s, 12.5, "frame.png")
+...     snapshot(s, "frame.png", time=12.5)
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from nwbview.errors import renamed_keywords
 from nwbview.io.atomic import atomic_output, check_output_path, temp_dir
 from nwbview.render.defaults import default_overlays, default_timeseries
 from nwbview.render.encoding import CHUNK_FRAMES, X264_PRESETS, Muxer, chunk_bounds, chunk_path, render_segment
@@ -67,18 +68,19 @@ def _check_output(path: Any, kinds: dict[str, str] | set[str], what: str) -> Pat
     return check_output_path(path, what, kinds, error=OutputPathError)
 
 
+@renamed_keywords(path="output", n_workers="workers")
 def export_video(
     session: Any,
-    path: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
     start: float | None = None,
     stop: float | None = None,
-    *,
     video: str | Sequence[str] | None = None,
     overlays: Sequence[Any] | None = None,
     timeseries: Sequence[TimeSeriesOverlay] | None = None,
     fps: float | None = None,
     size: tuple[int, int] | str | None = None,
-    n_workers: int | None = None,
+    workers: int | None = None,
     crf: int = 23,
     preset: str = "veryfast",
     calibration: Any = None,
@@ -90,8 +92,9 @@ def export_video(
     ----------
     session : Session or path
         An open session (``nwbview.open``) or the path of an NWB file.
-    path : str or os.PathLike
-        Output ``.mp4`` (or ``.mov``). Written under a temporary name and renamed when complete.
+    output : str or os.PathLike
+        The video made, ``.mp4`` (or ``.mov``). Written under a temporary name and renamed when
+        complete.
     start, stop : float, optional
         Session time range in seconds, half-open ``[start, stop)``; default the whole video.
     video : str or list of str, optional
@@ -115,7 +118,7 @@ def export_video(
     size : (int, int) or "WxH", optional
         Output size; the video is scaled to fit beside the column. Default: the video at its
         native size plus the column. Odd sizes are rounded down to even.
-    n_workers : int, optional
+    workers : int, optional
         Processes rendering in parallel (default: the CPU count, at most one per chunk of
         240 frames). The output is identical whatever the number.
     crf : int
@@ -124,8 +127,8 @@ def export_video(
         x264 speed preset (``ultrafast`` ... ``veryslow``).
     calibration : Calibration or dict, optional
         Pixel -> world calibration of the (first) video, or ``{video name: Calibration}``.
-        Default: the session's stored calibration. Needed to draw world-frame data (position in
-        cm) on a video.
+        Default: the session's stored calibration. Needed to draw data in world coordinates
+        (position in cm) on a video.
     progress : bool
         Show a progress bar (only on a terminal).
 
@@ -143,30 +146,36 @@ def export_video(
     MissingFileError
         The video file is missing.
     CalibrationError
-        An explicit world-frame overlay on a video without calibration.
+        An explicit overlay in world coordinates on a video without calibration.
+    RenamedError
+        A keyword of nwbview 0.1 (``path``, ``n_workers``).
     NWBViewError
         Other bad input (unknown names or channels, bad sizes).
 
     Examples
     --------
+    A 10 s clip of the demo session with the default overlays and column, then one with the
+    pose alone and one LFP channel:
+
     >>> import nwbview
     >>> from nwbview.render import export_video, PoseOverlay, TimeSeriesOverlay
     >>> s = nwbview.open("demo_session.nwb")  # doctest: +SKIP
-    >>> export_video(s, "clip.mp4", 10, 20)  # doctest: +SKIP
-    >>> export_video(s, "pose.mp4", 10, 20, overlays=[PoseOverlay(s.pose())],
+    >>> export_video(s, "clip.mp4", start=10, stop=20)  # doctest: +SKIP
+    >>> export_video(s, "pose.mp4", start=10, stop=20, overlays=[PoseOverlay(s.pose())],
     ...              timeseries=[TimeSeriesOverlay(s.lfp(channels=[0]), label="LFP")])  # doctest: +SKIP
     """
-    out = _check_output(path, _VIDEO_SUFFIXES, "the video")
+    out = _check_output(output, _VIDEO_SUFFIXES, "the video")
     crf = _check_crf(crf)
     if preset not in X264_PRESETS:
         raise ExportError(f"Invalid preset {preset!r}: use one of {', '.join(X264_PRESETS)}.")
-    if n_workers is not None:
-        if not isinstance(n_workers, (int, np.integer)) or isinstance(n_workers, bool) or n_workers < 1:
-            raise ExportError(f"Invalid n_workers {n_workers!r}: give a whole number >= 1.")
+    if workers is not None:
+        if not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 1:
+            raise ExportError(f"Invalid workers {workers!r}: give a whole number >= 1.")
     session, own = open_source(session)
     try:
-        plan = build_plan(session, start, stop, video=video, overlays=overlays, timeseries=timeseries, fps=fps, size=size, calibration=calibration)
-        return _export(plan, out, n_workers, crf, preset, progress)
+        plan = build_plan(session, start=start, stop=stop, video=video, overlays=overlays, timeseries=timeseries, fps=fps, size=size,
+                          calibration=calibration)
+        return _export(plan, out, workers, crf, preset, progress)
     finally:
         if own:
             session.close()
@@ -182,14 +191,14 @@ def _check_crf(crf: Any) -> int:
     return c
 
 
-def _export(plan: ExportPlan, out: Path, n_workers: int | None, crf: int, preset: str, progress: bool) -> Path:
+def _export(plan: ExportPlan, out: Path, workers: int | None, crf: int, preset: str, progress: bool) -> Path:
     from tqdm.auto import tqdm
 
     n = len(plan)
     bounds = chunk_bounds(n, CHUNK_FRAMES)
-    if n_workers is None:
-        n_workers = os.cpu_count() or 1
-    n_workers = max(1, min(int(n_workers), len(bounds)))
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = max(1, min(int(workers), len(bounds)))
     fmt = _VIDEO_SUFFIXES[out.suffix.lower()]
     bar = tqdm(total=n, unit="frame", desc=f"export {out.name}", disable=None if progress else True, leave=False)
     try:
@@ -208,13 +217,13 @@ def _export(plan: ExportPlan, out: Path, n_workers: int | None, crf: int, preset
                     muxer.append(f, *bounds[c])
                     os.unlink(f)
 
-                if n_workers == 1:
+                if workers == 1:
                     for c in render_segment(plan, list(range(len(bounds))), bounds, tmpdir, crf, preset, tick=bar.update):
                         take(c)
                 else:
                     from nwbview.render.workers import run_workers  # not at import: `python -m` runs it fresh
 
-                    run_workers(plan, bounds, n_workers, tmpdir, crf, preset, bar, take)
+                    run_workers(plan, bounds, workers, tmpdir, crf, preset, bar, take)
             finally:
                 muxer.close()
     except OSError as exc:
@@ -230,29 +239,31 @@ def _export(plan: ExportPlan, out: Path, n_workers: int | None, crf: int, preset
 # --------------------------------------------------------------------------------------------
 
 
+@renamed_keywords(t="time", path="output")
 def snapshot(
     session: Any,
-    t: float,
-    path: str | os.PathLike,
+    output: str | os.PathLike,
     *,
+    time: float,
     video: str | Sequence[str] | None = None,
     overlays: Sequence[Any] | None = None,
     timeseries: Sequence[TimeSeriesOverlay] | None = None,
     size: tuple[int, int] | str | None = None,
     calibration: Any = None,
 ) -> Path:
-    """One frame of the export composite, at session time ``t``, as an image (PNG, JPEG, ...).
+    """One frame of the export composite, at session time ``time``, as an image (PNG, JPEG, ...).
 
-    The frame is the video frame nearest to ``t`` (the same one :func:`export_video` would
+    The frame is the video frame nearest to ``time`` (the same one :func:`export_video` would
     show); the column's y-limits are taken over its window.
 
     Parameters
     ----------
     session : Session or path
-    t : float
+        An open session (``nwbview.open``) or the path of an NWB file.
+    output : str or os.PathLike
+        The image made; its type follows the suffix (``.png``, ``.jpg``, ``.tif``, ...).
+    time : float
         Session time in seconds.
-    path : str or os.PathLike
-        Output image; the type follows the suffix (``.png``, ``.jpg``, ``.tif``, ...).
     video, overlays, timeseries, size, calibration
         As for :func:`export_video`.
 
@@ -260,21 +271,28 @@ def snapshot(
     -------
     pathlib.Path
 
+    Raises
+    ------
+    RenamedError
+        A keyword of nwbview 0.1 (``t``, ``path``).
+
     Examples
     --------
-    >>> snapshot(s, 12.5, "frame.png")  # doctest: +SKIP
+    The frame at 12.5 s of the demo session, with the default overlays and column:
+
+    >>> snapshot(s, "frame.png", time=12.5)  # doctest: +SKIP
     PosixPath('frame.png')
     """
-    out = _check_output(path, _IMAGE_SUFFIXES, "the image")
+    out = _check_output(output, _IMAGE_SUFFIXES, "the image")
     try:
-        tt = float(t)
+        tt = float(time)
     except (TypeError, ValueError):
-        raise TimeRangeError(f"Invalid time {t!r}: give a time in seconds on the session clock.") from None
+        raise TimeRangeError(f"Invalid time {time!r}: give a time in seconds on the session clock.") from None
     if not math.isfinite(tt):
-        raise TimeRangeError(f"Invalid time {t!r}: give a finite time in seconds.")
+        raise TimeRangeError(f"Invalid time {time!r}: give a finite time in seconds.")
     session, own = open_source(session)
     try:
-        plan = build_plan(session, video=video, overlays=overlays, timeseries=timeseries, size=size, calibration=calibration, at=tt)
+        plan = build_plan(session, video=video, overlays=overlays, timeseries=timeseries, size=size, calibration=calibration, time=tt)
         try:
             img = Renderer(plan).render(0).copy()
         finally:
@@ -299,7 +317,7 @@ def render_frames(plan: ExportPlan, frames: Sequence[int] | None = None) -> Iter
 
     Examples
     --------
-    >>> first = next(render_frames(build_plan(s, 10, 11)))  # doctest: +SKIP
+    >>> first = next(render_frames(build_plan(s, start=10, stop=11)))  # doctest: +SKIP
     """
     r = Renderer(plan)
     for k in range(len(plan)) if frames is None else frames:

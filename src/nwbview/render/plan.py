@@ -17,7 +17,7 @@ The plan is picklable: the export workers (:mod:`nwbview.render.workers`) receiv
 Examples
 --------
 >>> from nwbview.render.plan import Renderer, build_plan
->>> plan = build_plan(s, 10, 12)  # doctest: +SKIP
+>>> plan = build_plan(s, start=10, stop=12)  # doctest: +SKIP
 >>> first = Renderer(plan).render(0)  # doctest: +SKIP
 """
 
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from nwbview.errors import CalibrationError, NWBViewWarning, VideoError
+from nwbview.errors import CalibrationError, NWBViewWarning, VideoError, renamed_keywords
 from nwbview.render.defaults import default_overlays, default_timeseries
 from nwbview.render.draw import GlyphAtlas, PanelGeometry, bind_overlay
 from nwbview.render.export_errors import ExportError, TimeRangeError
@@ -200,28 +200,29 @@ def _video_names(session: Any, video: Any) -> list[str]:
     return names
 
 
+@renamed_keywords(at="time")
 def build_plan(
     session: Any,
+    *,
     start: float | None = None,
     stop: float | None = None,
-    *,
     video: Any = None,
     overlays: Sequence[Any] | None = None,
     timeseries: Sequence[TimeSeriesOverlay] | None = None,
     fps: float | None = None,
     size: Any = None,
     calibration: Any = None,
-    at: float | None = None,
+    time: float | None = None,
 ) -> ExportPlan:
     """Prepare an export: timeline, layout, bound overlays and column (all per-frame lookups).
 
-    Parameters are those of :func:`export_video` (``session`` may be a path); ``at`` builds a
-    one-frame plan at that time (for :func:`snapshot`). The plan holds its own video readers:
-    close them with :meth:`ExportPlan.close` when done.
+    Parameters are those of :func:`~nwbview.render.export_video` (``session`` may be a path);
+    ``time`` builds a one-frame plan at that session time (for :func:`~nwbview.render.snapshot`).
+    The plan holds its own video readers: close them with :meth:`ExportPlan.close` when done.
 
     Examples
     --------
-    >>> plan = build_plan(s, 10, 12)  # doctest: +SKIP
+    >>> plan = build_plan(s, start=10, stop=12)  # doctest: +SKIP
     >>> len(plan), plan.size  # doctest: +SKIP
     (60, (1000, 480))
     """
@@ -239,7 +240,7 @@ def build_plan(
     try:
         for n in _video_names(session, video):
             readers.append(session.video(n))
-        return _build(session, readers, start, stop, overlays, timeseries, fps, size, calibration, at)
+        return _build(session, readers, start, stop, overlays, timeseries, fps, size, calibration, time)
     except BaseException:
         for r in readers:
             r.close()
@@ -249,7 +250,7 @@ def build_plan(
             session.close()
 
 
-def _build(session, readers, start, stop, overlays, timeseries, fps, size, calibration, at) -> ExportPlan:
+def _build(session, readers, start, stop, overlays, timeseries, fps, size, calibration, time) -> ExportPlan:
     if overlays is None:
         overlays = default_overlays(session)
     if timeseries is None:
@@ -261,7 +262,7 @@ def _build(session, readers, start, stop, overlays, timeseries, fps, size, calib
     timeseries = [t for t in timeseries if t.visible]
 
     # -- timeline -----------------------------------------------------------------------
-    timeline, constant = _timeline(session, readers, start, stop, fps, overlays, timeseries, at)
+    timeline, constant = _timeline(session, readers, start, stop, fps, overlays, timeseries, time)
     times = timeline.times
 
     # -- layout ---------------------------------------------------------------------------
@@ -287,24 +288,20 @@ def _build(session, readers, start, stop, overlays, timeseries, fps, size, calib
         panels.append(Panel(name="arena", rect=rect, background=background, geometry=geoms[-1]))
 
     # -- overlays -----------------------------------------------------------------------------
-    by_name = {}
-    for p, g, r in zip(panels, geoms, readers or [None]):
-        by_name[p.name] = (p, g)
-        if r is not None and r.source:
-            by_name.setdefault(r.source, (p, g))
     for spec in overlays:
         target = getattr(spec, "video", None)
         if target is None or not readers:
             p, g = panels[0], geoms[0]
         else:
-            hit = by_name.get(target) or by_name.get(target.rsplit("/", 1)[-1])
-            if hit is None:
+            info = session.find_stream("video", target)
+            hits = [j for j, r in enumerate(readers) if r.source == info.path or (r.source is None and r.name == info.name)]
+            if not hits:
                 raise ExportError(
                     f"{type(spec).__name__} is for video {target!r}, which is not in the export "
                     f"(videos shown: {', '.join(repr(p.name) for p in panels)}). Add it to video=[...] "
                     "or change the overlay's video."
                 )
-            p, g = hit
+            p, g = panels[hits[0]], geoms[hits[0]]
         try:
             p.drawers.append(bind_overlay(spec, timeline, g, atlas))
         except CalibrationError as exc:
@@ -383,7 +380,7 @@ def _resolve_cal_no_video(session, calibration):
     return None
 
 
-def _timeline(session, readers, start, stop, fps, overlays, timeseries, at) -> tuple[Timeline, bool]:
+def _timeline(session, readers, start, stop, fps, overlays, timeseries, time) -> tuple[Timeline, bool]:
     from nwbview.timeline import Timeline
 
     if readers:
@@ -392,10 +389,10 @@ def _timeline(session, readers, start, stop, fps, overlays, timeseries, at) -> t
         if t.size == 0:
             raise VideoError(f"Video {first.name!r} has no frames.")
         span = f"{t[0]:.3f}..{t[-1]:.3f} s"
-        if at is not None:
-            i = first.frame_at(float(at))
+        if time is not None:
+            i = first.frame_at(float(time))
             if i is None:
-                raise TimeRangeError(f"Time {at:g} s is outside video {first.name!r}: its frames span {span}. Pick a time in that range.")
+                raise TimeRangeError(f"Time {time:g} s is outside video {first.name!r}: its frames span {span}. Pick a time in that range.")
             return Timeline(t[i : i + 1], frames=np.array([i]), source=f"video {first.name}"), False
         period = float(np.median(np.diff(t))) if t.size > 1 else 0.0
         _note_clipped(start, stop, t[0] - period / 2, t[-1] + period / 2, f"video {first.name!r}")
@@ -416,8 +413,8 @@ def _timeline(session, readers, start, stop, fps, overlays, timeseries, at) -> t
     # no video: a regular clock over the data
     rate = 30.0 if fps is None else fps
     lo, hi = _data_span(overlays, timeseries)
-    if at is not None:
-        return Timeline(np.array([float(at)])), False
+    if time is not None:
+        return Timeline(np.array([float(time)])), False
     if lo is None:
         if start is None or stop is None:
             raise ExportError("Nothing to export: no video and no time-stamped data. Pass video=... or overlays/timeseries with data, and start/stop.")
@@ -473,9 +470,9 @@ def _arena(session, size, times, overlays, cal):
     W, H = size
     trails, everywhere = [], []
     for o in overlays:
-        if isinstance(o, PositionOverlay) and data_frame(o.data, o.frame) == "world":
+        if isinstance(o, PositionOverlay) and data_frame(o.data, o.coordinates) == "world":
             t = np.asarray(o.data["time"].values)
-            sel = (t >= times[0] - o.trail_seconds - 1) & (t <= times[-1] + 1)
+            sel = (t >= times[0] - o.trail_s - 1) & (t <= times[-1] + 1)
             trails.append(xy_values(o.data.isel(time=np.flatnonzero(sel)), "PositionOverlay"))
             everywhere.append(xy_values(o.data, "PositionOverlay"))
     if cal is not None:  # the camera's view of the floor

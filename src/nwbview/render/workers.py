@@ -56,8 +56,9 @@ def worker_command(job_file: str) -> list[str]:
 def worker_env() -> dict[str, str]:
     """The environment of a worker: this one, with this interpreter's ``sys.path`` as ``PYTHONPATH``.
 
-    The worker then imports what the parent imports, from the same places (a source tree on
-    ``sys.path``, an installed package, a test's ``pythonpath``), whatever its folder.
+    The folder holding this nwbview comes first, then the rest of ``sys.path`` in order: the
+    worker imports this nwbview and the other packages from where the parent does (a source
+    tree, an installed package, a test's ``pythonpath``), whatever its current folder holds.
 
     Examples
     --------
@@ -67,7 +68,7 @@ def worker_env() -> dict[str, str]:
     """
     env = dict(os.environ)
     cwd = os.getcwd()
-    paths = [os.path.abspath(p) if p else cwd for p in sys.path]
+    paths = [str(Path(_package_dir()).parent)] + [os.path.abspath(p) if p else cwd for p in sys.path]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env[PACKAGE_ENV] = _package_dir()
     env.setdefault("OMP_NUM_THREADS", "1")
