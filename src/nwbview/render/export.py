@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -42,7 +41,7 @@ from nwbview.render.defaults import default_overlays, default_timeseries
 from nwbview.render.encoding import CHUNK_FRAMES, X264_PRESETS, Muxer, chunk_bounds, chunk_path, render_segment
 from nwbview.render.export_errors import ChannelError, ExportError, OutputPathError, TimeRangeError
 from nwbview.render.overlays import TimeSeriesOverlay
-from nwbview.render.plan import ExportPlan, Renderer, build_plan, open_source
+from nwbview.render.plan import ExportPlan, Renderer, build_plan, check_time, open_source
 
 __all__ = [
     "export_video",
@@ -284,12 +283,7 @@ def snapshot(
     PosixPath('frame.png')
     """
     out = _check_output(output, _IMAGE_SUFFIXES, "the image")
-    try:
-        tt = float(time)
-    except (TypeError, ValueError):
-        raise TimeRangeError(f"Invalid time {time!r}: give a time in seconds on the session clock.") from None
-    if not math.isfinite(tt):
-        raise TimeRangeError(f"Invalid time {time!r}: give a finite time in seconds.")
+    tt = check_time(time)
     session, own = open_source(session)
     try:
         plan = build_plan(session, video=video, overlays=overlays, timeseries=timeseries, size=size, calibration=calibration, time=tt)

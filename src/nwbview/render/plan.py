@@ -41,7 +41,7 @@ from nwbview.render.overlays import PositionOverlay, TimeSeriesOverlay, data_fra
 if TYPE_CHECKING:
     from nwbview.timeline import Timeline
 
-__all__ = ["ExportPlan", "Panel", "Renderer", "build_plan", "open_source"]
+__all__ = ["ExportPlan", "Panel", "Renderer", "build_plan", "check_time", "open_source"]
 
 _VFR_TIME_BASE = Fraction(1, 90000)
 _MIN_COLUMN = 240
@@ -97,7 +97,14 @@ class ExportPlan:
 
 
 def open_source(session: Any) -> tuple[Any, bool]:
-    """``(session, opened here)``: a path is opened (and must be closed by the caller)."""
+    """``(session, opened here)``: a path is opened (and must be closed by the caller).
+
+    Examples
+    --------
+    >>> session, own = open_source("demo_session.nwb")  # doctest: +SKIP
+    >>> own  # doctest: +SKIP
+    True
+    """
     if isinstance(session, (str, os.PathLike)):
         import nwbview
 
@@ -158,19 +165,32 @@ def _layout(video_sizes: list[tuple[int, int]], column: bool, size: tuple[int, i
     return rects, col_rect, (W, H)
 
 
+def check_time(value: Any, name: str = "time") -> float:
+    """A point on the session clock, in seconds, checked: a finite number.
+
+    Raises
+    ------
+    TimeRangeError
+        ``value`` is not a number, or not finite.
+
+    Examples
+    --------
+    >>> check_time("12.5")
+    12.5
+    """
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise TimeRangeError(f"Invalid {name} {value!r}: give a time in seconds on the session clock.") from None
+    if not math.isfinite(f):
+        raise TimeRangeError(f"Invalid {name} {value!r}: give a finite time in seconds.")
+    return f
+
+
 def _check_range(start: Any, stop: Any) -> tuple[float | None, float | None]:
     out = []
     for name, v in (("start", start), ("stop", stop)):
-        if v is None:
-            out.append(None)
-            continue
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise TimeRangeError(f"Invalid {name} {v!r}: give a time in seconds on the session clock.") from None
-        if not math.isfinite(f):
-            raise TimeRangeError(f"Invalid {name} {v!r}: give a finite time in seconds.")
-        out.append(f)
+        out.append(None if v is None else check_time(v, name))
     if out[0] is not None and out[1] is not None and not out[1] > out[0]:
         raise TimeRangeError(f"Invalid time range: stop ({out[1]:g} s) must be after start ({out[0]:g} s).")
     return out[0], out[1]
