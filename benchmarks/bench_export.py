@@ -54,14 +54,14 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def content(session, cal, window=2.0):
+def content(session, cal, window_s=2.0):
     from nwbview.kinematics import compute_speed
     from nwbview.render import PoseOverlay, PositionOverlay, TimeSeriesOverlay
 
-    overlays = [PoseOverlay(session.pose()), PositionOverlay(session.position(), trail_seconds=2.0)]
+    overlays = [PoseOverlay(session.pose()), PositionOverlay(session.position(), trail_s=2.0)]
     timeseries = [
-        TimeSeriesOverlay(compute_speed(session.position()), label="speed", window_seconds=window),
-        TimeSeriesOverlay(session.lfp().isel(channel=0), label="LFP ch0", window_seconds=window),
+        TimeSeriesOverlay(compute_speed(session.position()), label="speed", window_s=window_s),
+        TimeSeriesOverlay(session.lfp().isel(channel=0), label="LFP ch0", window_s=window_s),
     ]
     return dict(overlays=overlays, timeseries=timeseries, calibration=cal)
 
@@ -232,7 +232,7 @@ from nwbview.render import export_video
 labels, pix, world = read_landmarks_csv({landmarks!r})
 cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
 with nwbview.open({nwb!r}) as s:
-    export_video(s, {out!r}, {start!r}, {stop!r}, size={size!r}, progress=False, **content(s, cal))
+    export_video(s, {out!r}, start={start!r}, stop={stop!r}, size={size!r}, progress=False, **content(s, cal))
 """
 
 
@@ -283,7 +283,7 @@ def main() -> int:
     # 1. nwbview export (default workers), wall clock including planning and worker start-up
     job = content(s, cal)
     t0 = time.perf_counter()
-    out = export_video(s, out_dir / "clip.mp4", start, start + clip, size=size, progress=False, **job)
+    out = export_video(s, out_dir / "clip.mp4", start=start, stop=start + clip, size=size, progress=False, **job)
     dt = time.perf_counter() - t0
     import av
 
@@ -299,7 +299,7 @@ def main() -> int:
     print(f"export.fps: {fps:.1f} (ceiling {ceil:.1f}, ratio {fps / ceil:.2f}; {n_frames} frames at {size[0]}x{size[1]}, {os.cpu_count()} workers)", flush=True)
 
     # 3. rendering alone, one process
-    plan = build_plan(s, start, start + min(clip, 10.0), size=size, **job)
+    plan = build_plan(s, start=start, stop=start + min(clip, 10.0), size=size, **job)
     t0 = time.perf_counter()
     m = sum(1 for _ in render_frames(plan))
     print(f"export.render_fps: {m / (time.perf_counter() - t0):.1f} (render only, no encoding, one process)", flush=True)

@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> None:
             calibration = fit_landmarks(pixel, world, labels=labels, frame_dimension=reader.size)
             reader.close()
         t0 = time.perf_counter()
-        export_video(s, out, args.start, args.stop, calibration=calibration)
+        export_video(s, out, start=args.start, stop=args.stop, calibration=calibration)
         elapsed = time.perf_counter() - t0
-        still = snapshot(s, (args.start + args.stop) / 2, out.with_suffix(".png"), calibration=calibration)
+        still = snapshot(s, out.with_suffix(".png"), time=(args.start + args.stop) / 2, calibration=calibration)
     print(f"exported {out} ({out.stat().st_size / 1e6:.1f} MB) in {elapsed:.1f} s")
     print(f"snapshot {still}")
 

@@ -31,7 +31,8 @@ from nwbview.render import (
     render_frames,
     snapshot,
 )
-from nwbview.render import export as export_module
+from nwbview.render.encoding import encode_chunk
+from nwbview.render.plan import Renderer
 from nwbview.testing.video import decode_frames, read_frame_index, vfr_timestamps, write_test_video
 
 W, H = 160, 120
@@ -124,7 +125,7 @@ def _column_rect(plan):
 
 
 def test_bare_export_is_the_source_frame_for_frame_from_mid_gop(cfr, tmp_path):
-    out = export_video(cfr["nwb"], tmp_path / "bare.mp4", 2.3, 9.0, overlays=[], timeseries=[], n_workers=1, progress=False)
+    out = export_video(cfr["nwb"], tmp_path / "bare.mp4", start=2.3, stop=9.0, overlays=[], timeseries=[], workers=1, progress=False)
     frames, times, fmt = _read(out)
     t = cfr["t"]
     first = int(np.searchsorted(t, 2.3))  # frame 39: inside the GOP that starts at 0 (mid-GOP start)
@@ -153,7 +154,7 @@ def test_vfr_source_keeps_its_timing(tmp_path):
 
 
 def test_fps_gives_a_constant_rate_on_the_nearest_frames(cfr, tmp_path):
-    out = export_video(cfr["nwb"], tmp_path / "cfr10.mp4", 2.0, 4.0, overlays=[], timeseries=[], fps=10, progress=False)
+    out = export_video(cfr["nwb"], tmp_path / "cfr10.mp4", start=2.0, stop=4.0, overlays=[], timeseries=[], fps=10, progress=False)
     frames, times, _ = _read(out)
     assert len(frames) == 20
     np.testing.assert_allclose(np.diff(times), 0.1, atol=1e-6)
@@ -172,12 +173,12 @@ def test_a_chunk_encodes_the_same_twice_and_wherever_it_starts(cfr, tmp_path):
     s = nwbview.open(cfr["nwb"])
     plan = build_plan(s, overlays=[PoseOverlay(s.pose()), TimestampOverlay()])
     try:
-        fresh = export_module._Renderer(plan)
-        export_module._encode_chunk(fresh, plan, 240, 300, str(tmp_path / "a.mp4"), 23, "veryfast")
-        export_module._encode_chunk(fresh, plan, 240, 300, str(tmp_path / "b.mp4"), 23, "veryfast")
-        used = export_module._Renderer(plan)
-        export_module._encode_chunk(used, plan, 200, 240, str(tmp_path / "before.mp4"), 23, "veryfast")
-        export_module._encode_chunk(used, plan, 240, 300, str(tmp_path / "c.mp4"), 23, "veryfast")
+        fresh = Renderer(plan)
+        encode_chunk(fresh, plan, 240, 300, str(tmp_path / "a.mp4"), 23, "veryfast")
+        encode_chunk(fresh, plan, 240, 300, str(tmp_path / "b.mp4"), 23, "veryfast")
+        used = Renderer(plan)
+        encode_chunk(used, plan, 200, 240, str(tmp_path / "before.mp4"), 23, "veryfast")
+        encode_chunk(used, plan, 240, 300, str(tmp_path / "c.mp4"), 23, "veryfast")
     finally:
         plan.close()
     a = _packets(tmp_path / "a.mp4")
@@ -192,11 +193,11 @@ def test_workers_give_identical_frames(cfr, tmp_path):
     t = np.arange(0, 25, 0.002)
     v = np.sin(2 * np.pi * 3 * t)
     v[(t > 8) & (t < 9)] = np.nan
-    column = [TimeSeriesOverlay(_signal(t, v), window_seconds=2.0)]
+    column = [TimeSeriesOverlay(_signal(t, v), window_s=2.0)]
     overlays = [PoseOverlay(nwbview.open(cfr["nwb"]).pose()), TimestampOverlay()]
     decoded = {}
     for n in (1, 2, 3):
-        out = export_video(cfr["nwb"], tmp_path / f"w{n}.mp4", timeseries=column, overlays=overlays, n_workers=n, progress=False)
+        out = export_video(cfr["nwb"], tmp_path / f"w{n}.mp4", timeseries=column, overlays=overlays, workers=n, progress=False)
         with av.open(str(out)) as c:
             decoded[n] = [(f.pts, f.to_ndarray(format="yuv420p").tobytes()) for f in c.decode(video=0)]
     assert len(decoded[1]) == N
@@ -215,9 +216,9 @@ def test_keypoint_and_position_land_on_their_pixels(cfr, tmp_path):
     px, py = cal.world_to_pixels(np.array(POS_CM))
     overlays = [
         PoseOverlay(s.pose(), colors={"snout": MAGENTA, "tail": (0, 0, 255)}, radius=5, edges=[]),
-        PositionOverlay(s.position(), trail_seconds=0, color=GREEN, radius=5),
+        PositionOverlay(s.position(), trail_s=0, color=GREEN, radius=5),
     ]
-    plan = build_plan(s, 2.0, 2.2, overlays=overlays, timeseries=[])
+    plan = build_plan(s, start=2.0, stop=2.2, overlays=overlays, timeseries=[])
     f0, f1 = list(render_frames(plan, [0, 1]))
     assert tuple(f0[60, 80]) == MAGENTA  # the snout's pixel
     assert tuple(f0[int(py), int(px)]) == GREEN  # the calibration's pixel for (20, 30) cm
@@ -226,7 +227,7 @@ def test_keypoint_and_position_land_on_their_pixels(cfr, tmp_path):
     assert tuple((f0, f1)[even][90, 40]) == (0, 0, 255)  # confident tail shown
     assert tuple((f0, f1)[1 - even][90, 40]) != (0, 0, 255)  # low confidence: hidden
     # and through the encoder, at 4x: both still land on their pixels
-    out = export_video(s, tmp_path / "ov.mp4", 2.0, 2.2, overlays=overlays, timeseries=[], size=(640, 480), crf=12, progress=False)
+    out = export_video(s, tmp_path / "ov.mp4", start=2.0, stop=2.2, overlays=overlays, timeseries=[], size=(640, 480), crf=12, progress=False)
     frames, _, _ = _read(out)
     assert frames.shape[1:] == (480, 640, 3)
     assert np.abs(frames[0][60 * 4 + 2, 80 * 4 + 2].astype(int) - MAGENTA).max() < 40
@@ -243,7 +244,7 @@ def test_world_overlay_without_calibration(tmp_path):
         plan = build_plan(s, timeseries=[])
     assert not any(type(d).__name__ == "_PositionDrawer" for d in plan.panels[0].drawers)
     # an explicit calibration fixes it
-    plan = build_plan(s, overlays=[PositionOverlay(s.position(), trail_seconds=0, color=GREEN)], timeseries=[], calibration=from_cm_per_px(CM_PER_PX, (W, H)))
+    plan = build_plan(s, overlays=[PositionOverlay(s.position(), trail_s=0, color=GREEN)], timeseries=[], calibration=from_cm_per_px(CM_PER_PX, (W, H)))
     assert tuple(next(render_frames(plan, [0]))[60, 40]) == GREEN
 
 
@@ -255,7 +256,7 @@ def test_head_direction_field_and_events(cfr):
     field[6, 4] = 1.0  # the bin centred on (22.5, 32.5) cm: pixels x 40..50, y 50..60
     events = EventOverlay(np.array([[2.0, 2.1]]), label="stim", color=(255, 0, 0))
     overlays = [FieldOverlay(field, cmap="gray", alpha=1.0, vmin=0, vmax=1), HeadDirectionOverlay(hd, s.position(), length=10, color=(0, 0, 255)), events]
-    plan = build_plan(s, 1.95, 2.2, overlays=overlays, timeseries=[])
+    plan = build_plan(s, start=1.95, stop=2.2, overlays=overlays, timeseries=[])
     frames = list(render_frames(plan))
     times = plan.times
     img = frames[0]
@@ -267,9 +268,9 @@ def test_head_direction_field_and_events(cfr):
 
 def test_arena_view_without_video(cfr):
     s = nwbview.open(cfr["nwb"])
-    overlays = [PositionOverlay(s.position(), trail_seconds=1.0, color=GREEN, radius=4), PoseOverlay(s.pose(), colors={"snout": MAGENTA}, edges=[])]
-    assert len(build_plan(s, 2.0, 3.0, video=False, overlays=overlays, timeseries=[])) == 30  # 30 fps by default
-    plan = build_plan(s, 2.0, 3.0, video=False, overlays=overlays, timeseries=[], fps=10)
+    overlays = [PositionOverlay(s.position(), trail_s=1.0, color=GREEN, radius=4), PoseOverlay(s.pose(), colors={"snout": MAGENTA}, edges=[])]
+    assert len(build_plan(s, start=2.0, stop=3.0, video=False, overlays=overlays, timeseries=[])) == 30  # 30 fps by default
+    plan = build_plan(s, start=2.0, stop=3.0, video=False, overlays=overlays, timeseries=[], fps=10)
     assert len(plan) == 10 and plan.constant_rate and plan.panels[0].name == "arena"
     geom = plan.panels[0].geometry
     img = next(render_frames(plan, [5]))
@@ -290,10 +291,10 @@ def test_two_cameras_side_by_side_on_one_clock(tmp_path):
     kp = xr.Dataset(
         {"position": (("time", "space", "keypoint"), np.tile([[30.5], [40.5]], (45, 1, 1)))},
         coords={"time": t2, "space": ["x", "y"], "keypoint": ["nose"]},
-        attrs={"frame": "pixel"},
+        attrs={"coordinates": "pixel"},
     )
     overlays = [PoseOverlay(kp, video="side", colors={"nose": MAGENTA}, radius=3)]
-    plan = build_plan(s, 1.5, 2.5, video=["top", "side"], overlays=overlays, timeseries=[])
+    plan = build_plan(s, start=1.5, stop=2.5, video=["top", "side"], overlays=overlays, timeseries=[])
     (_, _, w1, h1), (x2, _, w2, h2) = plan.panels[0].rect, plan.panels[1].rect
     assert (w1, h1) == (W, H) and (w2, h2) == (160, 120) and x2 == W
     side = s.video("side")
@@ -301,7 +302,7 @@ def test_two_cameras_side_by_side_on_one_clock(tmp_path):
         assert read_frame_index(img[:, :W]) == plan.panels[0].frames[k]
         assert read_frame_index(img[:, x2 : x2 + w2]) == side.frame_at(plan.times[k])
         assert tuple(img[int(40.5 * 1.25), x2 + int(30.5 * 1.25)]) == MAGENTA  # in the side camera's pixels
-    out = export_video(s, tmp_path / "two.mp4", 1.5, 2.5, video=["top", "side"], overlays=overlays, timeseries=[], progress=False)
+    out = export_video(s, tmp_path / "two.mp4", start=1.5, stop=2.5, video=["top", "side"], overlays=overlays, timeseries=[], progress=False)
     frames, _, _ = _read(out)
     assert frames.shape == (len(plan), H, 2 * W, 3)
 
@@ -323,7 +324,7 @@ def test_step_crosses_the_cursor_at_its_time(cfr):
     t = np.arange(0, 25, 0.01)
     step = _signal(t, (t >= 5.0).astype(float), "step")
     red = (255, 0, 0)
-    plan = build_plan(cfr["nwb"], 4.0, 6.0, overlays=[], timeseries=[TimeSeriesOverlay(step, color=red, window_seconds=2.0, interp="nearest", thickness=2)])
+    plan = build_plan(cfr["nwb"], start=4.0, stop=6.0, overlays=[], timeseries=[TimeSeriesOverlay(step, color=red, window_s=2.0, interp="nearest", thickness=2)])
     rect = _column_rect(plan)
     w = rect[2]
     k5 = int(np.flatnonzero(np.isclose(plan.times, 5.0))[0])
@@ -347,9 +348,9 @@ def test_nan_stretch_is_a_gap_and_an_empty_window_draws_nothing(cfr):
     red = (255, 0, 0)
     early = _signal(np.arange(0, 1.5, 0.01), np.ones(150), "early")  # no sample after 1.5 s
     empty = _signal(np.empty(0), np.empty(0), "empty")
-    specs = [TimeSeriesOverlay(_signal(t, v), color=red, window_seconds=2.0, vmin=-1.2, vmax=1.2, thickness=2),
+    specs = [TimeSeriesOverlay(_signal(t, v), color=red, window_s=2.0, vmin=-1.2, vmax=1.2, thickness=2),
              TimeSeriesOverlay(early, color=(0, 0, 255)), TimeSeriesOverlay(empty, color=(0, 200, 0))]  # fmt: skip
-    plan = build_plan(cfr["nwb"], 5.0, 5.5, overlays=[], timeseries=specs, size=(800, 600))
+    plan = build_plan(cfr["nwb"], start=5.0, stop=5.5, overlays=[], timeseries=specs, size=(800, 600))
     img = next(render_frames(plan, [0]))  # t = 5.0: the gap fills the right half's first quarter
     below_readout = plan.column.atlas.height + 4
     x, y, w, h = _column_rect(plan)
@@ -366,10 +367,10 @@ def test_nan_stretch_is_a_gap_and_an_empty_window_draws_nothing(cfr):
 
 def test_group_settings_conflict_warns_first_wins(cfr):
     t = np.arange(0, 25, 0.01)
-    a = TimeSeriesOverlay(_signal(t, np.sin(t)), group="g", window_seconds=2.0)
-    b = TimeSeriesOverlay(_signal(t, np.cos(t)), group="g", window_seconds=4.0)
-    with pytest.warns(NWBViewWarning, match="window_seconds"):
-        plan = build_plan(cfr["nwb"], 2.0, 3.0, overlays=[], timeseries=[a, b])
+    a = TimeSeriesOverlay(_signal(t, np.sin(t)), group="g", window_s=2.0)
+    b = TimeSeriesOverlay(_signal(t, np.cos(t)), group="g", window_s=4.0)
+    with pytest.warns(NWBViewWarning, match="window_s"):
+        plan = build_plan(cfr["nwb"], start=2.0, stop=3.0, overlays=[], timeseries=[a, b])
     assert len(plan.column.rows) == 1 and plan.column.rows[0].window == 2.0
     assert len(plan.column.rows[0].traces) == 2
 
@@ -380,9 +381,9 @@ def test_group_settings_conflict_warns_first_wins(cfr):
 def test_bad_inputs_raise_clear_errors(cfr, tmp_path):
     s = nwbview.open(cfr["nwb"])
     with pytest.raises(TimeRangeError, match="must be after start"):
-        export_video(s, tmp_path / "x.mp4", 5, 3, progress=False)
+        export_video(s, tmp_path / "x.mp4", start=5, stop=3, progress=False)
     with pytest.raises(TimeRangeError, match="frames span"):
-        export_video(s, tmp_path / "x.mp4", 100, 200, progress=False)
+        export_video(s, tmp_path / "x.mp4", start=100, stop=200, progress=False)
     with pytest.raises(OutputPathError, match="does not exist"):
         export_video(s, tmp_path / "no" / "x.mp4", progress=False)
     with pytest.raises(OutputPathError, match="unknown file type"):
@@ -422,7 +423,7 @@ def test_missing_video_and_failed_export_leave_no_file(cfr, tmp_path, monkeypatc
         export_video(folder / "session.nwb", tmp_path / "m.mp4", progress=False)
 
     calls = {"n": 0}
-    real = export_module._Renderer.render
+    real = Renderer.render
 
     def failing(self, k):
         calls["n"] += 1
@@ -430,10 +431,10 @@ def test_missing_video_and_failed_export_leave_no_file(cfr, tmp_path, monkeypatc
             raise RuntimeError("boom")
         return real(self, k)
 
-    monkeypatch.setattr(export_module._Renderer, "render", failing)
+    monkeypatch.setattr(Renderer, "render", failing)
     target = tmp_path / "fail.mp4"
     with pytest.raises(RuntimeError, match="boom"):
-        export_video(cfr["nwb"], target, overlays=[], timeseries=[], n_workers=1, progress=False)
+        export_video(cfr["nwb"], target, overlays=[], timeseries=[], workers=1, progress=False)
     assert not target.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["moved"]
 
@@ -458,7 +459,7 @@ def test_demo_exports_with_defaults(demo, tmp_path):
         assert (st.codec_context.width, st.codec_context.height) == (640 + 360, 480)
         assert st.codec_context.name == "h264"
     assert n == demo.truth["n_frames"]
-    plan = build_plan(demo.nwb_path, 1.0, 1.1, calibration=cal)
+    plan = build_plan(demo.nwb_path, start=1.0, stop=1.1, calibration=cal)
     kinds = sorted(type(d).__name__ for d in plan.panels[0].drawers)
     assert kinds == ["_PoseDrawer", "_PositionDrawer", "_TimestampDrawer"]
     assert [tr.label for row in plan.column.rows for tr in row.traces] == ["speed", "LFP ch0"]
@@ -477,7 +478,7 @@ def test_cli_export_and_snapshot(demo, tmp_path):
     from PIL import Image
 
     assert Image.open(png).size == (1000, 480)
-    snap = snapshot(demo.nwb_path, 2.5, tmp_path / "api.png", overlays=[], timeseries=[])
+    snap = snapshot(demo.nwb_path, tmp_path / "api.png", time=2.5, overlays=[], timeseries=[])
     assert Image.open(snap).size == (640, 480)
 
 
@@ -510,5 +511,234 @@ def test_a_killed_exports_leftovers_are_removed_by_the_next(cfr, tmp_path):
     part.write_bytes(b"\0" * 1000)
     chunks.mkdir()
     (chunks / "chunk_000000.mp4").write_bytes(b"\0" * 1000)
-    export_video(cfr["nwb"], out, 2.0, 2.5, overlays=[], timeseries=[], progress=False)
+    export_video(cfr["nwb"], out, start=2.0, stop=2.5, overlays=[], timeseries=[], progress=False)
     assert sorted(x.name for x in tmp_path.iterdir()) == ["clip.mp4"]
+
+
+# -- the 0.2 vocabulary: old names give an error naming the new one --------------------------
+
+
+def _intervals_session(folder: Path) -> Path:
+    from pynwb import NWBHDF5IO
+    from pynwb.epoch import TimeIntervals
+    from pynwb.testing.mock.file import mock_NWBFile
+
+    nwb = mock_NWBFile()
+    table = TimeIntervals(name="running_bouts", description="bouts")
+    table.add_row(start_time=1.0, stop_time=2.0)
+    nwb.add_time_intervals(table)
+    path = folder / "intervals.nwb"
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+def _renamed_calls():
+    from nwbview.jobs import export_job, snapshot_job, view_content
+    from nwbview.render import default_overlays
+
+    t = np.arange(10.0)
+    xy = xr.DataArray(np.zeros((10, 2)), dims=("time", "space"), coords={"time": t, "space": ["x", "y"]})
+    sig = xr.DataArray(np.zeros(10), dims="time", coords={"time": t})
+    return [
+        pytest.param(lambda p: export_video(p, path="x.mp4"), "output", id="export_video-path"),
+        pytest.param(lambda p: export_video(p, "x.mp4", n_workers=2), "workers", id="export_video-n_workers"),
+        pytest.param(lambda p: snapshot(p, "x.png", t=1.0), "time", id="snapshot-t"),
+        pytest.param(lambda p: snapshot(p, path="x.png", time=1.0), "output", id="snapshot-path"),
+        pytest.param(lambda p: build_plan(p, at=1.0), "time", id="build_plan-at"),
+        pytest.param(lambda p: PositionOverlay(xy, trail_seconds=1.0), "trail_s", id="PositionOverlay-trail_seconds"),
+        pytest.param(lambda p: PositionOverlay(xy, frame="world"), "coordinates", id="PositionOverlay-frame"),
+        pytest.param(lambda p: PoseOverlay(xy, frame="pixel"), "coordinates", id="PoseOverlay-frame"),
+        pytest.param(lambda p: HeadDirectionOverlay(sig, xy, frame="world"), "coordinates", id="HeadDirectionOverlay-frame"),
+        pytest.param(lambda p: TimeSeriesOverlay(sig, window_seconds=2.0), "window_s", id="TimeSeriesOverlay-window_seconds"),
+        pytest.param(lambda p: default_overlays(p, trail_seconds=2.0), "trail_s", id="default_overlays-trail_seconds"),
+        pytest.param(lambda p: default_overlays(p, timestamp=False), "show_time", id="default_overlays-timestamp"),
+        pytest.param(lambda p: default_timeseries(p, speed=False), "show_speed", id="default_timeseries-speed"),
+        pytest.param(lambda p: default_timeseries(p, window_seconds=2.0), "window_s", id="default_timeseries-window_seconds"),
+        pytest.param(lambda p: default_timeseries(p, speed_smooth_s=0.5), "smooth_s", id="default_timeseries-speed_smooth_s"),
+        pytest.param(lambda p: default_timeseries(p, lfp_channel=None), "show_lfp=False", id="default_timeseries-lfp_channel-None"),
+        pytest.param(lambda p: export_job(p, trail=2.0), "trail_s", id="export_job-trail"),
+        pytest.param(lambda p: export_job(p, window=2.0), "window_s", id="export_job-window"),
+        pytest.param(lambda p: export_job(p, speed=False), "show_speed", id="export_job-speed"),
+        pytest.param(lambda p: export_job(p, no_lfp=True), "show_lfp=False", id="export_job-no_lfp"),
+        pytest.param(lambda p: snapshot_job(p, "x.png", t=1.0), "time", id="snapshot_job-t"),
+        pytest.param(lambda p: snapshot_job(p, "x.png", time=1.0, window=2.0), "window_s", id="snapshot_job-window"),
+        pytest.param(lambda p: view_content(p, trail=2.0), "trail_s", id="view_content-trail"),
+        pytest.param(lambda p: view_content(p, no_lfp=True), "show_lfp=False", id="view_content-no_lfp"),
+    ]
+
+
+@pytest.mark.parametrize("call, new", _renamed_calls())
+def test_renamed_keywords_raise_naming_the_new_one(call, new, tmp_path):
+    """0.1's keywords are refused before anything is read or written, with the 0.2 name."""
+    from nwbview.errors import RenamedError
+
+    with pytest.raises(RenamedError, match="nwbview 0.2") as info:
+        call(str(tmp_path / "missing.nwb"))
+    assert new in str(info.value)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("keyword", ["pose", "position", "head_direction"])
+def test_a_bool_for_a_stream_name_says_use_show(demo, keyword, tmp_path):
+    from nwbview.errors import NWBViewError
+    from nwbview.jobs import export_job
+    from nwbview.render import default_overlays
+
+    with nwbview.open(demo.nwb_path) as s:
+        for value in (True, False):
+            with pytest.raises(NWBViewError, match=f"show_{keyword}={value}"):
+                default_overlays(s, **{keyword: value})
+    with pytest.raises(NWBViewError, match=f"show_{keyword}=True"):
+        export_job(demo.nwb_path, output=tmp_path / "x.mp4", **{keyword: True})
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_streams_by_name_and_switches(demo, tmp_path):
+    """Naming a stream shows it; switches turn kinds off; a name with its switch off is refused."""
+    from nwbview.errors import NWBViewError, StreamNotFoundError
+    from nwbview.jobs import view_content
+    from nwbview.render import default_overlays
+
+    def kinds(overlays):
+        return sorted(type(o).__name__ for o in overlays)
+
+    with nwbview.open(demo.nwb_path) as s:
+        assert kinds(default_overlays(s)) == ["PoseOverlay", "PositionOverlay", "TimestampOverlay"]
+        hd = s.inventory().of_kind("head_direction")[0].name
+        assert "HeadDirectionOverlay" in kinds(default_overlays(s, head_direction=hd))  # named: shown
+        assert "HeadDirectionOverlay" in kinds(default_overlays(s, show_head_direction=True))
+        assert kinds(default_overlays(s, show_pose=False, show_position=False, show_time=False)) == []
+        with pytest.raises(NWBViewError, match="show_pose=False"):
+            default_overlays(s, pose="PoseEstimation", show_pose=False)
+        with pytest.raises(StreamNotFoundError, match="nosuchpose"):  # Session.find_stream's one rule
+            default_overlays(s, pose="nosuchpose")
+        events = default_overlays(s, events=["running_bouts"], show_pose=False, show_position=False, show_time=False)
+        assert kinds(events) == ["EventOverlay"]
+        with pytest.raises(StreamNotFoundError, match="running_bouts"):  # the candidates are listed
+            default_overlays(s, events=["no_such_table"])
+        assert [t.label for t in default_timeseries(s, show_speed=False)] == ["LFP ch0"]
+        assert [t.label for t in default_timeseries(s, show_lfp=False)] == ["speed"]
+        with pytest.raises(NWBViewError, match="show_lfp=False"):
+            default_timeseries(s, lfp="lfp", show_lfp=False)
+        content = view_content(s, show_pose=False, show_lfp=False, trail_s=3.0, window_s=4.0)
+        assert "HeadDirectionOverlay" in kinds(content["overlays"])  # the viewer shows it by default
+        assert [o.trail_s for o in content["overlays"] if isinstance(o, PositionOverlay)] == [3.0]
+        assert [(t.label, t.window_s) for t in content["timeseries"]] == [("speed", 4.0)]
+        with pytest.raises(NWBViewError, match="view_content\\(\\) has no option 'fps'"):
+            view_content(s, fps=10)
+    from nwbview.jobs import snapshot_job
+
+    with pytest.raises(NWBViewError, match="snapshot_job\\(\\) has no option 'workers'"):
+        snapshot_job(demo.nwb_path, tmp_path / "x.png", time=1.0, workers=2)
+
+
+def test_intervals_found_by_find_stream(tmp_path):
+    from nwbview.render import default_overlays
+
+    with nwbview.open(_intervals_session(tmp_path)) as s:
+        (ev,) = default_overlays(s, events=["intervals/running_bouts"], show_time=False)
+        starts, stops, labels = ev.table()
+        assert (starts.tolist(), stops.tolist(), labels) == ([1.0], [2.0], ["intervals/running_bouts"])
+
+
+@pytest.mark.parametrize(
+    "command, old, new",
+    [
+        (["export", "-o", "{out}.mp4"], ["--trail", "3"], "--trail-s"),
+        (["export", "-o", "{out}.mp4"], ["--window", "3"], "--window-s"),
+        (["snapshot", "-o", "{out}.png", "--time", "1"], ["--trail", "x"], "--trail-s"),
+        (["snapshot", "-o", "{out}.png", "--time", "1"], ["--window", "3"], "--window-s"),
+    ],
+)
+def test_cli_renamed_options_exit_1_naming_the_new_one(demo, tmp_path, command, old, new):
+    args = [command[0], str(demo.nwb_path), *(a.format(out=tmp_path / "out") for a in command[1:]), *old]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 1, r.output
+    assert f"{old[0]} was renamed in nwbview 0.2: use {new}" in r.output
+    assert not list(tmp_path.iterdir())
+    shown = CliRunner().invoke(main, [command[0], "--help"]).output
+    assert new in shown and f"{old[0]} " not in shown  # hidden
+
+
+def test_cli_content_options_map_to_the_job(demo, tmp_path, monkeypatch):
+    """--trail-s, --window-s, --no-speed, --no-lfp, --pose NAME, --head-direction reach the job as its keywords."""
+    from nwbview import jobs
+    from nwbview.cli import content_kwargs
+    from nwbview.errors import NWBViewError
+
+    seen = {}
+
+    def fake(source, output, **kw):
+        seen.update(kw, source=source, output=output)
+        return jobs.JobResult(str(source), "snapshot", summary="ok")
+
+    monkeypatch.setattr(jobs, "snapshot_job", fake)
+    r = CliRunner().invoke(main, ["snapshot", str(demo.nwb_path), "--time", "2", "-o", str(tmp_path / "a.png"), "--trail-s", "3",
+                                  "--window-s", "4", "--no-speed", "--no-lfp", "--pose", "PoseEstimation", "--head-direction"])
+    assert r.exit_code == 0, r.output
+    assert {k: seen[k] for k in ("time", "trail_s", "window_s", "show_speed", "show_lfp", "pose", "show_pose", "head_direction",
+                                 "show_head_direction", "position", "show_position")} == dict(
+        time=2.0, trail_s=3.0, window_s=4.0, show_speed=False, show_lfp=False, pose="PoseEstimation", show_pose=True,
+        head_direction=None, show_head_direction=True, position=None, show_position=True)
+    with pytest.raises(NWBViewError, match="--lfp lfp and --no-lfp"):
+        content_kwargs({"lfp": "lfp", "show_lfp": False})
+    assert content_kwargs({"no_pose": True})["show_pose"] is False
+
+
+# -- workers and a light `import nwbview` -----------------------------------------------------
+
+
+def test_import_nwbview_is_light():
+    import subprocess
+    import sys
+
+    heavy = ["matplotlib", "av", "cv2", "scipy", "napari", "xarray", "pandas", "pynwb", "h5py"]
+    code = f"import sys, nwbview; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_workers_start_as_a_module_with_the_parents_nwbview(cfr, tmp_path, monkeypatch):
+    """A decoy `nwbview` in the working folder is not what the workers import."""
+    from nwbview.render.workers import worker_command
+
+    assert worker_command("job.pkl")[1:] == ["-P", "-m", "nwbview.render.workers", "job.pkl"]
+    decoy = tmp_path / "cwd"
+    (decoy / "nwbview").mkdir(parents=True)
+    (decoy / "nwbview" / "__init__.py").write_text("raise ImportError('the decoy nwbview was imported')\n")
+    monkeypatch.chdir(decoy)
+    out = export_video(cfr["nwb"], tmp_path / "w.mp4", start=1.0, stop=18.0, overlays=[TimestampOverlay()], timeseries=[], workers=2,
+                       progress=False)
+    frames, _, _ = _read(out)
+    assert len(frames) == int(np.searchsorted(cfr["t"], 18.0)) and len(frames) > 2 * 240
+
+
+def test_a_worker_refuses_another_nwbview(tmp_path):
+    import json
+    import subprocess
+
+    from nwbview.render.workers import PACKAGE_ENV, worker_command, worker_env
+
+    env = dict(worker_env(), **{PACKAGE_ENV: str(tmp_path)})
+    r = subprocess.run(worker_command(str(tmp_path / "job.pkl")), env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    kind, _, info = r.stdout.strip().partition(" ")
+    assert kind == "error" and json.loads(info)["user"] and str(tmp_path) in json.loads(info)["message"]
+
+
+def test_heatmap_figure_without_pyplot(tmp_path):
+    """plot_heatmap makes a Figure outside pyplot; a pixel map is drawn y down (attrs['coordinates'])."""
+    from nwbview.render.figures import plot_heatmap
+
+    def occupancy(coordinates):
+        return xr.DataArray(
+            np.arange(6.0).reshape(2, 3), dims=("y", "x"), coords={"y": [5.0, 15.0], "x": [5.0, 15.0, 25.0]}, name="occupancy",
+            attrs={"x_edges": [0, 10, 20, 30], "y_edges": [0, 10, 20], "coordinates": coordinates, "kind": "occupancy",
+                   "bin_size": 10, "space_unit": "px" if coordinates == "pixel" else "cm", "units": "s"},
+        )  # fmt: skip
+
+    fig = plot_heatmap(occupancy("pixel"), tmp_path / "occ.png")
+    assert fig.canvas.manager is None  # not a pyplot figure: nothing to close
+    assert fig.axes[0].yaxis_inverted() and (tmp_path / "occ.png").stat().st_size > 0
+    assert not plot_heatmap(occupancy("world")).axes[0].yaxis_inverted()

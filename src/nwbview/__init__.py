@@ -7,29 +7,25 @@ renderers::
     with nwbview.open("session.nwb") as s:
         print(s.inventory())
         speed = nwbview.compute_speed(s.position())
+
+``import nwbview`` is light (it loads none of xarray, pynwb, matplotlib, PyAV, OpenCV,
+SciPy or napari): every name below is imported on first use. The export's worker
+processes start with it.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
 from nwbview.errors import NWBViewError, NWBViewWarning
-from nwbview.kinematics import (
-    compute_acceleration,
-    compute_head_direction,
-    compute_speed,
-    compute_velocity,
-)
-from nwbview.session import Session, open
-from nwbview.timeline import Timeline
-
-try:
-    __version__ = _version("nwbview")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 _LAZY = {
-    # name: (module, attribute) — imported on first use, so `import nwbview` stays light
+    # name: (module, attribute), imported on first use so that `import nwbview` stays light
+    "open": ("nwbview.session", "open"),
+    "Session": ("nwbview.session", "Session"),
+    "Timeline": ("nwbview.timeline", "Timeline"),
+    "compute_velocity": ("nwbview.kinematics", "compute_velocity"),
+    "compute_speed": ("nwbview.kinematics", "compute_speed"),
+    "compute_acceleration": ("nwbview.kinematics", "compute_acceleration"),
+    "compute_head_direction": ("nwbview.kinematics", "compute_head_direction"),
     "export_video": ("nwbview.render.export", "export_video"),
     "snapshot": ("nwbview.render.export", "snapshot"),
     "view": ("nwbview.render.napari", "view"),
@@ -39,13 +35,28 @@ _LAZY = {
 }
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nwbview")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
+    if name == "__version__":
+        return _version()
     raise AttributeError(f"module 'nwbview' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

@@ -354,38 +354,68 @@ def heatmap(file, kind, output, bin_size, min_speed, sigma, signal, band, lfp_ch
 
 
 def content_kwargs(p: dict) -> dict:
-    """``--pose [NAME]`` / ``--no-pose`` (and position, head direction) -> the job's ``pose``, ``position``, ``head_direction``.
+    """The CLI's stream options -> the job's stream keywords (``pose``, ``show_pose``, ...).
 
-    Each is True (the default stream), False (not drawn) or a name.
+    ``--pose`` alone draws the file's pose, ``--pose NAME`` that one, ``--no-pose`` none (and so
+    for ``--position``); ``--head-direction [NAME]`` draws the head direction. Returns
+    ``pose``, ``position``, ``head_direction`` (a name, or None for the file's own) and
+    ``show_pose``, ``show_position``, ``show_head_direction``. A stream named and switched off
+    (``--pose male --no-pose``, ``--lfp X --no-lfp``) is refused.
+
+    Examples
+    --------
+    >>> content_kwargs({"pose": "male", "no_position": True, "head_direction": ""})["show_head_direction"]
+    True
     """
     for a, b in (("pose", "no_pose"), ("position", "no_position")):
         if p.get(b) and p.get(a):
             raise NWBViewError(f"--{a} {p[a]} and --no-{a} contradict each other; give one.")
+    if p.get("lfp") and p.get("show_lfp") is False:
+        raise NWBViewError(f"--lfp {p['lfp']} and --no-lfp contradict each other; give one.")
+    hd = p.get("head_direction")
     return dict(
-        pose=False if p.get("no_pose") else (p.get("pose") or True),
-        position=False if p.get("no_position") else (p.get("position") or True),
-        head_direction=False if p.get("head_direction") is None else (p.get("head_direction") or True),
+        pose=p.get("pose") or None,
+        position=p.get("position") or None,
+        head_direction=hd or None,
+        show_pose=not p.get("no_pose"),
+        show_position=not p.get("no_position"),
+        show_head_direction=hd is not None,
     )
 
 
-
 def _content_options(fn):
-    """What the export and the snapshot show: video, overlays and the time-series column."""
+    """What the export and the snapshot show: video, overlays and the time-series column.
+
+    The options' names are the job's keywords (``--trail-s`` -> ``trail_s``, ``--no-lfp`` ->
+    ``show_lfp``), but for the stream options :func:`content_kwargs` maps. 0.1's ``--trail``
+    and ``--window`` are hidden and exit 1 naming the new option.
+    """
+    from nwbview.errors import renamed_message
+
+    def renamed(old: str, new: str):
+        def refuse(ctx, param, value):
+            if value is not None:
+                raise click.UsageError(renamed_message(old, new, python=False), ctx=ctx)
+
+        return click.option(old, hidden=True, expose_value=False, callback=refuse)
+
     opts = [
         click.option("--video", "videos", multiple=True, help="Video to show: an ImageSeries name, or a video file (the video of a pose-only file, when it is not beside FILE under the name in original_videos); repeat to show several side by side."),
         click.option("--pose", "pose", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The pose to draw (every individual): a PoseEstimation or track name, {_NAME_RULE} [default: the file's pose]."),
         click.option("--no-pose", is_flag=True, help="Do not draw the pose."),
         click.option("--position", "position", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The position to draw and take speed from, {_NAME_RULE}; one-column series as 'Position/x,y' [default: the file's position]."),
         click.option("--no-position", is_flag=True, help="Do not draw the tracked position."),
-        click.option("--trail", type=float, default=2.0, show_default=True, help="Seconds of fading position trail."),
+        click.option("--trail-s", "trail_s", type=float, default=2.0, show_default=True, metavar="SECONDS", help="Seconds of fading position trail."),
+        renamed("--trail", "--trail-s"),
         click.option("--head-direction", "head_direction", default=None, is_flag=False, flag_value="", metavar="[NAME]", help="Draw a head-direction arrow (of the series NAME, default the only one)."),
         click.option("--lfp", "lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) shown in the column, {_NAME_RULE}."),
         click.option("--min-confidence", type=float, default=None, metavar="C", help="Hide keypoints whose confidence is below C [default: 0.5]."),
         click.option("--events", multiple=True, help="TimeIntervals table to mark while an interval is active (repeatable)."),
-        click.option("--speed/--no-speed", default=True, show_default=True, help="Show running speed in the column."),
+        click.option("--speed/--no-speed", "show_speed", default=True, show_default=True, help="Show running speed in the column."),
         click.option("--lfp-channel", type=int, default=None, help="LFP channel to show in the column [default: 0 when the file has LFP]."),
-        click.option("--no-lfp", is_flag=True, help="Do not show LFP."),
-        click.option("--window", type=float, default=2.0, show_default=True, help="Seconds of signal shown in the column."),
+        click.option("--no-lfp", "show_lfp", flag_value=False, default=True, help="Do not show LFP."),
+        click.option("--window-s", "window_s", type=float, default=2.0, show_default=True, metavar="SECONDS", help="Seconds of signal shown in the column."),
+        renamed("--window", "--window-s"),
         click.option("--landmarks", type=click.Path(dir_okay=False), default=None, help="Landmarks CSV (label,pixel_x,pixel_y,world_x,world_y) to calibrate the video."),
         click.option("--size", default=None, help="Output size WIDTHxHEIGHT (default: the video's size plus the column)."),
     ]
@@ -406,8 +436,7 @@ def _content_options(fn):
 @click.option("--preset", default="veryfast", show_default=True, help="x264 speed preset (ultrafast ... veryslow).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_run
-def export(file, output, start, stop, videos, pose, no_pose, position, no_position, trail, head_direction, lfp, min_confidence, events, speed,
-           lfp_channel, no_lfp, window, landmarks, size, fps, workers, crf, preset, quiet):
+def export(file, videos, events, pose, no_pose, position, no_position, head_direction, quiet, **options):
     """Export an annotated video of FILE: the behavioral video with pose, position trail and a
     column of speed and LFP, as H.264 MP4.
     """
@@ -416,27 +445,23 @@ def export(file, output, start, stop, videos, pose, no_pose, position, no_positi
     from nwbview.jobs import export_job
 
     t0 = time.perf_counter()
-    content = content_kwargs(dict(pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction))
-    r = export_job(file, output=output, start=start, stop=stop, video=list(videos), trail=trail, lfp=lfp, min_confidence=min_confidence,
-                   events=list(events), speed=speed, lfp_channel=lfp_channel, no_lfp=no_lfp, window=window, landmarks=landmarks,
-                   size=size, fps=fps, workers=workers, crf=crf, preset=preset, progress=not quiet, **content)
+    streams = content_kwargs(dict(options, pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction))
+    r = export_job(file, video=list(videos), events=list(events), progress=not quiet, **options, **streams)
     click.echo(f"{r.summary} in {time.perf_counter() - t0:.1f} s")
 
 
 @main.command()
 @click.argument("file")
-@click.option("--time", "t", type=float, required=True, help="Session time in seconds.")
+@click.option("--time", "time", type=float, required=True, help="Session time in seconds.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output image (.png, .jpg, ...).")
 @_content_options
 @_run
-def snapshot(file, t, output, videos, pose, no_pose, position, no_position, trail, head_direction, lfp, min_confidence, events, speed,
-             lfp_channel, no_lfp, window, landmarks, size):
+def snapshot(file, videos, events, pose, no_pose, position, no_position, head_direction, **options):
     """Save one frame of the annotated video of FILE at --time as an image."""
     from nwbview.jobs import snapshot_job
 
-    content = content_kwargs(dict(pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction))
-    r = snapshot_job(file, t, output, video=list(videos), trail=trail, lfp=lfp, min_confidence=min_confidence, events=list(events),
-                     speed=speed, lfp_channel=lfp_channel, no_lfp=no_lfp, window=window, landmarks=landmarks, size=size, **content)
+    streams = content_kwargs(dict(options, pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction))
+    r = snapshot_job(file, video=list(videos), events=list(events), **options, **streams)
     click.echo(r.summary)
 
 

@@ -415,59 +415,60 @@ def heatmap_job(
                    dict(mode=mode, overwrite=overwrite, new_file=new_file, module=module, since=since))
 
 
-def _export_content(session, videos, pose, position, trail, head_direction, events, speed, lfp_channel, no_lfp, window, landmarks,
-                    lfp=None, min_confidence=None) -> dict:
+def _export_content(session, videos, given: dict, *, caller: str, exclude: Sequence[str] = ()) -> dict:
     """What an export shows (video, overlays, column), as ``nwbview export`` builds it.
 
-    ``pose``, ``position`` and ``head_direction`` are True/False or a stream name (shown).
+    ``given`` holds keywords of :func:`export_job` that say what is shown: ``pose``,
+    ``position``, ``head_direction`` and ``lfp`` name streams (None: the file's own), the
+    ``show_*`` switches say what is drawn (naming a stream shows it), then ``trail_s``,
+    ``window_s``, ``events``, ``lfp_channel``, ``min_confidence``, ``landmarks``. Those not
+    given take export_job's defaults; any other keyword (or one in ``exclude``) is refused,
+    naming ``caller``.
     """
-    from nwbview.render import default_overlays, default_timeseries
+    import inspect
 
+    from nwbview.errors import NWBViewError
+    from nwbview.render.defaults import default_overlays, default_timeseries
+
+    clip = {"output", "start", "stop", "video", "size", "fps", "workers", "crf", "preset", "progress", *exclude}
+    o = {n: p.default for n, p in inspect.signature(export_job).parameters.items() if p.kind is p.KEYWORD_ONLY and n not in clip}
+    unknown = sorted(set(given) - set(o))
+    if unknown:
+        raise NWBViewError(f"{caller}() has no option {', '.join(map(repr, unknown))}; what it shows is set with {', '.join(o)}.")
+    o.update(given)
     calibration = None
-    if landmarks:
-        calibration = session.fit_calibration(videos[0] if videos else None, landmarks=landmarks)
-    overlays = default_overlays(session, pose=pose, position=position, trail_seconds=trail, head_direction=head_direction, events=events,
-                                min_confidence=min_confidence)
-    pos_name = position if isinstance(position, str) and position else None
-    timeseries = default_timeseries(
-        session,
-        speed=speed,
-        lfp_channel=None if no_lfp else (0 if lfp_channel is None else lfp_channel),
-        window_seconds=window,
-        lfp_required=lfp_channel is not None or lfp is not None,
-        position=pos_name,
-        lfp=None if no_lfp else lfp,
-    )
+    if o.get("landmarks"):
+        calibration = session.fit_calibration(videos[0] if videos else None, landmarks=o["landmarks"])
+    overlays = default_overlays(session, pose=o["pose"], position=o["position"], head_direction=o["head_direction"],
+                                show_pose=o["show_pose"], show_position=o["show_position"], show_head_direction=o["show_head_direction"],
+                                show_time=o["show_time"], trail_s=o["trail_s"], events=list(o.get("events", ())),
+                                min_confidence=o["min_confidence"])
+    channel = o["lfp_channel"]
+    timeseries = default_timeseries(session, position=o["position"], lfp=o["lfp"], show_speed=o["show_speed"], show_lfp=o["show_lfp"],
+                                    lfp_channel=0 if channel is None else channel, lfp_required=channel is not None or o["lfp"] is not None,
+                                    window_s=o["window_s"])
     return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
 
 
-def view_content(
-    session: Any,
-    *,
-    pose: bool | str = True,
-    position: bool | str = True,
-    head_direction: bool | str = True,
-    trail: float = 2.0,
-    window: float = 2.0,
-    lfp: str | None = None,
-    lfp_channel: int | None = None,
-    no_lfp: bool = False,
-    min_confidence: float | None = None,
-) -> dict:
+@renamed_keywords(trail="trail_s", window="window_s", no_lfp="use show_lfp=False instead.")
+def view_content(session: Any, **content: Any) -> dict:
     """What ``nwbview view`` shows: the export's overlays and column, for the napari viewer.
 
-    Streams are chosen as for :func:`export_job` (True: the file's, False: none, or a name).
+    ``content`` takes the keywords of :func:`export_job` that say what is shown (``pose``,
+    ``position``, ``head_direction``, ``lfp``, the ``show_*`` switches, ``trail_s``,
+    ``window_s``, ``lfp_channel``, ``min_confidence``) with its defaults, except that the head
+    direction is shown by default (``show_head_direction=True``).
 
     Examples
     --------
     >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
-    ...     view(s, **view_content(s, pose="male", position=False))
+    ...     view(s, **view_content(s, pose="male", show_position=False))
     """
-    content = _export_content(session, [], pose, position, trail, head_direction, [], True, lfp_channel, no_lfp, window, None,
-                              lfp=lfp, min_confidence=min_confidence)
+    content = _export_content(session, [], {"show_head_direction": True, **content}, caller="view_content", exclude=("events", "landmarks"))
     return dict(overlays=content["overlays"], timeseries=content["timeseries"])
 
 
+@renamed_keywords(trail="trail_s", window="window_s", speed="show_speed", no_lfp="use show_lfp=False instead.")
 def export_job(
     source: Any,
     *,
@@ -475,17 +476,21 @@ def export_job(
     start: float | None = None,
     stop: float | None = None,
     video: str | Sequence[str] | None = None,
-    pose: bool | str = True,
-    position: bool | str = True,
-    trail: float = 2.0,
-    head_direction: bool | str = False,
-    events: Sequence[str] = (),
-    speed: bool = True,
-    lfp_channel: int | None = None,
-    no_lfp: bool = False,
+    pose: str | None = None,
+    position: str | None = None,
+    head_direction: str | None = None,
     lfp: str | None = None,
+    show_pose: bool = True,
+    show_position: bool = True,
+    show_head_direction: bool = False,
+    show_speed: bool = True,
+    show_lfp: bool = True,
+    show_time: bool = True,
+    trail_s: float = 2.0,
+    window_s: float = 2.0,
+    events: Sequence[str] = (),
+    lfp_channel: int | None = None,
     min_confidence: float | None = None,
-    window: float = 2.0,
     landmarks: str | os.PathLike | None = None,
     size: str | None = None,
     fps: float | None = None,
@@ -498,15 +503,18 @@ def export_job(
 
     The clip goes to ``output`` (default ``<session>_clip.mp4`` next to a local
     session, or in the working folder for a remote one). The options are those
-    of ``nwbview export``: ``pose``, ``position`` and ``head_direction`` are True/False
-    or the name of the stream to draw, ``lfp`` names the LFP of the column and
-    ``min_confidence`` hides keypoints below it; ``video`` may be one name or several (side by side),
-    and one of them may be a video file (the video of a pose-only file, see
-    :func:`split_video`); ``workers`` is the number of render processes.
+    of ``nwbview export``: ``pose``, ``position``, ``head_direction`` and ``lfp``
+    name the streams to draw (None: the file's own; naming one shows it) and the
+    ``show_*`` switches say what is drawn (the head direction only on request);
+    ``min_confidence`` hides keypoints below it; ``video`` may be one name or
+    several (side by side), and one of them may be a video file (the video of a
+    pose-only file, see :func:`split_video`); ``workers`` is the number of render
+    processes. ``lfp_channel`` (default 0) must exist when given.
 
     Examples
     --------
-    >>> export_job("session.nwb", start=10, stop=20, head_direction=True)  # doctest: +SKIP
+    >>> export_job("session.nwb", start=10, stop=20, show_head_direction=True)  # doctest: +SKIP
+    >>> export_job("flies.nwb", pose="male", show_lfp=False, trail_s=4)  # doctest: +SKIP
     """
     import av
 
@@ -520,9 +528,12 @@ def export_job(
     s, videos = open_session(source, video)
     with s:
         _require_pose_video(s, videos)
-        content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks,
-                                  lfp=lfp, min_confidence=min_confidence)
-        out = export_video(s, output, start, stop, fps=fps, size=size, n_workers=workers, crf=crf, preset=preset, progress=progress, **content)
+        shown = dict(pose=pose, position=position, head_direction=head_direction, lfp=lfp, show_pose=show_pose, show_position=show_position,
+                     show_head_direction=show_head_direction, show_speed=show_speed, show_lfp=show_lfp, show_time=show_time, trail_s=trail_s,
+                     window_s=window_s, events=events, lfp_channel=lfp_channel, min_confidence=min_confidence, landmarks=landmarks)
+        content = _export_content(s, videos, shown, caller="export_job")
+        out = export_video(s, output, start=start, stop=stop, fps=fps, size=size, workers=workers, crf=crf, preset=preset, progress=progress,
+                           **content)
     with av.open(str(out)) as c:
         st = c.streams.video[0]
         n, w, h = st.frames, st.codec_context.width, st.codec_context.height
@@ -531,40 +542,38 @@ def export_job(
                      data={"frames": int(n), "width": int(w), "height": int(h), "clip_s": dur})
 
 
+@renamed_keywords(t="time", trail="trail_s", window="window_s", speed="show_speed", no_lfp="use show_lfp=False instead.")
 def snapshot_job(
     source: Any,
-    t: float,
     output: str | os.PathLike,
     *,
+    time: float,
     video: str | Sequence[str] | None = None,
-    pose: bool | str = True,
-    position: bool | str = True,
-    trail: float = 2.0,
-    head_direction: bool | str = False,
-    events: Sequence[str] = (),
-    speed: bool = True,
-    lfp_channel: int | None = None,
-    no_lfp: bool = False,
-    lfp: str | None = None,
-    min_confidence: float | None = None,
-    window: float = 2.0,
-    landmarks: str | os.PathLike | None = None,
     size: str | None = None,
+    **content: Any,
 ) -> JobResult:
-    """One frame of the annotated export at session time ``t``, as an image (what ``nwbview snapshot`` makes).
+    """One frame of the annotated export at session time ``time``, as an image (what ``nwbview snapshot`` makes).
+
+    ``video`` and ``size`` are as for :func:`export_job`; ``content`` takes the keywords of
+    :func:`export_job` that say what is shown (``pose``, ``position``, ``head_direction``,
+    ``lfp``, the ``show_*`` switches, ``trail_s``, ``window_s``, ``events``, ``lfp_channel``,
+    ``min_confidence``, ``landmarks``), with the same defaults.
+
+    Raises
+    ------
+    NWBViewError
+        A keyword that is not one of those.
 
     Examples
     --------
-    >>> snapshot_job("session.nwb", 12.5, "frame.png")  # doctest: +SKIP
+    >>> snapshot_job("session.nwb", "frame.png", time=12.5, show_head_direction=True)  # doctest: +SKIP
     """
     from nwbview.render.export import snapshot
 
     s, videos = open_session(source, video)
     with s:
         _require_pose_video(s, videos)
-        content = _export_content(s, videos, pose, position, trail, head_direction, list(events), speed, lfp_channel, no_lfp, window, landmarks,
-                                  lfp=lfp, min_confidence=min_confidence)
-        out = snapshot(s, t, output, size=size, **content)
+        out = snapshot(s, output, time=time, size=size, **_export_content(s, videos, content, caller="snapshot_job"))
     return JobResult(str(source), "snapshot", outputs=[str(out)], summary=f"wrote {out}")
 
 

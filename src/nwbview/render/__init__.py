@@ -9,7 +9,7 @@ Examples
 >>> from nwbview.render import export_video, snapshot
 >>> with nwbview.open("demo_session.nwb") as s:  # doctest: +SKIP
 ...     export_video(s, "clip.mp4", start=10, stop=20)
-...     snapshot(s, 12.5, "frame.png")
+...     snapshot(s, "frame.png", time=12.5)
 """
 
 from __future__ import annotations

@@ -198,7 +198,7 @@ class Column:
             y0 = top + r * (row_h + gap)
             aw = max(W - left - right, 11)
             rect = (left, y0, aw - 1 + aw % 2, row_h)  # odd width: "now" falls on a pixel centre
-            w = settings["window_seconds"]
+            w = settings["window_s"]
             row = _Row(rect=rect, window=w)
             loaded = []
             for spec in members:

@@ -273,11 +273,11 @@ class PanelGeometry:
             "command line), store one in the file (Calibration.to_nwb), or drop the overlay."
         )
 
-    def to_panel(self, xy: np.ndarray, frame: str, what: str = "The data") -> np.ndarray:
-        """Points ``(..., 2)`` in ``frame`` -> panel output pixels (NaN stays NaN)."""
+    def to_panel(self, xy: np.ndarray, coordinates: str, what: str = "The data") -> np.ndarray:
+        """Points ``(..., 2)`` in ``coordinates`` (``"pixel"``/``"world"``) -> panel output pixels (NaN stays NaN)."""
         xy = np.asarray(xy, dtype=np.float64)
         if self.is_arena:
-            if frame == "world":
+            if coordinates == "world":
                 return self.arena.world_to_pixels(xy)
             if self.calibration is None:
                 raise CalibrationError(
@@ -286,7 +286,7 @@ class PanelGeometry:
                     "export with the video."
                 )
             return self.arena.world_to_pixels(self.calibration.pixels_to_world(xy))
-        if frame == "pixel":
+        if coordinates == "pixel":
             return xy * self.scale
         if self.calibration is None:
             raise self._missing(what)
@@ -301,9 +301,9 @@ class PanelGeometry:
             raise self._missing(what)
         return self.calibration.pixels_to_world(xy / self.scale)
 
-    def to_world(self, xy: np.ndarray, frame: str, what: str = "The data") -> np.ndarray:
-        """Points in ``frame`` -> world coordinates."""
-        if frame == "world":
+    def to_world(self, xy: np.ndarray, coordinates: str, what: str = "The data") -> np.ndarray:
+        """Points in ``coordinates`` (``"pixel"``/``"world"``) -> world coordinates."""
+        if coordinates == "world":
             return np.asarray(xy, dtype=np.float64)
         if self.calibration is None:
             raise self._missing(what.replace("world", "pixel"))
@@ -386,17 +386,17 @@ class _PositionDrawer:
     N_LEVELS = 12
 
     def __init__(self, spec: PositionOverlay, timeline, geometry: PanelGeometry, t0: float, t1: float):
-        data = _time_slice(spec.data, t0, t1, spec.trail_seconds + 1.0)
-        frame = data_frame(spec.data, spec.frame)
+        data = _time_slice(spec.data, t0, t1, spec.trail_s + 1.0)
+        coordinates = data_frame(spec.data, spec.coordinates)
         t = np.asarray(data["time"].values, dtype=np.float64)
         xy = xy_values(data, "PositionOverlay")
-        self.pts = geometry.to_panel(xy, frame, "PositionOverlay data").astype(np.float64)
+        self.pts = geometry.to_panel(xy, coordinates, "PositionOverlay data").astype(np.float64)
         self.t = t
         self.fin = np.all(np.isfinite(self.pts), axis=1)
         self.fx = fixed(np.where(self.fin[:, None], self.pts, 0.0))
         self.now = timeline.nearest(t)
         self.times = np.asarray(timeline.times, dtype=np.float64)
-        self.trail = float(spec.trail_seconds)
+        self.trail = float(spec.trail_s)
         if self.trail > 0 and t.size:
             lo = np.searchsorted(t, self.times - self.trail, side="left")
             self.lo = lo.astype(np.int64)
@@ -438,7 +438,7 @@ class _PositionDrawer:
             return
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         fx = fixed(np.where(fin[:, None], pts - [x0, y0], 0.0))
-        # opacity by the age of each segment's newer end: 1 now, 0 at trail_seconds ago
+        # opacity by the age of each segment's newer end: 1 now, 0 at trail_s ago
         age = now - self.t[lo + 1 : hi + 1]
         alpha = np.clip(1.0 - age / self.trail, 0.0, 1.0)
         level = np.ceil(alpha * self.N_LEVELS).astype(np.int64)
@@ -464,10 +464,10 @@ class _PoseDrawer:
 
     def __init__(self, spec: PoseOverlay, timeline, geometry: PanelGeometry, t0: float, t1: float):
         ds = _time_slice(spec.data, t0, t1, 1.0)
-        frame = data_frame(spec.data, spec.frame)
+        coordinates = data_frame(spec.data, spec.coordinates)
         xy, c, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2), (time, ind, kp)
         n_ind, n_kp = len(inds), len(names)
-        pts = geometry.to_panel(xy, frame, "PoseOverlay data")
+        pts = geometry.to_panel(xy, coordinates, "PoseOverlay data")
         shown = ~(c < float(spec.confidence_threshold))  # NaN confidence: shown
         fin = np.all(np.isfinite(pts), axis=-1)
         self.visible = shown & fin  # (time, ind, kp)
@@ -510,11 +510,11 @@ class _HeadDirectionDrawer:
         ip = timeline.nearest(np.asarray(pos["time"].values, dtype=np.float64))
         ang = np.asarray(hd.values, dtype=np.float64).reshape(-1)
         xy = xy_values(pos, "HeadDirectionOverlay.position")
-        frame = data_frame(spec.position, spec.frame)
+        coordinates = data_frame(spec.position, spec.coordinates)
         ok = (ih >= 0) & (ip >= 0)
         a = np.where(ok, ang[np.clip(ih, 0, None)] if ang.size else np.nan, np.nan)
         anchor = np.where(ok[:, None], xy[np.clip(ip, 0, None)] if xy.size else np.nan, np.nan)
-        world = geometry.to_world(anchor, frame, "HeadDirectionOverlay.position (in world coordinates)")
+        world = geometry.to_world(anchor, coordinates, "HeadDirectionOverlay.position (in world coordinates)")
         tip = world + float(spec.length) * np.stack([np.cos(a), np.sin(a)], axis=1)
         p0 = geometry.to_panel(world, "world", "HeadDirectionOverlay")
         p1 = geometry.to_panel(tip, "world", "HeadDirectionOverlay")

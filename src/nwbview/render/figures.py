@@ -1,4 +1,9 @@
-"""Still figures with matplotlib: heatmaps (PNG, SVG or PDF by file extension)."""
+"""Still figures with matplotlib: heatmaps (PNG, SVG or PDF by file extension).
+
+Figures are made without pyplot (``matplotlib.figure.Figure``): nothing here selects a
+backend or leaves a figure open in pyplot's registry, so a script, a notebook or a long batch
+can draw as many as it likes.
+"""
 
 from __future__ import annotations
 
@@ -44,21 +49,20 @@ def plot_heatmap(result: Any, path: str | Path | None = None, *, title: str | No
     Returns
     -------
     matplotlib.figure.Figure
+        A figure outside pyplot (``ax``'s figure when given): nothing to close, it goes when
+        it is no longer used.
 
     Examples
     --------
     >>> fig = plot_heatmap(occupancy(session.position()), "occupancy.png")  # doctest: +SKIP
     """
-    import matplotlib
-
-    if path is not None and ax is None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     movement = hasattr(result, "heatmap") and hasattr(result, "radius")
     da = result.heatmap if movement else result
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 5.2))
+        fig = Figure(figsize=(6.4, 5.2))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     kind = da.attrs.get("kind", "")
@@ -72,7 +76,7 @@ def plot_heatmap(result: Any, path: str | Path | None = None, *, title: str | No
         extent = [xs[0] - half, xs[-1] + half, ys[-1] - half, ys[0] + half] if use_cm else [xs[0] - half, xs[-1] + half, ys[-1] + half, ys[0] - half]
         im = ax.imshow(values, cmap=cmap or "magma", extent=extent, origin="upper", vmin=0, vmax=1, interpolation="nearest")
         unit = "cm" if use_cm else "px"
-        ego = "egocentric" in str(da.attrs.get("frame", ""))
+        ego = "egocentric" in str(da.attrs.get("coordinates", ""))
         ax.set_xlabel(f"{'right of the head' if ego else 'x from the head'} ({unit})")
         ax.set_ylabel(f"{'ahead of the head' if ego else 'y from the head'} ({unit})")
         inv = "inverted " if da.attrs.get("polarity") == "dark" else ""
@@ -81,7 +85,7 @@ def plot_heatmap(result: Any, path: str | Path | None = None, *, title: str | No
         title = title or f"Movement heatmap ({result.frames_used} frames)"
     else:
         xe, ye = np.asarray(da.attrs["x_edges"]), np.asarray(da.attrs["y_edges"])
-        pixel = da.attrs.get("frame") == "pixel"
+        pixel = da.attrs.get("coordinates") == "pixel"
         extent = [xe[0], xe[-1], ye[-1], ye[0]] if pixel else [xe[0], xe[-1], ye[0], ye[-1]]
         im = ax.imshow(values, cmap=cmap or ("viridis" if kind == "occupancy" else "inferno"), extent=extent,
                        origin="upper" if pixel else "lower", interpolation="nearest")

@@ -6,9 +6,9 @@ the napari viewer reads the same specs. Nothing here imports matplotlib, OpenCV 
 
 Coordinates
 -----------
-Each spatial overlay says which frame its data is in: ``"pixel"`` (video pixels, x right, y
-down, pixel centres at +0.5) or ``"world"`` (the arena, y up, e.g. cm). With ``frame=None`` it
-is read from ``data.attrs["coordinates"]`` (what :class:`~nwbview.session.Session` sets), else from the
+Each spatial overlay says in which coordinates its data are: ``"pixel"`` (video pixels, x right,
+y down, pixel centres at +0.5) or ``"world"`` (the arena, y up, e.g. cm). With ``coordinates=None``
+it is read from ``data.attrs["coordinates"]`` (what :class:`~nwbview.session.Session` sets), else from the
 units (``px``/``pixels`` -> pixel). World data reaches video pixels only through a
 :class:`~nwbview.calibration.Calibration` (``world_to_pixels``); pixel data is drawn as it is.
 Nothing flips y by hand.
@@ -21,8 +21,8 @@ Examples
 >>> import nwbview
 >>> from nwbview.render import PositionOverlay, PoseOverlay, TimeSeriesOverlay
 >>> s = nwbview.open("demo_session.nwb")  # doctest: +SKIP
->>> overlays = [PoseOverlay(s.pose()), PositionOverlay(s.position(), trail_seconds=3)]  # doctest: +SKIP
->>> column = [TimeSeriesOverlay(s.lfp(channels=[0]), label="LFP ch 0", window_seconds=2)]  # doctest: +SKIP
+>>> overlays = [PoseOverlay(s.pose()), PositionOverlay(s.position(), trail_s=3)]  # doctest: +SKIP
+>>> column = [TimeSeriesOverlay(s.lfp(channels=[0]), label="LFP ch 0", window_s=2)]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 if TYPE_CHECKING:  # xarray is imported where it is used: export workers never load it
     import xarray as xr
 
-from nwbview.errors import DataShapeError, NWBViewError
+from nwbview.errors import DataShapeError, NWBViewError, renamed_keywords
 
 __all__ = [
     "Color",
@@ -53,7 +53,20 @@ __all__ = [
 Color = "tuple[int, int, int] | str"
 
 _PIXEL_UNITS = {"px", "pixel", "pixels"}
-_FRAMES = ("pixel", "world")
+_COORDINATES = ("pixel", "world")
+
+
+def _renamed_fields(**renames: str):
+    """:func:`~nwbview.errors.renamed_keywords` on a dataclass: ``PositionOverlay(trail_seconds=...)``
+    raises a :class:`~nwbview.errors.RenamedError` naming the 0.2 field."""
+
+    def wrap(cls):
+        init = cls.__init__
+        init.__name__ = cls.__name__  # the message names the class
+        cls.__init__ = renamed_keywords(**renames)(init)
+        return cls
+
+    return wrap
 
 
 def pose_keypoints(ds: Any, individuals: Any = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
@@ -86,15 +99,16 @@ def pose_keypoints(ds: Any, individuals: Any = None) -> tuple[np.ndarray, np.nda
     return xy, conf, names, inds
 
 
-def data_frame(data: Any, frame: str | None = None) -> str:
-    """The coordinate frame (``"pixel"`` or ``"world"``) of spatial data.
+def data_frame(data: Any, coordinates: str | None = None) -> str:
+    """The coordinates (``"pixel"`` or ``"world"``) of spatial data.
 
     Parameters
     ----------
     data
         A DataArray or Dataset (``attrs["coordinates"]``, else ``attrs["units"]`` / ``space_unit``).
-    frame
-        An explicit frame; returned when given (after checking it).
+    coordinates
+        Explicit coordinates; returned when given (after checking them). None or ``"native"``:
+        those of ``data``.
 
     Examples
     --------
@@ -104,13 +118,13 @@ def data_frame(data: Any, frame: str | None = None) -> str:
     >>> data_frame(xr.DataArray([0.0], attrs={"units": "cm"}))
     'world'
     """
-    if frame is not None:
-        if frame not in _FRAMES:
-            raise NWBViewError(f"Invalid frame {frame!r}: must be one of {_FRAMES}.")
-        return frame
+    if coordinates is not None and coordinates != "native":
+        if coordinates not in _COORDINATES:
+            raise NWBViewError(f"Invalid coordinates {coordinates!r}: must be one of {_COORDINATES} (or None: those of the data).")
+        return coordinates
     attrs = getattr(data, "attrs", {}) or {}
     f = attrs.get("coordinates")
-    if f in _FRAMES:
+    if f in _COORDINATES:
         return str(f)
     unit = str(attrs.get("space_unit") or attrs.get("units") or "").strip().lower()
     return "pixel" if unit in _PIXEL_UNITS else "world"
@@ -140,6 +154,7 @@ class Overlay:
     required: bool
 
 
+@_renamed_fields(trail_seconds="trail_s", frame="coordinates")
 @dataclass
 class PositionOverlay(Overlay):
     """The tracked position: the current point and a fading trail of the last seconds.
@@ -148,30 +163,30 @@ class PositionOverlay(Overlay):
     ----------
     data : xarray.DataArray
         ``(time, space)`` with ``space`` holding ``x`` and ``y`` (``session.position()``).
-    trail_seconds : float
-        Length of the trail behind the current point (0: no trail). Older samples fade out.
+    trail_s : float
+        Length of the trail behind the current point, seconds (0: no trail). Older samples fade out.
     color
         Colour of the point and the trail.
     radius : float
         Radius of the current point, output pixels.
     thickness : float
         Width of the trail, output pixels.
-    frame : {"pixel", "world"}, optional
-        Coordinate frame of ``data``; default from its attrs.
+    coordinates : {"pixel", "world"}, optional
+        Coordinates of ``data``; default from its attrs (``attrs["coordinates"]``).
     video : str, optional
         The camera to draw on (several videos); default the first.
 
     Examples
     --------
-    >>> PositionOverlay(s.position(), trail_seconds=2.0, color="tab:orange")  # doctest: +SKIP
+    >>> PositionOverlay(s.position(), trail_s=2.0, color="tab:orange")  # doctest: +SKIP
     """
 
     data: xr.DataArray
-    trail_seconds: float = 2.0
+    trail_s: float = 2.0
     color: Any = (255, 140, 0)
     radius: float = 5.0
     thickness: float = 2.0
-    frame: str | None = None
+    coordinates: str | None = None
     video: str | None = None
     visible: bool = True
     required: bool = True
@@ -180,10 +195,11 @@ class PositionOverlay(Overlay):
         _need_time(self.data, "PositionOverlay")
         if "space" not in self.data.dims:
             raise DataShapeError(f"PositionOverlay needs a 'space' dimension (x, y); got dims {tuple(self.data.dims)}.")
-        if not (np.isfinite(self.trail_seconds) and self.trail_seconds >= 0):
-            raise NWBViewError(f"trail_seconds is {self.trail_seconds!r}; give a number of seconds >= 0.")
+        if not (np.isfinite(self.trail_s) and self.trail_s >= 0):
+            raise NWBViewError(f"trail_s is {self.trail_s!r}; give a number of seconds >= 0.")
 
 
+@_renamed_fields(frame="coordinates")
 @dataclass
 class PoseOverlay(Overlay):
     """Pose keypoints coloured by name, with the skeleton's edges.
@@ -207,7 +223,7 @@ class PoseOverlay(Overlay):
         Colour of the edges.
     individuals : sequence of str, optional
         Individuals to draw (default all).
-    frame, video
+    coordinates, video
         As for :class:`PositionOverlay`.
 
     Examples
@@ -223,7 +239,7 @@ class PoseOverlay(Overlay):
     edges: Sequence[tuple[str, str]] | None = None
     edge_color: Any = (235, 235, 235)
     individuals: Sequence[str] | None = None
-    frame: str | None = None
+    coordinates: str | None = None
     video: str | None = None
     visible: bool = True
     required: bool = True
@@ -241,6 +257,7 @@ class PoseOverlay(Overlay):
             )
 
 
+@_renamed_fields(frame="coordinates")
 @dataclass
 class HeadDirectionOverlay(Overlay):
     """An arrow from the animal's position along its head direction.
@@ -256,8 +273,8 @@ class HeadDirectionOverlay(Overlay):
         Arrow length in world units (cm).
     color, thickness
         Arrow style (thickness in output pixels).
-    frame, video
-        Frame of ``position`` (default from its attrs) and the camera to draw on.
+    coordinates, video
+        Coordinates of ``position`` (default from its attrs) and the camera to draw on.
 
     Examples
     --------
@@ -269,7 +286,7 @@ class HeadDirectionOverlay(Overlay):
     length: float = 8.0
     color: Any = (60, 200, 255)
     thickness: float = 2.0
-    frame: str | None = None
+    coordinates: str | None = None
     video: str | None = None
     visible: bool = True
     required: bool = True
@@ -429,6 +446,7 @@ class TimestampOverlay(Overlay):
             raise NWBViewError(f"TimestampOverlay fmt {self.fmt!r} is not a valid format ({exc}); use fields {{t}} and {{frame}}.") from None
 
 
+@_renamed_fields(window_seconds="window_s")
 @dataclass
 class TimeSeriesOverlay:
     """A scrolling signal in the time-series column (and the napari dock).
@@ -442,8 +460,8 @@ class TimeSeriesOverlay:
         Name shown on the axis and in the readout (default: ``data.name``).
     color
         Trace colour (default: a palette by position in the column).
-    window_seconds : float
-        Width of the visible window, centred on the current time.
+    window_s : float
+        Width of the visible window in seconds, centred on the current time.
     group : str, optional
         Overlays with the same group share one axis (one row); other groups stack as rows.
         None: a row of its own.
@@ -460,19 +478,19 @@ class TimeSeriesOverlay:
 
     Notes
     -----
-    ``window_seconds``, ``normalize``, ``vmin`` and ``vmax`` belong to the row: when overlays of
+    ``window_s``, ``normalize``, ``vmin`` and ``vmax`` belong to the row: when overlays of
     one group disagree, the first one's settings are used (with an ``NWBViewWarning``).
 
     Examples
     --------
     >>> from nwbview import compute_speed
-    >>> TimeSeriesOverlay(compute_speed(s.position()), label="speed", window_seconds=4)  # doctest: +SKIP
+    >>> TimeSeriesOverlay(compute_speed(s.position()), label="speed", window_s=4)  # doctest: +SKIP
     """
 
     data: xr.DataArray
     label: str | None = None
     color: Any = None
-    window_seconds: float = 2.0
+    window_s: float = 2.0
     group: str | None = None
     normalize: bool = False
     vmin: float | None = None
@@ -495,8 +513,8 @@ class TimeSeriesOverlay:
                 f"TimeSeriesOverlay {self.label or self.data.name!r} needs one value per time; got {shape}. "
                 "Select one channel, e.g. data.isel(channel=0), and add one overlay per channel."
             )
-        if not (np.isfinite(self.window_seconds) and self.window_seconds > 0):
-            raise NWBViewError(f"window_seconds is {self.window_seconds!r}; give a positive number of seconds.")
+        if not (np.isfinite(self.window_s) and self.window_s > 0):
+            raise NWBViewError(f"window_s is {self.window_s!r}; give a positive number of seconds.")
         if self.interp not in ("linear", "nearest"):
             raise NWBViewError(f"Invalid interp {self.interp!r}: must be 'linear' or 'nearest'.")
         if self.vmin is not None and self.vmax is not None and not float(self.vmin) < float(self.vmax):
@@ -509,4 +527,4 @@ class TimeSeriesOverlay:
     @property
     def row_settings(self) -> dict[str, Any]:
         """The settings the row takes from its first overlay."""
-        return {"window_seconds": float(self.window_seconds), "normalize": bool(self.normalize), "vmin": self.vmin, "vmax": self.vmax}
+        return {"window_s": float(self.window_s), "normalize": bool(self.normalize), "vmin": self.vmin, "vmax": self.vmax}
