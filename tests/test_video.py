@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from nwbview.errors import MissingFileError, NWBViewError, NWBViewWarning, VideoError
+from nwbview.io import paths
 from nwbview.io import video as video_module
 from nwbview.io.video import VideoReader, probe_video
 from nwbview.testing.video import (
@@ -313,7 +314,7 @@ def test_corrupt_file(tmp_path):
 
 def test_urls_are_passed_through():
     url = "http://127.0.0.1:9/video.mp4"  # nothing listens on the discard port
-    assert video_module._normalize_path(url) == url
+    assert paths.normalize_path(url) == url
     with pytest.raises(VideoError) as err:
         VideoReader([url])
     assert not isinstance(err.value, MissingFileError)

@@ -36,7 +36,7 @@ class JobResult:
 
 def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace", overwrite: bool = False, out: str | None = None, module: str = "behavior", since: tuple | None = None) -> tuple[Path, list[str], str]:
     """Write results through :func:`nwbview.io.write.write_results`; return the file, the object paths and a message."""
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
     from nwbview.io.write import write_results
 
     note = ""
@@ -54,7 +54,7 @@ def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace",
 def _state_before_reading(source: Any, write: bool) -> tuple | None:
     """The file's state as a job starts reading it: its write-back refuses if it changed meanwhile."""
     from nwbview.io.atomic import file_state
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
 
     if not write or not isinstance(source, (str, os.PathLike)) or is_remote(str(source)):
         return None
@@ -366,7 +366,7 @@ def heatmap_job(
     >>> heatmap_job("session.nwb", kind="movement", egocentric=True, output="movement.pdf")  # doctest: +SKIP
     """
     from nwbview.heatmap import compute_heatmap
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
     from nwbview.render.figures import plot_heatmap
     from nwbview.results import heatmap_result
 
@@ -505,7 +505,7 @@ def export_job(
     """
     import av
 
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
     from nwbview.render.export import export_video
 
     if output is None:

@@ -179,12 +179,13 @@ def _http_version(url: str, timeout: float | None) -> dict | None:
 
 def _version_key(source: str, timeout: float | None) -> dict | None:
     """What identifies this version of a session (None: cannot be told, do not cache)."""
-    from nwbview.batch import DANDI_ASSETS, _is_url
+    from nwbview.batch import DANDI_ASSETS
+    from nwbview.io.paths import is_remote
 
     if source.lower().startswith("dandi://"):
         info = DANDI_ASSETS.get(source)
         return {"dandi": info} if info else None
-    if _is_url(source):
+    if is_remote(source):
         v = _http_version(source, timeout)
         return {"http": v} if v else None
     return {"file": _sig(source)}
@@ -309,7 +310,8 @@ def _scan_one(source: str, timeout: float | None, cache: Path | None) -> tuple[d
     import warnings
 
     import nwbview
-    from nwbview.batch import DANDI_ASSETS, _is_url
+    from nwbview.batch import DANDI_ASSETS
+    from nwbview.io.paths import is_remote
 
     key = None
     if cache is not None:
@@ -319,7 +321,7 @@ def _scan_one(source: str, timeout: float | None, cache: Path | None) -> tuple[d
             if row is not None:
                 return row, True
     row = _empty_row(source)
-    remote = _is_url(source)
+    remote = is_remote(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # what a user should know is in the problems column

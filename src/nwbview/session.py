@@ -38,7 +38,6 @@ from nwbview.io.inventory import ExternalVideo, Inventory, StreamInfo, build_inv
 from nwbview.io.nwb import (
     LazySeriesArray,
     OpenedFile,
-    is_remote,
     looks_like_frame_numbers,
     norm_name,
     nwb_path,
@@ -51,6 +50,7 @@ from nwbview.io.nwb import (
     skeleton_nodes,
 )
 from nwbview.io.nwb import coordinate_pairs as _coordinate_pairs
+from nwbview.io.paths import is_remote
 
 __all__ = ["Session", "open"]
 

@@ -20,7 +20,6 @@ from nwbview.errors import MissingFileError, NWBViewError
 from nwbview.io.nwb import (
     OpenedFile,
     coordinate_pairs,
-    is_remote,
     looks_like_frame_numbers,
     nwb_path,
     pose_keypoints,
@@ -28,6 +27,7 @@ from nwbview.io.nwb import (
     series_scale,
     skeleton_nodes,
 )
+from nwbview.io.paths import is_remote
 
 __all__ = [
     "StreamInfo",

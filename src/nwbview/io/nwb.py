@@ -27,11 +27,11 @@ from nwbview.errors import (
     NWBViewError,
     TimestampError,
 )
+from nwbview.io.paths import is_remote
 
 __all__ = [
     "OpenedFile",
     "open_nwb",
-    "is_remote",
     "nwb_path",
     "series_length",
     "series_times",
@@ -59,16 +59,6 @@ def _import_extensions() -> None:
             importlib.import_module(mod)
         except ImportError:
             pass
-
-
-def is_remote(source: Any) -> bool:
-    """True for ``http(s)://``, ``s3://`` and ``dandi://`` sources."""
-    return isinstance(source, str) and source.split("://", 1)[0].lower() in {
-        "http",
-        "https",
-        "s3",
-        "dandi",
-    }
 
 
 @dataclass

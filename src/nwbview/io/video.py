@@ -71,10 +71,9 @@ from typing import Any
 import numpy as np
 
 from nwbview.errors import MissingFileError, NWBViewWarning, TimestampError, VideoError
+from nwbview.io.paths import is_remote, normalize_path
 
 __all__ = ["VideoReader", "probe_video"]
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 #: Decode forward rather than seek when the next keyframe before the target is at most this many
 #: frames ahead of the decoder (a seek flushes the decoder and its frame threads).
@@ -105,16 +104,6 @@ _LUMA_FORMATS = frozenset(
 
 class _VideoValueError(VideoError, ValueError):
     """A bad argument to the reader (crop, downsample, starting_frames): also a ValueError."""
-
-
-def _is_url(path: str) -> bool:
-    return bool(_URL.match(path))
-
-
-def _normalize_path(path: str | os.PathLike) -> str:
-    if isinstance(path, str) and _is_url(path):
-        return path
-    return os.path.abspath(os.fspath(path))
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,7 +177,7 @@ _index_lock = threading.Lock()
 
 
 def _index_key(path: str) -> tuple:
-    if _is_url(path):
+    if is_remote(path):
         return (path,)
     st = os.stat(path)
     return (path, st.st_size, st.st_mtime_ns)
@@ -200,7 +189,7 @@ def _open_container(path: str, source: str | None = None):
 
     where = f" (from {source})" if source else ""
     options = None
-    if _is_url(path):
+    if is_remote(path):
         from nwbview.io.remote import timeout_s
 
         # FFmpeg's http protocol: time out instead of hanging, seek with range requests, and
@@ -309,7 +298,7 @@ def _build_index(container, stream, path: str, source: str | None) -> _PacketInd
     """
     import av
 
-    if _is_url(path):
+    if is_remote(path):
         index = _index_from_moov(container, stream, path)
         if index is not None:
             container.seek(0, stream=stream)
@@ -401,7 +390,7 @@ def _get_index(path: str, source: str | None = None, container=None, stream=None
 
 def cached_index_frames(path: str | os.PathLike) -> int | None:
     """Frame count of a file whose packet index is already cached in this process, else None."""
-    path = _normalize_path(path)
+    path = normalize_path(path)
     try:
         key = _index_key(path)
     except OSError:
@@ -447,8 +436,8 @@ def probe_video(path: str | os.PathLike) -> dict[str, Any]:
     >>> info["codec"], info["n_frames"], round(info["fps"], 3), round(info["duration"], 3)
     ('h264', 30, 30.0, 1.0)
     """
-    path = _normalize_path(path)
-    if not _is_url(path) and not os.path.exists(path):
+    path = normalize_path(path)
+    if not is_remote(path) and not os.path.exists(path):
         raise MissingFileError(
             f"Video file not found: {path}. Check the path (relative paths are taken from the "
             f"current folder, {os.getcwd()})."
@@ -567,7 +556,7 @@ class _FileBackend:
         self.source = source
         self.indexes: list[_PacketIndex] = []
         self.open_files: OrderedDict[int, _OpenFile] = OrderedDict()
-        missing = [p for p in files if not _is_url(p) and not os.path.isfile(p)]
+        missing = [p for p in files if not is_remote(p) and not os.path.isfile(p)]
         if missing:
             where = f" (resolved from {source})" if source else ""
             listed = "\n  ".join(missing)
@@ -1014,7 +1003,7 @@ class VideoReader:
     ):
         if isinstance(files, (str, os.PathLike)):
             files = [files]
-        files = [_normalize_path(f) for f in files]
+        files = [normalize_path(f) for f in files]
         if not files:
             raise VideoError(
                 f"No video files given{' for ' + name if name else ''}: pass at least one path. "

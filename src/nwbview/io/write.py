@@ -34,7 +34,8 @@ import h5py
 
 from nwbview.errors import FileLockedError, MissingFileError, NWBViewError, WriteError
 from nwbview.io.atomic import atomic_output, file_state, is_locked, writer_lock
-from nwbview.io.nwb import _import_extensions, is_remote
+from nwbview.io.nwb import _import_extensions
+from nwbview.io.paths import is_remote
 
 __all__ = ["write_results", "check_unlocked", "recover_append", "MODES"]
 
