@@ -163,10 +163,10 @@ def _http_version(url: str, timeout: float | None) -> dict | None:
     """Size and ETag / Last-Modified of a URL (one one-byte request), or None when it cannot be told."""
     import urllib.error
 
-    from nwbview.io.remote import _request, timeout_s
+    from nwbview.io.remote import http_request, timeout_s
 
     try:
-        with _request(url, {"Range": "bytes=0-0"}, timeout_s(timeout)) as r:
+        with http_request(url, {"Range": "bytes=0-0"}, timeout_s(timeout)) as r:
             headers = {k: r.headers.get(k) for k in ("ETag", "Last-Modified", "Content-Range", "Content-Length")}
             r.read()
     except (urllib.error.URLError, OSError, ValueError):

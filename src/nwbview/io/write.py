@@ -34,7 +34,7 @@ import h5py
 
 from nwbview.errors import FileLockedError, MissingFileError, NWBViewError, WriteError
 from nwbview.io.atomic import atomic_output, file_state, is_locked, writer_lock
-from nwbview.io.nwb import _import_extensions
+from nwbview.io.nwb import import_extensions, open_remote
 from nwbview.io.paths import is_remote
 
 __all__ = ["write_results", "check_unlocked", "recover_append", "MODES"]
@@ -287,7 +287,7 @@ def write_results(
         raise WriteError(f"out= is only for mode='new' (mode is {mode!r}).")
     else:
         target = path
-    _import_extensions()
+    import_extensions()
     target.parent.mkdir(parents=True, exist_ok=True)
     # nwbview's writers of one file take turns, from their read to their rename; then a file
     # still open elsewhere (a viewer, a notebook) is refused
@@ -343,8 +343,6 @@ class _source:
         import pynwb
 
         if self.remote:
-            from nwbview.io.remote import open_remote
-
             self.opened = open_remote(str(self.path))
             return self.opened.io, self.opened
         self.io = pynwb.NWBHDF5IO(str(self.path), "r", load_namespaces=True)
