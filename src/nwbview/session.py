@@ -36,6 +36,7 @@ from nwbview.errors import (
 )
 from nwbview.io.inventory import ExternalVideo, Inventory, StreamInfo, build_inventory, resolve_external_files
 from nwbview.io.nwb import (
+    PIXEL_UNITS,
     LazySeriesArray,
     OpenedFile,
     looks_like_frame_numbers,
@@ -54,7 +55,6 @@ from nwbview.io.paths import is_remote
 
 __all__ = ["Session", "open"]
 
-_PIXEL_UNITS = {"px", "pixel", "pixels"}
 _VOLT_FACTORS = {"v": 1.0, "volt": 1.0, "volts": 1.0, "mv": 1e-3, "millivolts": 1e-3, "uv": 1e-6, "µv": 1e-6, "microvolts": 1e-6}
 _OUT_UNITS = {"uV": 1e-6, "mV": 1e-3, "V": 1.0}
 
@@ -324,7 +324,7 @@ class Session:
                 cols.append(v.reshape(-1))
             values = np.stack(cols, axis=1)
         unit = first.unit or ""
-        native = "pixel" if unit.lower() in _PIXEL_UNITS else "world"
+        native = "pixel" if unit.lower() in PIXEL_UNITS else "world"
         da = xr.DataArray(
             values,
             dims=("time", "space"),
@@ -600,7 +600,7 @@ class Session:
                 "source": info.path,
                 "source_software": getattr(pe, "source_software", "") or "",
                 "reference_frame": getattr(series[0], "reference_frame", "") or "",
-                "coordinates": "pixel" if unit.lower() in _PIXEL_UNITS else "world",
+                "coordinates": "pixel" if unit.lower() in PIXEL_UNITS else "world",
             },
         )
         ds = ds.expand_dims(individual=[individual]).transpose("time", "space", "keypoint", "individual")

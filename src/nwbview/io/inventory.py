@@ -18,6 +18,7 @@ import numpy as np
 
 from nwbview.errors import MissingFileError, NWBViewError
 from nwbview.io.nwb import (
+    PIXEL_UNITS,
     OpenedFile,
     coordinate_pairs,
     looks_like_frame_numbers,
@@ -43,7 +44,6 @@ __all__ = [
 #: stream kinds, in the order ``nwbview info`` lists them
 KINDS = ("video", "position", "head_direction", "pose", "lfp", "timeseries", "intervals", "calibration", "result")
 
-_PIXEL_UNITS = {"px", "pixel", "pixels"}
 _CHECK_LIMIT = 2_000_000  # read at most this many timestamps for a full check
 
 
@@ -270,7 +270,7 @@ def _time_info(ts: Any, info: StreamInfo, n: int | None = None) -> np.ndarray | 
         data_n = _data_len(ts)
         if data_n and data_n != m:
             info.problems.append(f"{data_n} data samples but {m} timestamps")
-        if _looks_like_frame_numbers(tsd, m) or (full is not None and looks_like_frame_numbers(full)):
+        if looks_like_frame_numbers(tsd[: min(m, 200)]) or (full is not None and looks_like_frame_numbers(full)):
             msg = (
                 f"timestamps look like frame numbers ({', '.join(f'{v:g}' for v in (full if full is not None else np.asarray(tsd[:3]))[:3])}, ...), "
                 "not seconds; store the video's frame times instead"
@@ -355,15 +355,6 @@ def _millisecond_streams(items: list["StreamInfo"]) -> None:
             )
             s.problems.append(msg)
             s.details.setdefault("_clock", []).append(msg)
-
-
-def _looks_like_frame_numbers(tsd: Any, m: int) -> bool:
-    if m < 10:
-        return False
-    head = np.asarray(tsd[: min(m, 200)], dtype=np.float64)
-    if not np.all(np.isfinite(head)):
-        return False
-    return head[0] in (0.0, 1.0) and np.all(np.diff(head) == 1.0)
 
 
 def _data_len(ts: Any) -> int:
@@ -634,7 +625,7 @@ def _describe(kind: str, obj: Any, opened: OpenedFile) -> StreamInfo:
         if kind in {"position", "head_direction", "lfp"}:
             _unit_problems(info, obj)
             if kind == "position":
-                info.details["frame"] = "pixel" if (obj.unit or "").lower() in _PIXEL_UNITS else "world"
+                info.details["frame"] = "pixel" if (obj.unit or "").lower() in PIXEL_UNITS else "world"
                 rf = getattr(obj, "reference_frame", None)
                 if rf:
                     info.details["reference_frame"] = rf

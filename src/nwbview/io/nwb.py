@@ -45,8 +45,12 @@ __all__ = [
     "skeleton_nodes",
     "pose_keypoints",
     "looks_like_frame_numbers",
+    "PIXEL_UNITS",
     "coordinate_pairs",
 ]
+
+#: units (lower case) that mean a series is in pixel coordinates of the video, not in world units
+PIXEL_UNITS = frozenset({"px", "pixel", "pixels"})
 
 #: extensions whose Python classes must be imported before reading, so that
 #: pynwb builds their objects (not generic containers) from a file.
