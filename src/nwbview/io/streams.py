@@ -143,7 +143,7 @@ def clock_jumps(t: np.ndarray) -> list[str]:
 
     Examples
     --------
-    >>> clock_jumps(np.r_[np.arange(5) / 50, 1.7e9 + np.arange(2) / 50])[0][:44]
+    >>> clock_jumps(np.r_[np.arange(5) / 50, 1.7e9 + np.arange(2) / 50])[0][:45]
     'timestamps jump by 1.7e+09 s at index 5 (from'
     """
     t = np.asarray(t, dtype=np.float64)
