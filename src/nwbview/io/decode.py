@@ -61,6 +61,14 @@ _LUMA_FORMATS = frozenset(
 )  # fmt: skip
 
 
+def _cropped(frame: np.ndarray, crop: tuple[int, int, int, int] | None) -> np.ndarray:
+    """The ``(x, y, width, height)`` part of an (H, W[, C]) array (a view), or all of it."""
+    if crop is None:
+        return frame
+    x, y, w, h = crop
+    return frame[y : y + h, x : x + w]
+
+
 def _luma_from_rgb(rgb: np.ndarray) -> np.ndarray:
     """ITU-R BT.601 luma of RGB uint8, full range, rounded."""
     y = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
@@ -429,18 +437,14 @@ class ArrayBackend:
 
     @staticmethod
     def rgb(frame: np.ndarray, crop, reformatter=None) -> np.ndarray:
-        if crop is not None:
-            x, y, w, h = crop
-            frame = frame[y : y + h, x : x + w]
+        frame = _cropped(frame, crop)
         if frame.ndim == 2:
             return np.repeat(frame[..., None], 3, axis=2)
         return np.array(frame)
 
     @staticmethod
     def gray(frame: np.ndarray, crop, reformatter=None) -> np.ndarray:
-        if crop is not None:
-            x, y, w, h = crop
-            frame = frame[y : y + h, x : x + w]
+        frame = _cropped(frame, crop)
         if frame.ndim == 2:
             return np.array(frame)
         return _luma_from_rgb(frame)

@@ -228,20 +228,8 @@ def _index_from_moov(container, stream, path: str) -> PacketIndex | None:
     if stream.frames and int(stream.frames) != cts.size:
         return None
     order = np.argsort(cts, kind="stable")
-    rate = stream.average_rate
-    codec = stream.codec_context.name
-    return PacketIndex(
-        pts=cts[order].astype(np.int64),
-        dts=dts[order].astype(np.int64),
-        keyframes=np.flatnonzero(track.keyframe[order]).astype(np.int64),
-        time_base=Fraction(stream.time_base),
-        codec=codec,
-        pix_fmt=stream.codec_context.format.name if stream.codec_context.format else "",
-        width=int(stream.codec_context.width),
-        height=int(stream.codec_context.height),
-        average_rate=Fraction(rate) if rate else None,
-        x264_build=_x264_build(codec, stream.codec_context.extradata, first),
-    )
+    keyframes = np.flatnonzero(track.keyframe[order]).astype(np.int64)
+    return _stream_index(stream, cts[order].astype(np.int64), dts[order].astype(np.int64), keyframes, first)
 
 
 def _build_index(container, stream, path: str, source: str | None) -> PacketIndex:
@@ -305,11 +293,17 @@ def _build_index(container, stream, path: str, source: str | None) -> PacketInde
     pts = pts[order]
     dts = np.asarray(dts_list, dtype=np.int64)[order]
     key = np.asarray(key_list, dtype=bool)[order]
+    return _stream_index(stream, pts, dts, np.flatnonzero(key).astype(np.int64), first)
+
+
+def _stream_index(stream, pts: np.ndarray, dts: np.ndarray, keyframes: np.ndarray, first: bytes | None) -> PacketIndex:
+    """The index of ``stream`` with this frame table (presentation order); ``first``: the first packet's head."""
     rate = stream.average_rate
+    codec = stream.codec_context.name
     return PacketIndex(
         pts=pts,
         dts=dts,
-        keyframes=np.flatnonzero(key).astype(np.int64),
+        keyframes=keyframes,
         time_base=Fraction(stream.time_base) if stream.time_base else Fraction(1, 1),
         codec=codec,
         pix_fmt=stream.codec_context.format.name if stream.codec_context.format else "",
