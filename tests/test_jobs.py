@@ -60,5 +60,5 @@ def test_write_back_of_a_remote_session_makes_a_local_file(demo_session, tmp_pat
 
     monkeypatch.setattr("nwbview.io.write.write_results", fake_write)
     target, names, message = write_back("https://example.org/data/x.nwb?sig=1", [], mode="replace")
-    assert calls["mode"] == "new" and calls["out"] == str(tmp_path / "x_nwbview.nwb")
+    assert calls["mode"] == "new" and calls["new_file"] == str(tmp_path / "x_nwbview.nwb")
     assert "the session is remote" in message

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nwbview.errors import MissingFileError, NWBViewError, NWBViewWarning, VideoError
-from nwbview.io import video as video_module
+from nwbview.io import decode, packets, paths
 from nwbview.io.video import VideoReader, probe_video
 from nwbview.testing.video import (
     decode_frames,
@@ -131,13 +131,13 @@ def test_series_default_starting_frames(videos):
 
 def test_sorted_reads_do_not_reseek_inside_a_gop(videos, monkeypatch):
     seeks = []
-    real_seek = video_module._FileBackend._seek
+    real_seek = decode.FileBackend._seek
 
     def counting_seek(of, index, ts, expected):
         seeks.append(expected)
         return real_seek(of, index, ts, expected)
 
-    monkeypatch.setattr(video_module._FileBackend, "_seek", staticmethod(counting_seek))
+    monkeypatch.setattr(decode.FileBackend, "_seek", staticmethod(counting_seek))
     entry = videos["h264"]
     with open_reader(entry) as reader:
         idx = [5, 40, 41, 90, 180, 249, 250, 260, 400, 520, 599]
@@ -313,7 +313,7 @@ def test_corrupt_file(tmp_path):
 
 def test_urls_are_passed_through():
     url = "http://127.0.0.1:9/video.mp4"  # nothing listens on the discard port
-    assert video_module._normalize_path(url) == url
+    assert paths.normalize_path(url) == url
     with pytest.raises(VideoError) as err:
         VideoReader([url])
     assert not isinstance(err.value, MissingFileError)
@@ -483,7 +483,7 @@ def old_x264_444(tmp_path_factory):
 
 
 def test_decoder_knows_the_x264_build_after_a_seek(old_x264_444):
-    video_module._index_cache.clear()
+    packets._index_cache.clear()
     assert probe_video(old_x264_444)["x264_build"] == 150
     assert "x264 build 150" in probe_video(old_x264_444)["seek_note"]
     with VideoReader([old_x264_444]) as reader:
@@ -497,9 +497,9 @@ def test_decoder_knows_the_x264_build_after_a_seek(old_x264_444):
 
 
 def test_bad_keyframes_are_remembered_and_their_frames_never_cached(old_x264_444, monkeypatch):
-    video_module._index_cache.clear()
+    packets._index_cache.clear()
     seeks, puts = [], []
-    real_seek, real_put = video_module._FileBackend._seek, VideoReader._put
+    real_seek, real_put = decode.FileBackend._seek, VideoReader._put
 
     def counting_seek(of, index, ts, expected):
         seeks.append(expected)
@@ -509,14 +509,14 @@ def test_bad_keyframes_are_remembered_and_their_frames_never_cached(old_x264_444
         puts.append(k)
         return real_put(self, fi, k, frame)
 
-    monkeypatch.setattr(video_module._FileBackend, "_seek", staticmethod(counting_seek))
+    monkeypatch.setattr(decode.FileBackend, "_seek", staticmethod(counting_seek))
     monkeypatch.setattr(VideoReader, "_put", recording_put)
     with VideoReader([old_x264_444], cache_size=200) as reader:
         reader[70]
         assert seeks == [60, 30, 0]  # each bad keyframe tried once, then the file's start
         # nothing decoded from keyframe 60 or 30 was cached; of the clean decode from 0, the
         # frames just before the target (stepping back)
-        assert puts == list(range(70 - video_module._KEEP_BEHIND, 71))
+        assert puts == list(range(70 - decode._KEEP_BEHIND, 71))
     seeks.clear()
     with VideoReader([old_x264_444]) as reader:  # a new reader of the same file: paid once
         reader[45]
@@ -526,7 +526,7 @@ def test_bad_keyframes_are_remembered_and_their_frames_never_cached(old_x264_444
 
 def test_x264_build_does_not_change_ordinary_video(videos):
     entry = videos["h264"]
-    index = video_module._get_index(str(entry["files"][0]))
+    index = packets.get_index(str(entry["files"][0]))
     assert index.x264_build is not None and index.x264_build >= 151
     assert probe_video(entry["files"][0])["x264_build"] == index.x264_build
     assert probe_video(videos["mjpeg"]["files"][0])["x264_build"] is None

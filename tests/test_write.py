@@ -81,7 +81,7 @@ def test_second_write_is_refused_then_overwrite_replaces(session_file):
 
 def test_new_mode_derived_file(session_file, tmp_path):
     out = tmp_path / "derived" / "with_speed.nwb"
-    write_results(session_file, _speed(session_file), mode="new", out=out)
+    write_results(session_file, _speed(session_file), mode="new", new_file=out)
     with nwbview.open(session_file) as s0, nwbview.open(out) as s1:
         assert s1.nwbfile.session_id == s0.nwbfile.session_id
         assert s1.nwbfile.identifier != s0.nwbfile.identifier

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from nwbview.io.atomic import atomic_output
+from nwbview.io.paths import is_remote
 from nwbview.errors import MissingFileError, NWBViewError, NWBViewWarning
 
 __all__ = ["batch", "resolve_sources", "local_cluster", "JOBS", "SUMMARY_COLUMNS", "RECORDS_DIR"]
@@ -140,10 +141,6 @@ def _jsonable(v: Any) -> Any:
 # -- sources ------------------------------------------------------------------------------------
 
 
-def _is_url(s: str) -> bool:
-    return "://" in s and s.split("://", 1)[0].lower() in {"http", "https", "s3", "dandi"}
-
-
 def has_glob(s: str) -> bool:
     return any(c in s for c in _GLOB_CHARS)
 
@@ -166,7 +163,7 @@ def _expand(entry: str, base: Path | None, what: str) -> list[str]:
     entry = entry.strip()
     if entry.lower().startswith("dandi://"):
         return _dandi_sources(entry)
-    if _is_url(entry):
+    if is_remote(entry):
         return [entry]
     p = Path(entry).expanduser()
     if base is not None and not p.is_absolute():
@@ -221,7 +218,7 @@ def resolve_sources(sources: str | os.PathLike | Iterable[str | os.PathLike]) ->
     for entry in entries:
         if not entry.strip():
             continue
-        if single and not _is_url(entry) and not has_glob(entry):
+        if single and not is_remote(entry) and not has_glob(entry):
             p = Path(entry).expanduser()
             if not p.exists():
                 raise MissingFileError(
@@ -306,7 +303,7 @@ def _is_template(v: Any) -> bool:
 
 def _fill(template: str, source: str, option: str) -> str:
     """Expand ``{stem}``, ``{name}``, ``{dir}`` for one session; relative -> next to the session."""
-    remote = _is_url(source)
+    remote = is_remote(source)
     name = Path(source.split("?")[0]).name
     folder = Path.cwd() if remote else Path(source).parent
     try:
@@ -342,7 +339,7 @@ def _prepare(job: str, options: dict, n_sessions: int) -> dict:
 
 def _session_options(job: str, source: str, options: dict) -> dict:
     kw = dict(options)
-    if _is_url(source):
+    if is_remote(source):
         # a remote session's files go to the working folder, as the single-session command does: the
         # client's folder, named here (a worker's own working folder may be another one)
         stem = Path(source.split("?")[0].rstrip("/")).stem
@@ -455,7 +452,7 @@ def _run_session(job: str, source: str, kwargs: dict, record_path: str, options_
     t0 = time.perf_counter()
     record = Path(record_path)
     pending = _pending_path(record)
-    remote = _is_url(source)
+    remote = is_remote(source)
     try:
         fn = job_function(job)
         start_sig = None if remote else _file_sig(source)

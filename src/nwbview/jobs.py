@@ -37,7 +37,7 @@ class JobResult:
 
 def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace", overwrite: bool = False, new_file: str | None = None, module: str = "behavior", since: tuple | None = None) -> tuple[Path, list[str], str]:
     """Write results through :func:`nwbview.io.write.write_results`; return the file, the object paths and a message."""
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
     from nwbview.io.write import write_results
 
     note = ""
@@ -47,7 +47,7 @@ def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace",
         if mode != "new":
             note = f" (the session is remote, so a derived local file was written instead of mode {mode})"
         mode = "new"
-    target = write_results(path, results, module=module, mode=mode, overwrite=overwrite, out=new_file, since=since)
+    target = write_results(path, results, module=module, mode=mode, overwrite=overwrite, new_file=new_file, since=since)
     names = [f"processing/{module}/{getattr(r, 'name', '?')}" for r in results]
     return target, names, f"wrote {', '.join(names)} into {target} (mode {mode}){note}"
 
@@ -55,7 +55,7 @@ def write_back(path: str | os.PathLike, results: list, *, mode: str = "replace",
 def _state_before_reading(source: Any, write: bool) -> tuple | None:
     """The file's state as a job starts reading it: its write-back refuses if it changed meanwhile."""
     from nwbview.io.atomic import file_state
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
 
     if not write or not isinstance(source, (str, os.PathLike)) or is_remote(str(source)):
         return None
@@ -371,7 +371,7 @@ def heatmap_job(
     >>> heatmap_job("session.nwb", kind="movement", egocentric=True, output="movement.pdf")  # doctest: +SKIP
     """
     from nwbview.heatmap import compute_heatmap
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
     from nwbview.render.figures import plot_heatmap
     from nwbview.results import heatmap_result
 
@@ -518,7 +518,7 @@ def export_job(
     """
     import av
 
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
     from nwbview.render.export import export_video
 
     if output is None:

@@ -19,6 +19,7 @@ import xarray as xr
 from nwbview.errors import DataShapeError, NWBViewError, NWBViewWarning, StreamNotFoundError
 from nwbview.io.inventory import StreamInfo
 from nwbview.io.nwb import (
+    PIXEL_UNITS,
     looks_like_frame_numbers,
     nwb_path,
     pose_keypoints,
@@ -29,9 +30,6 @@ from nwbview.io.nwb import (
 )
 
 __all__ = ["pose_dataset", "stack_individuals", "one_recording", "stackable", "frame_number_times"]
-
-PIXEL_UNITS = {"px", "pixel", "pixels"}
-
 
 def scaled(ts: Any) -> np.ndarray:
     """A series' data in physical units (``data * conversion + offset``)."""

@@ -162,10 +162,10 @@ def _http_version(url: str, timeout: float | None) -> dict | None:
     """Size and ETag / Last-Modified of a URL (one one-byte request), or None when it cannot be told."""
     import urllib.error
 
-    from nwbview.io.remote import _request, timeout_s
+    from nwbview.io.remote import http_request, timeout_s
 
     try:
-        with _request(url, {"Range": "bytes=0-0"}, timeout_s(timeout)) as r:
+        with http_request(url, {"Range": "bytes=0-0"}, timeout_s(timeout)) as r:
             headers = {k: r.headers.get(k) for k in ("ETag", "Last-Modified", "Content-Range", "Content-Length")}
             r.read()
     except (urllib.error.URLError, OSError, ValueError):
@@ -179,7 +179,7 @@ def _http_version(url: str, timeout: float | None) -> dict | None:
 def _version_key(source: str, timeout: float | None) -> dict | None:
     """What identifies this version of a session (None: cannot be told, do not cache)."""
     from nwbview.batching import DANDI_ASSETS
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
 
     if source.lower().startswith("dandi://"):
         info = DANDI_ASSETS.get(source)
@@ -310,7 +310,7 @@ def _scan_one(source: str, timeout: float | None, cache: Path | None) -> tuple[d
 
     import nwbview
     from nwbview.batching import DANDI_ASSETS
-    from nwbview.io.nwb import is_remote
+    from nwbview.io.paths import is_remote
 
     key = None
     if cache is not None:

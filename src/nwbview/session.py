@@ -36,9 +36,9 @@ from nwbview.errors import (
 )
 from nwbview.io.inventory import ExternalVideo, Inventory, StreamInfo, build_inventory, resolve_external_files
 from nwbview.io.nwb import (
+    PIXEL_UNITS,
     LazySeriesArray,
     OpenedFile,
-    is_remote,
     norm_name,
     nwb_path,
     open_nwb,
@@ -48,12 +48,12 @@ from nwbview.io.nwb import (
     series_window,
 )
 from nwbview.io.nwb import coordinate_pairs as _coordinate_pairs
+from nwbview.io.paths import is_remote
 
 from nwbview.posedata import scaled, frame_number_times, one_recording, pose_dataset, stack_individuals, stackable
 
 __all__ = ["Session", "open"]
 
-_PIXEL_UNITS = {"px", "pixel", "pixels"}
 _VOLT_FACTORS = {"v": 1.0, "volt": 1.0, "volts": 1.0, "mv": 1e-3, "millivolts": 1e-3, "uv": 1e-6, "µv": 1e-6, "microvolts": 1e-6}
 _OUT_UNITS = {"uV": 1e-6, "mV": 1e-3, "V": 1.0}
 
@@ -328,7 +328,7 @@ class Session:
                 cols.append(v.reshape(-1))
             values = np.stack(cols, axis=1)
         unit = first.unit or ""
-        native = "pixel" if unit.lower() in _PIXEL_UNITS else "world"
+        native = "pixel" if unit.lower() in PIXEL_UNITS else "world"
         da = xr.DataArray(
             values,
             dims=("time", "space"),

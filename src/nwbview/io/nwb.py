@@ -27,11 +27,13 @@ from nwbview.errors import (
     NWBViewError,
     TimestampError,
 )
+from nwbview.io.paths import is_remote
 
 __all__ = [
     "OpenedFile",
     "open_nwb",
-    "is_remote",
+    "open_remote",
+    "import_extensions",
     "nwb_path",
     "series_length",
     "series_times",
@@ -43,15 +45,27 @@ __all__ = [
     "skeleton_nodes",
     "pose_keypoints",
     "looks_like_frame_numbers",
+    "PIXEL_UNITS",
     "coordinate_pairs",
 ]
+
+#: units (lower case) that mean a series is in pixel coordinates of the video, not in world units
+PIXEL_UNITS = frozenset({"px", "pixel", "pixels"})
 
 #: extensions whose Python classes must be imported before reading, so that
 #: pynwb builds their objects (not generic containers) from a file.
 _EXTENSION_MODULES = ("ndx_pose", "ndx_video_calibration")
 
 
-def _import_extensions() -> None:
+def import_extensions() -> None:
+    """Import the extensions nwbview reads (ndx-pose, ndx-video-calibration) that are installed.
+
+    Call it before reading a file, so that pynwb builds their objects, not generic containers.
+
+    Examples
+    --------
+    >>> import_extensions()
+    """
     import importlib
 
     for mod in _EXTENSION_MODULES:
@@ -59,16 +73,6 @@ def _import_extensions() -> None:
             importlib.import_module(mod)
         except ImportError:
             pass
-
-
-def is_remote(source: Any) -> bool:
-    """True for ``http(s)://``, ``s3://`` and ``dandi://`` sources."""
-    return isinstance(source, str) and source.split("://", 1)[0].lower() in {
-        "http",
-        "https",
-        "s3",
-        "dandi",
-    }
 
 
 @dataclass
@@ -119,7 +123,7 @@ def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathL
     ----------
     source
         A path to a local ``.nwb`` (HDF5) file, an open ``pynwb.NWBFile``, or an
-        ``http(s)://`` / ``dandi://`` URL (read lazily, see :mod:`nwbview.io.remote`).
+        ``http(s)://`` / ``dandi://`` URL (read lazily, see :func:`open_remote`).
     timeout, cache
         For remote sources: network timeout (s) and an on-disk cache folder.
 
@@ -149,8 +153,6 @@ def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathL
         path = getattr(source, "container_source", None)
         return OpenedFile(nwbfile=source, io=None, path=path, source=str(path or "<NWBFile>"))
     if is_remote(source):
-        from nwbview.io.remote import open_remote  # the streaming layer
-
         return open_remote(source, timeout=timeout, cache=cache)
     if not isinstance(source, (str, os.PathLike)):
         raise NWBViewError(
@@ -185,7 +187,7 @@ def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathL
             f"{path} is not an NWB file: it has no HDF5 signature. nwbview reads NWB 2.x files "
             "stored in HDF5 (.nwb); check that this is the right file and that it was copied whole."
         )
-    _import_extensions()
+    import_extensions()
     try:
         io = pynwb.NWBHDF5IO(str(path), mode="r", load_namespaces=True)
     except OSError as exc:
@@ -207,6 +209,72 @@ def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathL
             "corrupt, or not follow the NWB schema (try `pynwb.validate` or NWB Inspector on it)."
         ) from exc
     return OpenedFile(nwbfile=nwbfile, io=io, path=str(path.resolve()), source=str(source), broken=broken)
+
+
+def open_remote(source: str, *, timeout: float | None = None, cache: str | os.PathLike | None = None):
+    """Open a remote NWB file lazily; returns an :class:`~nwbview.io.nwb.OpenedFile`.
+
+    The remfile handle, the h5py file and the pynwb IO stay open together in
+    the returned object until it is closed.
+
+    Parameters
+    ----------
+    source
+        ``http(s)://`` URL or ``dandi://ID[@VERSION]/path``.
+    timeout
+        Seconds to wait for the server (default ``NWBVIEW_HTTP_TIMEOUT`` or 30).
+    cache
+        A folder for remfile's on-disk cache of fetched chunks
+        (default ``NWBVIEW_CACHE``, else none).
+
+    Examples
+    --------
+    >>> s = nwbview.open("dandi://000409/sub-X/sub-X_ses-Y.nwb")  # doctest: +SKIP
+    """
+    import pynwb
+
+    from nwbview.io.remote import RemoteError, dandi_resolver, probe_url, resolve_dandi
+
+    resolver = None
+    if source.startswith("dandi://"):
+        dsrc = resolve_dandi(source)
+        url = dsrc.url
+        resolver = dandi_resolver(dsrc)
+    else:
+        url = source
+    info = probe_url(url, timeout)
+    try:
+        import remfile
+    except ImportError as exc:
+        raise NWBViewError('Streaming NWB files needs remfile: pip install "nwbview[stream]".') from exc
+    cache = cache if cache is not None else os.environ.get("NWBVIEW_CACHE")
+    disk_cache = remfile.DiskCache(os.path.expanduser(str(cache))) if cache else None
+    rf = remfile.File(info.url, disk_cache=disk_cache, _size=info.size)
+    keep: list = [rf]
+    try:
+        h5 = h5py.File(rf, "r")
+        keep.append(h5)
+        import_extensions()
+        io = pynwb.NWBHDF5IO(file=h5, mode="r", load_namespaces=True)
+        nwbfile, broken = read_noting_damage(io)
+    except NWBViewError:
+        for k in reversed(keep):
+            k.close()
+        raise
+    except Exception as exc:  # noqa: BLE001
+        for k in reversed(keep):
+            try:
+                k.close()
+            except Exception:  # noqa: BLE001
+                pass
+        text = str(exc)
+        if isinstance(exc, OSError) and ("signature" in text.lower() or "not an hdf5" in text.lower()):
+            raise InvalidFileError(f"{source} is not an NWB (HDF5) file: {text}.") from exc
+        raise RemoteError(f"Cannot read {source} as NWB over the network: {type(exc).__name__}: {exc}") from exc
+    opened = OpenedFile(nwbfile=nwbfile, io=io, path=None, source=source, keep_alive=keep, broken=broken)
+    opened.base_url = info.url
+    opened.external_resolver = resolver
+    return opened
 
 
 def read_noting_damage(io: Any) -> tuple[Any, list[str]]:

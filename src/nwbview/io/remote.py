@@ -1,7 +1,8 @@
-"""Read NWB sessions over HTTP(S) and from DANDI, fetching only the bytes needed.
+"""The network under remote sessions: HTTP(S) byte ranges and DANDI lookups.
 
-- ``http(s)://...`` URLs (including DANDI asset download URLs) are read lazily
-  with remfile + h5py (the ``stream`` extra), with an optional on-disk cache.
+- ``http(s)://...`` URLs (including DANDI asset download URLs) are probed and
+  read by byte ranges here; :func:`nwbview.io.nwb.open_remote` reads an NWB file
+  over them lazily with remfile + h5py (the ``stream`` extra).
 - ``dandi://DANDISET_ID[@VERSION]/path/in/dandiset.nwb`` is resolved through
   the DANDI API with the ``dandi`` client (the ``dandi`` extra); relative
   external video paths are resolved against the asset's path in the dandiset.
@@ -22,11 +23,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from nwbview.errors import InvalidFileError, MissingFileError, NWBViewError
+from nwbview.errors import MissingFileError, NWBViewError
 
-__all__ = ["RemoteError", "probe_url", "http_range", "resolve_dandi", "open_remote", "timeout_s", "DANDI_API"]
+__all__ = ["RemoteError", "probe_url", "http_range", "http_request", "resolve_dandi", "dandi_resolver", "timeout_s", "DANDI_API"]
 
 DANDI_API = "https://api.dandiarchive.org/api"
 _DANDI_RE = re.compile(r"^dandi://(?P<id>[^/@]+)(@(?P<version>[^/]+))?(/(?P<path>.*))?$")
@@ -74,7 +75,18 @@ def _fault(url: str, exc: BaseException, timeout: float) -> NWBViewError:
     return RemoteError(f"{url}: {type(reason).__name__}: {reason}.")
 
 
-def _request(url: str, headers: dict, timeout: float):
+def http_request(url: str, headers: dict, timeout: float):
+    """Open ``url`` with these request headers (and nwbview's User-Agent); the response is a context manager.
+
+    Network faults raise as ``urllib`` raises them (:func:`probe_url` and :func:`http_range`
+    turn them into :class:`RemoteError`).
+
+    Examples
+    --------
+    >>> with http_request("https://example.org/a.nwb", {"Range": "bytes=0-0"}, 30) as r:  # doctest: +SKIP
+    ...     r.status
+    206
+    """
     req = urllib.request.Request(url, headers={"User-Agent": "nwbview", **headers})
     return urllib.request.urlopen(req, timeout=timeout)  # noqa: S310 - http(s) only, checked by callers
 
@@ -98,7 +110,7 @@ def probe_url(url: str, timeout: float | None = None) -> UrlInfo:
     if urlsplit(url).scheme not in ("http", "https"):
         raise RemoteError(f"{url}: only http(s) URLs can be streamed.")
     try:
-        with _request(url, {"Range": "bytes=0-0"}, t) as r:
+        with http_request(url, {"Range": "bytes=0-0"}, t) as r:
             status = r.status
             final = r.geturl()
             content_range = r.headers.get("Content-Range", "")
@@ -127,7 +139,7 @@ def http_range(url: str, offset: int, size: int, timeout: float | None = None) -
     if size <= 0:
         return b""
     try:
-        with _request(url, {"Range": f"bytes={offset}-{offset + size - 1}"}, t) as r:
+        with http_request(url, {"Range": f"bytes={offset}-{offset + size - 1}"}, t) as r:
             if r.status != 206:
                 raise RemoteError(f"{url}: the server ignored a range request (HTTP {r.status}).")
             return r.read()
@@ -189,7 +201,15 @@ def resolve_dandi(source: str, *, api_url: str | None = None) -> DandiSource:
     return DandiSource(ds_id, version, path, asset.base_download_url, dandiset)
 
 
-def _dandi_resolver(src: DandiSource) -> Callable[[str], str]:
+def dandi_resolver(src: DandiSource) -> Callable[[str], str]:
+    """A function mapping an external path relative to ``src`` (a video) to its asset's URL.
+
+    Examples
+    --------
+    >>> resolve = dandi_resolver(resolve_dandi("dandi://000409/sub-X/sub-X_ses-Y.nwb"))  # doctest: +SKIP
+    >>> resolve("sub-X_ses-Y_video.mp4")  # doctest: +SKIP
+    'https://api.dandiarchive.org/api/assets/.../download/'
+    """
     def resolve(relative: str) -> str:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(src.path), relative))
         try:
@@ -201,80 +221,3 @@ def _dandi_resolver(src: DandiSource) -> Callable[[str], str]:
             ) from exc
 
     return resolve
-
-
-# --------------------------------------------------------------------------------------------
-# opening
-# --------------------------------------------------------------------------------------------
-
-
-def open_remote(source: str, *, timeout: float | None = None, cache: str | os.PathLike | None = None):
-    """Open a remote NWB file lazily; returns an :class:`~nwbview.io.nwb.OpenedFile`.
-
-    The remfile handle, the h5py file and the pynwb IO stay open together in
-    the returned object until it is closed.
-
-    Parameters
-    ----------
-    source
-        ``http(s)://`` URL or ``dandi://ID[@VERSION]/path``.
-    timeout
-        Seconds to wait for the server (default ``NWBVIEW_HTTP_TIMEOUT`` or 30).
-    cache
-        A folder for remfile's on-disk cache of fetched chunks
-        (default ``NWBVIEW_CACHE``, else none).
-
-    Examples
-    --------
-    >>> s = nwbview.open("dandi://000409/sub-X/sub-X_ses-Y.nwb")  # doctest: +SKIP
-    """
-    import h5py
-    import pynwb
-
-    from nwbview.io.nwb import OpenedFile, _import_extensions, read_noting_damage
-
-    resolver = None
-    if source.startswith("dandi://"):
-        dsrc = resolve_dandi(source)
-        url = dsrc.url
-        resolver = _dandi_resolver(dsrc)
-    else:
-        url = source
-    info = probe_url(url, timeout)
-    try:
-        import remfile
-    except ImportError as exc:
-        raise NWBViewError('Streaming NWB files needs remfile: pip install "nwbview[stream]".') from exc
-    cache = cache if cache is not None else os.environ.get("NWBVIEW_CACHE")
-    disk_cache = remfile.DiskCache(os.path.expanduser(str(cache))) if cache else None
-    rf = remfile.File(info.url, disk_cache=disk_cache, _size=info.size)
-    keep: list = [rf]
-    try:
-        h5 = h5py.File(rf, "r")
-        keep.append(h5)
-        _import_extensions()
-        io = pynwb.NWBHDF5IO(file=h5, mode="r", load_namespaces=True)
-        nwbfile, broken = read_noting_damage(io)
-    except NWBViewError:
-        for k in reversed(keep):
-            k.close()
-        raise
-    except Exception as exc:  # noqa: BLE001
-        for k in reversed(keep):
-            try:
-                k.close()
-            except Exception:  # noqa: BLE001
-                pass
-        text = str(exc)
-        if isinstance(exc, OSError) and ("signature" in text.lower() or "not an hdf5" in text.lower()):
-            raise InvalidFileError(f"{source} is not an NWB (HDF5) file: {text}.") from exc
-        raise RemoteError(f"Cannot read {source} as NWB over the network: {type(exc).__name__}: {exc}") from exc
-    opened = OpenedFile(nwbfile=nwbfile, io=io, path=None, source=source, keep_alive=keep, broken=broken)
-    opened.base_url = info.url
-    opened.external_resolver = resolver
-    return opened
-
-
-def resolve_relative_url(base_url: str, relative: str) -> str:
-    """A relative external path resolved against the NWB file's URL."""
-    return urljoin(base_url, relative)

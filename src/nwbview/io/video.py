@@ -4,6 +4,15 @@
 ``ImageSeries`` (or over in-file image data, :meth:`VideoReader.from_array`), on the session
 clock, without ever loading the video whole.
 
+The pieces
+----------
+- :mod:`nwbview.io.packets`: each file's packet index (one demux pass, cached per process) and
+  :func:`probe_video`, a file's metadata from it.
+- :mod:`nwbview.io.decode`: where frames come from: the PyAV decoding of the files (seek plan,
+  restarts from keyframes that are not clean starting points) or the in-file image data.
+- this module: :class:`VideoReader`, which maps global frame indices and session times to files
+  and frames, caches decoded frames, and crops, downsamples and converts them.
+
 How a frame is found
 --------------------
 Each file is indexed once per process by a demux-only pass (packet timestamps and keyframe
@@ -18,8 +27,8 @@ order), all-intra codecs such as MJPEG, and variable-frame-rate files with gaps,
 Decoded frames pass through a bounded LRU cache (``cache_size`` frames, kept in the decoder's
 own pixel format, e.g. yuv420p: 1.5 bytes per pixel), so stepping back one frame, re-reading
 or reading a few frames around a point costs no decoding, and memory does not grow with the
-length of the video. The frames decoded just before a target (``_KEEP_BEHIND`` of them) are
-cached too, so stepping back is free; frames further back on the way from a keyframe are not
+length of the video. The frames decoded just before a target (``decode._KEEP_BEHIND`` of them)
+are cached too, so stepping back is free; frames further back on the way from a keyframe are not
 kept (holding them would only make the decoder allocate fresh buffers for every frame).
 
 Speed
@@ -57,465 +66,30 @@ Examples
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from nwbview.errors import MissingFileError, NWBViewWarning, TimestampError, VideoError
+from nwbview.errors import NWBViewWarning, TimestampError, VideoError
+from nwbview.io.decode import ArrayBackend, FileBackend
+from nwbview.io.packets import cache_indexes, cached_index_frames, median_fps, probe_video
+from nwbview.io.paths import normalize_path
 
-__all__ = ["VideoReader", "probe_video"]
+__all__ = ["VideoReader", "probe_video", "cached_index_frames"]
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-
-#: Decode forward rather than seek when the next keyframe before the target is at most this many
-#: frames ahead of the decoder (a seek flushes the decoder and its frame threads).
-_FORWARD_SLACK = 12
-#: Frames before a far target decoded in full (plus twice the decoder's frame threads); frames
-#: further away that no other frame refers to are skipped (``skip_frame="NONREF"``).
-_SKIP_MARGIN = 16
-#: On the way to a target, only the frames at most this many before it are cached (stepping
-#: back); the ones before are dropped at once, so the decoder reuses their buffers.
-_KEEP_BEHIND = 32
-#: At most this many files of a multi-file series are kept open at once.
-_MAX_OPEN_FILES = 4
 #: The frame cache never holds more than this many bytes of decoded frames (it matters only for
 #: very large frames: 64 frames of 1920x1080 yuv420p take ~200 MB, of 3840x2160 ~800 MB).
 _CACHE_MAX_BYTES = 256 * 1024 * 1024
-#: Packet indexes kept per process (each is ~17 bytes per frame).
-_INDEX_CACHE_SIZE = 256
-
-# 8-bit pixel formats whose first plane is the luma (Y) plane, copied as is by ``gray``.
-_LUMA_FORMATS = frozenset(
-    {
-        "yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p",
-        "yuvj440p", "yuv411p", "yuv410p", "yuva420p", "yuva422p", "yuva444p", "nv12", "nv21",
-        "nv16", "gray",
-    }
-)  # fmt: skip
 
 
 class _VideoValueError(VideoError, ValueError):
     """A bad argument to the reader (crop, downsample, starting_frames): also a ValueError."""
-
-
-def _is_url(path: str) -> bool:
-    return bool(_URL.match(path))
-
-
-def _normalize_path(path: str | os.PathLike) -> str:
-    if isinstance(path, str) and _is_url(path):
-        return path
-    return os.path.abspath(os.fspath(path))
-
-
-# --------------------------------------------------------------------------------------------
-# Packet index (one demux pass per file, cached per process)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _PacketIndex:
-    """Presentation-order frame table of one file's first video stream."""
-
-    pts: np.ndarray  # int64, sorted: pts of frame k
-    dts: np.ndarray  # int64: dts of the packet holding frame k (pts if unknown)
-    keyframes: np.ndarray  # int64: sorted positions k of keyframes
-    time_base: Fraction
-    codec: str
-    pix_fmt: str
-    width: int
-    height: int
-    average_rate: Fraction | None
-    #: x264 build named in the stream's first access unit (its SEI version string), or None.
-    x264_build: int | None = None
-    #: Keyframes found not to be clean starting points (decoding from them was flagged corrupt
-    #: or failed): seeks skip them. Filled by the reader; shared by every reader of the file.
-    bad_starts: set[int] = field(default_factory=set, compare=False)
-
-    @property
-    def n(self) -> int:
-        return int(self.pts.size)
-
-    def start_at_or_before(self, k: int) -> int:
-        """The last keyframe at or before ``k`` that is a clean starting point (else 0)."""
-        i = int(np.searchsorted(self.keyframes, k, side="right")) - 1
-        while i >= 0 and int(self.keyframes[i]) in self.bad_starts:
-            i -= 1
-        return int(self.keyframes[i]) if i >= 0 else 0
-
-    def position_map(self) -> dict[int, int]:
-        return dict(zip(self.pts.tolist(), range(self.n)))
-
-    def times(self) -> np.ndarray:
-        return self.pts.astype(np.float64) * float(self.time_base)
-
-
-#: FFmpeg's H.264 decoder reads the encoder's build from x264's SEI version string ("x264 - core
-#: 148 - H.264/MPEG-4 AVC codec - ...", in the first access unit) and works around bugs of old
-#: builds (e.g. 4:4:4 with CABAC and 8x8 transforms before build 151). A decoder that starts at a
-#: later keyframe never sees that SEI, so the reader passes the build as the ``x264_build`` option.
-_X264_SEI = re.compile(rb"x264 - core (\d+)")
-#: Bytes of a file's first packet searched for that SEI (x264 writes it first in the packet).
-_SEI_SEARCH_BYTES = 4096
-
-
-def _x264_build(codec: str, *chunks: bytes | None) -> int | None:
-    """The x264 build named by an H.264 stream's SEI version string in ``chunks``, or None."""
-    if codec != "h264":
-        return None
-    for chunk in chunks:
-        match = _X264_SEI.search(chunk) if chunk else None
-        if match and int(match.group(1)) > 0:
-            return int(match.group(1))
-    return None
-
-
-def _head_bytes(packet) -> bytes:
-    return bytes(memoryview(packet)[:_SEI_SEARCH_BYTES])
-
-
-_index_cache: OrderedDict[tuple, _PacketIndex] = OrderedDict()
-_index_lock = threading.Lock()
-
-
-def _index_key(path: str) -> tuple:
-    if _is_url(path):
-        return (path,)
-    st = os.stat(path)
-    return (path, st.st_size, st.st_mtime_ns)
-
-
-def _open_container(path: str, source: str | None = None):
-    """``av.open`` a file for reading; turn FFmpeg errors into nwbview errors."""
-    import av
-
-    where = f" (from {source})" if source else ""
-    options = None
-    if _is_url(path):
-        from nwbview.io.remote import timeout_s
-
-        # FFmpeg's http protocol: time out instead of hanging, seek with range requests, and
-        # ask for bounded ranges (128 KB) so that a seek or a close does not pull the rest of the file
-        options = {"rw_timeout": str(int(timeout_s() * 1e6)), "seekable": "1", "reconnect": "1", "request_size": str(128 * 1024)}
-    try:
-        container = av.open(path, mode="r", options=options)
-    except FileNotFoundError as exc:
-        raise MissingFileError(
-            f"Video file not found: {path}{where}. FFmpeg could not open it: {exc}. Check that "
-            "the file exists at this path (external_file paths are relative to the NWB file's "
-            "folder) or move the video there."
-        ) from exc
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise VideoError(
-            f"Cannot open video {path}{where}: FFmpeg says {exc}. The file is not a video "
-            "FFmpeg can read (corrupt, truncated, or not a video under a video file name). Check "
-            f"it with `ffprobe {path}`; re-export or re-copy the video, or point the "
-            "ImageSeries' external_file at the right file."
-        ) from exc
-    try:
-        if not container.streams.video:
-            raise VideoError(
-                f"{path}{where} holds no video stream (streams: "
-                f"{[s.type for s in container.streams] or 'none'}). Point the ImageSeries' "
-                "external_file at the video file itself."
-            )
-        stream = container.streams.video[0]
-        if stream.codec_context is None:
-            raise VideoError(
-                f"Cannot decode {path}{where}: its video codec has no decoder in this FFmpeg "
-                f"build (PyAV {av.__version__}, container format {container.format.name}). "
-                "Re-encode the video to H.264 (`ffmpeg -i in -c:v libx264 out.mp4`) or install "
-                "a PyAV build with that decoder."
-            )
-    except BaseException:
-        container.close()
-        raise
-    return container, stream
-
-
-def _index_from_moov(container, stream, path: str) -> _PacketIndex | None:
-    """The index of a remote MP4/MOV from its moov box (a few range requests), or None.
-
-    FFmpeg shifts MP4 timestamps by the edit list; the shift is measured on the
-    first packets FFmpeg demuxes, and the table is used only if those match.
-    """
-    from nwbview.io.mp4index import Mp4IndexError, read_mp4_index
-    from nwbview.io.remote import http_range, probe_url
-
-    if not any(n in container.format.name.split(",") for n in ("mov", "mp4")):
-        return None
-    info = probe_url(path)
-    try:
-        track = read_mp4_index(lambda off, n: http_range(info.url, off, n), info.size)
-    except Mp4IndexError:
-        return None
-    if Fraction(stream.time_base) != Fraction(1, track.timescale):
-        return None
-    head = []
-    first = None
-    for packet in container.demux(stream):
-        if packet.size and first is None:
-            first = _head_bytes(packet)
-        if packet.size and packet.pts is not None:
-            head.append((packet.pts, packet.dts if packet.dts is not None else packet.pts))
-        if len(head) >= min(16, track.cts.size):
-            break
-    if not head:
-        return None
-    shift = head[0][0] - int(track.cts[0])
-    dshift = head[0][1] - int(track.dts[0])
-    if any(p != int(track.cts[i]) + shift or d != int(track.dts[i]) + dshift for i, (p, d) in enumerate(head)):
-        return None
-    if track.edit_media_time and shift == dshift != -int(track.edit_media_time):
-        # FFmpeg over HTTP sometimes stamps the packets it reads first one frame off the clock
-        # it uses after any seek (and so for every frame decoded after one); that clock is the
-        # table's shifted by the edit list's media time, so take it from there.
-        shift = dshift = -int(track.edit_media_time)
-    cts, dts = track.cts + shift, track.dts + dshift
-    if stream.frames and int(stream.frames) != cts.size:
-        return None
-    order = np.argsort(cts, kind="stable")
-    rate = stream.average_rate
-    codec = stream.codec_context.name
-    return _PacketIndex(
-        pts=cts[order].astype(np.int64),
-        dts=dts[order].astype(np.int64),
-        keyframes=np.flatnonzero(track.keyframe[order]).astype(np.int64),
-        time_base=Fraction(stream.time_base),
-        codec=codec,
-        pix_fmt=stream.codec_context.format.name if stream.codec_context.format else "",
-        width=int(stream.codec_context.width),
-        height=int(stream.codec_context.height),
-        average_rate=Fraction(rate) if rate else None,
-        x264_build=_x264_build(codec, stream.codec_context.extradata, first),
-    )
-
-
-def _build_index(container, stream, path: str, source: str | None) -> _PacketIndex:
-    """Demux-only pass: packet pts / dts / keyframe flags of the stream, no decoding.
-
-    For a remote MP4/MOV the table comes from its moov box instead, so the
-    video is not downloaded whole; other remote formats are scanned (with a
-    warning: that reads the whole file once).
-    """
-    import av
-
-    if _is_url(path):
-        index = _index_from_moov(container, stream, path)
-        if index is not None:
-            container.seek(0, stream=stream)
-            return index
-        warnings.warn(
-            f"{path} is not an MP4/MOV with a complete moov index: nwbview reads the whole video once to "
-            "index its frames. Remux it to MP4 (`ffmpeg -i in -c copy -movflags +faststart out.mp4`) to "
-            "stream it without that.",
-            NWBViewWarning,
-            stacklevel=4,
-        )
-
-    where = f" (from {source})" if source else ""
-    codec = stream.codec_context.name
-    pts_list: list[int] = []
-    dts_list: list[int] = []
-    key_list: list[bool] = []
-    missing = 0
-    first = None
-    try:
-        for packet in container.demux(stream):
-            if packet.size == 0:
-                continue
-            if first is None:
-                first = _head_bytes(packet)
-            pts, dts = packet.pts, packet.dts
-            if pts is None:
-                missing += 1
-                pts = dts
-            if pts is None:
-                continue
-            pts_list.append(pts)
-            dts_list.append(pts if dts is None else dts)
-            key_list.append(packet.is_keyframe)
-    except av.error.FFmpegError as exc:
-        raise VideoError(
-            f"Cannot read the packets of {path}{where} ({codec}): FFmpeg says {exc} after "
-            f"{len(pts_list)} packets. The file is truncated or corrupt; re-copy or re-export it."
-        ) from exc
-    if not pts_list:
-        raise VideoError(
-            f"{path}{where} ({codec}) has no video frames with timestamps"
-            + (f" ({missing} packets have none)" if missing else "")
-            + ". A raw elementary stream (.h264) has no presentation timestamps: remux it "
-            "into a container, e.g. `ffmpeg -i in.h264 -c copy out.mp4`."
-        )
-    pts = np.asarray(pts_list, dtype=np.int64)
-    order = np.argsort(pts, kind="stable")
-    pts = pts[order]
-    dts = np.asarray(dts_list, dtype=np.int64)[order]
-    key = np.asarray(key_list, dtype=bool)[order]
-    rate = stream.average_rate
-    return _PacketIndex(
-        pts=pts,
-        dts=dts,
-        keyframes=np.flatnonzero(key).astype(np.int64),
-        time_base=Fraction(stream.time_base) if stream.time_base else Fraction(1, 1),
-        codec=codec,
-        pix_fmt=stream.codec_context.format.name if stream.codec_context.format else "",
-        width=int(stream.codec_context.width),
-        height=int(stream.codec_context.height),
-        average_rate=Fraction(rate) if rate else None,
-        x264_build=_x264_build(codec, stream.codec_context.extradata, first),
-    )
-
-
-def _get_index(path: str, source: str | None = None, container=None, stream=None) -> _PacketIndex:
-    """The packet index of ``path``, from the per-process cache or a demux pass."""
-    key = _index_key(path)
-    with _index_lock:
-        index = _index_cache.get(key)
-        if index is not None:
-            _index_cache.move_to_end(key)
-            return index
-    own = container is None
-    if own:
-        container, stream = _open_container(path, source)
-    try:
-        index = _build_index(container, stream, path, source)
-    finally:
-        if own:
-            container.close()
-    with _index_lock:
-        _index_cache[key] = index
-        while len(_index_cache) > _INDEX_CACHE_SIZE:
-            _index_cache.popitem(last=False)
-    return index
-
-
-def cached_index_frames(path: str | os.PathLike) -> int | None:
-    """Frame count of a file whose packet index is already cached in this process, else None."""
-    path = _normalize_path(path)
-    try:
-        key = _index_key(path)
-    except OSError:
-        return None
-    with _index_lock:
-        index = _index_cache.get(key)
-    return None if index is None else index.n
-
-
-def probe_video(path: str | os.PathLike) -> dict[str, Any]:
-    """Cheap metadata of one video file, from its packet index (no decoding).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Local path or ``http(s)://`` URL.
-
-    Returns
-    -------
-    dict
-        ``codec`` (FFmpeg decoder name), ``pix_fmt``, ``width``, ``height``, ``n_frames`` (packets
-        with a timestamp: the frames a full decode returns), ``n_keyframes``, ``fps`` (median
-        frame rate from the timestamps), ``start_time`` (first frame's pts, seconds),
-        ``duration`` (seconds from the first frame to the end of the last one),
-        ``x264_build`` (the x264 build named in the stream's SEI, or None), ``bad_keyframes``
-        (keyframes a reader in this process found not to be clean starting points) and
-        ``seek_note`` (what makes seeking in this file slow or unsafe and how to fix it, or
-        None).
-
-    Raises
-    ------
-    MissingFileError
-        If a local path does not exist.
-    VideoError
-        If the file cannot be opened or has no decodable video stream.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from nwbview.testing.video import write_test_video
-    >>> p = write_test_video(pathlib.Path(tempfile.mkdtemp()) / "a.mp4", 30, fps=30)
-    >>> info = probe_video(p)
-    >>> info["codec"], info["n_frames"], round(info["fps"], 3), round(info["duration"], 3)
-    ('h264', 30, 30.0, 1.0)
-    """
-    path = _normalize_path(path)
-    if not _is_url(path) and not os.path.exists(path):
-        raise MissingFileError(
-            f"Video file not found: {path}. Check the path (relative paths are taken from the "
-            f"current folder, {os.getcwd()})."
-        )
-    index = _get_index(path)
-    t = index.times()
-    fps = _median_fps(t, index.average_rate)
-    period = 1.0 / fps if fps > 0 else 0.0
-    return {
-        "path": path,
-        "codec": index.codec,
-        "pix_fmt": index.pix_fmt,
-        "width": index.width,
-        "height": index.height,
-        "n_frames": index.n,
-        "n_keyframes": int(index.keyframes.size),
-        "fps": fps,
-        "start_time": float(t[0]),
-        "duration": float(t[-1] - t[0] + period),
-        "x264_build": index.x264_build,
-        "bad_keyframes": sorted(index.bad_starts),
-        "seek_note": _seek_note(index),
-    }
-
-
-#: x264 builds before this one wrote 4:4:4 streams that FFmpeg decodes right only when it knows
-#: the build (a CABAC 8x8-transform bug, measured: builds >= 151 decode the same either way).
-_X264_444_FIXED = 151
-_REENCODE = "`ffmpeg -i in.mp4 -c:v libx264 -pix_fmt yuv420p -g 30 out.mp4`"
-
-
-def _seek_note(index: _PacketIndex) -> str | None:
-    """What makes seeking in a file slow or unsafe, for ``nwbview info``; None if nothing."""
-    if index.bad_starts:
-        return (
-            f"{len(index.bad_starts)} of {index.keyframes.size} keyframes are not clean starting "
-            "points (FFmpeg flagged the frames decoded from them corrupt): nwbview decodes from "
-            "an earlier keyframe instead, so random access is slower. For fast seeking, "
-            f"re-encode: {_REENCODE}"
-        )
-    if (
-        index.x264_build is not None
-        and index.x264_build < _X264_444_FIXED
-        and "444" in index.pix_fmt
-    ):
-        return (
-            f"H.264 4:4:4 from x264 build {index.x264_build} (< {_X264_444_FIXED}): FFmpeg "
-            "decodes it right only when it read the build from the first frame, so readers "
-            "that seek (OpenCV, ffmpeg -ss, many video players) show smeared, green frames "
-            "after a seek. nwbview passes the build to its decoder and reads exact frames. "
-            f"For other tools, re-encode: {_REENCODE}"
-        )
-    return None
-
-
-def _median_fps(times: np.ndarray, fallback: Fraction | None = None) -> float:
-    if times.size >= 2:
-        d = np.diff(times)
-        d = d[np.isfinite(d) & (d > 0)]
-        if d.size:  # rounded to 10 significant digits: 30.0, not 30.000000000000107
-            return float(f"{1.0 / np.median(d):.10g}")
-    return float(fallback) if fallback else math.nan
-
-
-# --------------------------------------------------------------------------------------------
-# Pixel helpers
-# --------------------------------------------------------------------------------------------
 
 
 def _block_mean(a: np.ndarray, d: int) -> np.ndarray:
@@ -530,390 +104,6 @@ def _block_mean(a: np.ndarray, d: int) -> np.ndarray:
     acc += d * d // 2
     acc //= d * d
     return acc.astype(np.uint8)
-
-
-def _luma_from_rgb(rgb: np.ndarray) -> np.ndarray:
-    """ITU-R BT.601 luma of RGB uint8, full range, rounded."""
-    y = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-    return np.rint(y).astype(np.uint8)
-
-
-# --------------------------------------------------------------------------------------------
-# Backends: where frames come from
-# --------------------------------------------------------------------------------------------
-
-
-class _OpenFile:
-    __slots__ = ("container", "stream", "gen", "next_pos", "posmap", "unchecked")
-
-    def __init__(self, container, stream, posmap):
-        self.container = container
-        self.stream = stream
-        self.gen: Iterator | None = None
-        self.next_pos: int | None = None  # position of the next frame the decoder will return
-        self.posmap: dict[int, int] = posmap
-        # Where the decoder was last started (seek), until its first frame shows that this is a
-        # clean starting point; None once it has.
-        self.unchecked: int | None = None
-
-
-class _FileBackend:
-    """Frames of one or more video files decoded with PyAV."""
-
-    kind = "files"
-
-    def __init__(self, files: list[str], source: str | None):
-        self.files = files
-        self.source = source
-        self.indexes: list[_PacketIndex] = []
-        self.open_files: OrderedDict[int, _OpenFile] = OrderedDict()
-        missing = [p for p in files if not _is_url(p) and not os.path.isfile(p)]
-        if missing:
-            where = f" (resolved from {source})" if source else ""
-            listed = "\n  ".join(missing)
-            raise MissingFileError(
-                f"Video file{'s' if len(missing) > 1 else ''} not found{where}:\n  {listed}\n"
-                f"{len(missing)} of {len(files)} external video file(s) do not exist at these "
-                "paths. Relative external_file paths are resolved against the NWB file's folder: "
-                "put the video file(s) there, or fix the paths in the ImageSeries' external_file."
-            )
-        try:
-            for fi, path in enumerate(files):
-                container, stream = _open_container(path, self._where(fi))
-                try:
-                    index = _get_index(path, self._where(fi), container, stream)
-                except BaseException:
-                    container.close()
-                    raise
-                self.indexes.append(index)
-                # The demux pass left the container at its end: the first read seeks anyway.
-                self._keep_open(fi, _OpenFile(container, stream, index.position_map()), index)
-        except BaseException:
-            self.close()
-            raise
-        self.codecs = [ix.codec for ix in self.indexes]
-        sizes = {(ix.width, ix.height) for ix in self.indexes}
-        if len(sizes) > 1:
-            detail = ", ".join(
-                f"{os.path.basename(p)}: {ix.width}x{ix.height}"
-                for p, ix in zip(files, self.indexes)
-            )
-            self.close()
-            raise VideoError(
-                f"The video files of {source or 'this series'} have different frame sizes "
-                f"({detail}); one reader needs one frame size. Re-encode them to the same size "
-                "or read each file with its own VideoReader."
-            )
-        self.width, self.height = self.indexes[0].width, self.indexes[0].height
-        fmt = self.indexes[0].pix_fmt
-        self.bytes_per_pixel = 1.5 if "420" in fmt or fmt.startswith("nv1") else 3.0
-        self.counts = [ix.n for ix in self.indexes]
-
-    def _where(self, fi: int) -> str | None:
-        if self.source and len(self.files) > 1:
-            return f"file {fi} of {self.source}"
-        return self.source
-
-    # -- open containers (LRU) ----------------------------------------------------------------
-    def _keep_open(self, fi: int, of: _OpenFile, index: _PacketIndex) -> None:
-        self.open_files[fi] = of
-        self._configure(of, index)
-        while len(self.open_files) > _MAX_OPEN_FILES:
-            _, old = self.open_files.popitem(last=False)
-            old.gen = None
-            old.container.close()
-
-    @staticmethod
-    def _configure(of: _OpenFile, index: _PacketIndex) -> None:
-        of.stream.thread_type = "AUTO"
-        if index.x264_build is not None:  # decode as a decoder started at the first frame does
-            of.stream.codec_context.options = {"x264_build": str(index.x264_build)}
-
-    def _file(self, fi: int) -> _OpenFile:
-        of = self.open_files.get(fi)
-        if of is not None:
-            self.open_files.move_to_end(fi)
-            return of
-        container, stream = _open_container(self.files[fi], self._where(fi))
-        of = _OpenFile(container, stream, self.indexes[fi].position_map())
-        self._keep_open(fi, of, self.indexes[fi])
-        return of
-
-    # -- decoding -----------------------------------------------------------------------------
-    def fetch(self, fi: int, k: int, put: Callable[[int, int, Any], None]):
-        """Decode frame ``k`` (presentation order) of file ``fi``; ``put`` every frame passed."""
-        of = self.open_files.get(fi)
-        if of is None or len(self.open_files) > 1:
-            of = self._file(fi)
-        index = self.indexes[fi]
-        pos = of.next_pos
-        attempts = None  # decoding forward: a seek plan is built only if that goes wrong
-        if of.gen is None or pos is None or pos > k:
-            attempts = self._seek_plan(index, k)
-        elif k - pos > _FORWARD_SLACK:
-            kf = index.start_at_or_before(k)
-            if kf - pos > _FORWARD_SLACK:  # a keyframe well after the decoder: seek to it
-                attempts = self._seek_plan(index, k)
-        if attempts is not None:
-            self._seek(of, index, *attempts[0])
-            pos = of.next_pos
-        if k - pos <= _SKIP_MARGIN:  # the usual case: the target is (nearly) the next frame
-            return self._decode_to(of, fi, index, k, attempts, put, 0)
-        # Far from the target, let the decoder skip frames no other frame refers to (most
-        # B-frames): 30-40% less work on the way to a random frame. Decoding is back to normal
-        # well before the target (``margin`` frames, more than the decoder's delay), so the
-        # target and the frames just before it are decoded and cached. Should the target be
-        # skipped anyway, the overshoot check in _decode_to seeks again without skipping.
-        ctx = of.stream.codec_context
-        margin = _SKIP_MARGIN + 2 * min(ctx.thread_count or 16, 16)
-        if k - pos <= margin:
-            return self._decode_to(of, fi, index, k, attempts, put, 0)
-        ctx.skip_frame = "NONREF"
-        try:
-            return self._decode_to(of, fi, index, k, attempts, put, margin)
-        finally:
-            if ctx.skip_frame != "DEFAULT":
-                ctx.skip_frame = "DEFAULT"
-
-    def _decode_to(self, of, fi, index, k, attempts, put, margin):
-        import av
-
-        ctx = of.stream.codec_context
-        pos = of.next_pos
-        attempt = 0
-        target = int(index.pts[k])
-        while True:
-            try:
-                frame = next(of.gen) if of.gen is not None else None
-            except StopIteration:
-                frame = None
-            except av.error.FFmpegError as exc:
-                start = of.unchecked
-                of.gen, of.next_pos, of.unchecked = None, None, None
-                if start:  # the decoder was just started at this keyframe: start earlier
-                    attempts, attempt = self._restart_before(of, index, start, k), 0
-                    pos = of.next_pos
-                    continue
-                raise VideoError(
-                    f"Decoding frame {k} of {self.files[fi]} ({index.codec}) failed: FFmpeg "
-                    f"says {exc}. The file is damaged near this frame; re-copy or re-export it "
-                    "(or re-encode it: `ffmpeg -i in -c:v libx264 out.mp4`)."
-                ) from exc
-            if frame is not None and of.unchecked is not None:
-                start, of.unchecked = of.unchecked, None
-                first = of.posmap.get(frame.pts) if frame.pts is not None else None
-                # FFmpeg flags the first frame decoded from this keyframe as corrupt (and the
-                # frames after it may be wrong, unflagged), or it drops the frames it cannot
-                # decode, so the first one out comes after the keyframe: none of them is kept.
-                if start and (frame.is_corrupt or (first is not None and first > start)):
-                    attempts, attempt = self._restart_before(of, index, start, k), 0
-                    pos = of.next_pos
-                    continue
-            if frame is None:
-                of.gen, of.next_pos = None, None
-                found = None
-            else:
-                pts = frame.pts
-                found = of.posmap.get(pts) if pts is not None else None
-                if found is None:  # no usable pts: assume presentation order continues
-                    found = pos if pos is not None else index.start_at_or_before(k)
-                of.next_pos = pos = found + 1
-                if found >= k - _KEEP_BEHIND:
-                    put(fi, found, frame)
-                if found == k:
-                    return frame
-                if found < k:
-                    if margin and found >= k - margin:
-                        ctx.skip_frame = "DEFAULT"
-                        margin = 0
-                    continue
-            # Overshot the target (landed after it) or ran out of frames: seek earlier.
-            if margin:
-                ctx.skip_frame = "DEFAULT"
-                margin = 0
-            if attempts is None:
-                attempts = self._seek_plan(index, k)
-                attempt = -1
-            attempt += 1
-            if attempt >= len(attempts):
-                got = "the end of the file" if found is None else f"frame {found} (pts {frame.pts})"
-                raise VideoError(
-                    f"Cannot decode frame {k} (pts {target}, {index.codec}) of {self.files[fi]}: "
-                    f"seeking to every earlier keyframe reached {got} instead. The file's "
-                    "timestamps or keyframe flags are inconsistent (a damaged or oddly muxed "
-                    "file). Remux it (`ffmpeg -i in -c copy out.mp4`) or re-encode it."
-                )
-            self._seek(of, index, *attempts[attempt])
-            pos = of.next_pos
-
-    def _restart_before(self, of, index, start: int, k: int) -> list[tuple[int, int]]:
-        """Remember that keyframe ``start`` is not a clean starting point; seek before it."""
-        index.bad_starts.add(start)
-        attempts = self._seek_plan(index, k)
-        self._seek(of, index, *attempts[0])
-        return attempts
-
-    @staticmethod
-    def _seek_plan(index: _PacketIndex, k: int) -> list[tuple[int, int]]:
-        """(timestamp, expected position) seeks to try, most to least direct."""
-        kf = index.start_at_or_before(k)
-        plan = [(int(index.pts[kf]), kf)]
-        if index.dts[kf] < index.pts[kf]:  # demuxers that index keyframes by dts (mp4)
-            plan.append((int(index.dts[kf]), kf))
-        prev = index.start_at_or_before(kf - 1) if kf > 0 else None
-        if prev is not None and prev < kf:
-            plan.append((int(min(index.dts[prev], index.pts[prev])), prev))
-        start = int(min(index.dts.min(), index.pts[0]))
-        plan.append((start, 0))
-        return plan
-
-    @staticmethod
-    def _seek(of: _OpenFile, index: _PacketIndex, ts: int, expected: int) -> None:
-        import av
-
-        of.gen, of.next_pos = None, None
-        try:
-            of.container.seek(ts, stream=of.stream, backward=True, any_frame=False)
-        except av.error.FFmpegError:
-            # Some demuxers refuse timestamps before the first packet: fall back to the start.
-            try:
-                of.container.seek(0, backward=True, any_frame=False)
-            except av.error.FFmpegError as exc:
-                raise VideoError(
-                    f"Cannot seek in {of.container.name} ({index.codec}): FFmpeg says {exc}. "
-                    "The file (or the server, for a URL) does not allow seeking; remux it "
-                    "(`ffmpeg -i in -c copy out.mp4`) or copy it locally."
-                ) from exc
-            expected = 0
-        of.gen = of.container.decode(of.stream)
-        of.next_pos = of.unchecked = expected
-
-    # -- conversion ---------------------------------------------------------------------------
-    @staticmethod
-    def rgb(frame, crop: tuple[int, int, int, int] | None, reformatter) -> np.ndarray:
-        # One reformatter (swscale context) per reader, reused for every frame: the
-        # frame.to_ndarray(format=...) shortcut builds a new context and thread pool per frame,
-        # which costs more than the conversion itself (~2x slower at 640x480).
-        arr = reformatter.reformat(frame, format="rgb24").to_ndarray()
-        if crop is not None:
-            x, y, w, h = crop
-            arr = arr[y : y + h, x : x + w]
-        if frame.format.name == "rgb24":  # a view of the cached frame: never hand it out
-            return arr.copy()
-        return np.ascontiguousarray(arr)
-
-    @staticmethod
-    def gray(frame, crop: tuple[int, int, int, int] | None, reformatter) -> np.ndarray:
-        width, height = frame.width, frame.height
-        x, y, w, h = crop if crop is not None else (0, 0, width, height)
-        if frame.format.name in _LUMA_FORMATS:
-            plane = frame.planes[0]
-            ls = plane.line_size
-            if ls > 0:
-                y_plane = np.ndarray((height, width), np.uint8, buffer=plane, strides=(ls, 1))
-                return y_plane[y : y + h, x : x + w].copy()
-        gray = reformatter.reformat(frame, format="gray").to_ndarray()
-        return np.array(gray[y : y + h, x : x + w])
-
-    def close(self) -> None:
-        for of in self.open_files.values():
-            of.gen = None
-            try:
-                of.container.close()
-            except Exception:  # pragma: no cover - closing twice or a dead container
-                pass
-        self.open_files.clear()
-
-    def state(self) -> dict:
-        keyed = []
-        for path, index in zip(self.files, self.indexes):
-            try:
-                keyed.append((_index_key(path), index))
-            except OSError:
-                pass
-        return {"indexes": keyed}
-
-
-class _ArrayBackend:
-    """Frames of an in-file ImageSeries ``data`` array, (n, h, w) or (n, h, w, 3)."""
-
-    kind = "array"
-
-    def __init__(
-        self, data, name: str, h5_location: tuple[str, str] | None = None, quiet: bool = False
-    ):
-        self.data = data
-        self.h5_location = h5_location
-        self._h5file = None
-        shape = tuple(getattr(data, "shape", ()))
-        if len(shape) not in (3, 4) or (len(shape) == 4 and shape[3] not in (1, 3, 4)):
-            raise VideoError(
-                f"In-file image data{' of ' + name if name else ''} has shape {shape}; expected "
-                "(frames, height, width) grayscale or (frames, height, width, 3) RGB. Check "
-                "which dataset you passed (ImageSeries.data)."
-            )
-        self.n = int(shape[0])
-        self.height, self.width = int(shape[1]), int(shape[2])
-        self.channels = 1 if len(shape) == 3 else int(shape[3])
-        self.bytes_per_pixel = 1 if self.channels == 1 else 3
-        self.dtype = np.dtype(getattr(data, "dtype", np.uint8))
-        self.counts = [self.n]
-        self.codecs = ["raw"]
-        if self.dtype != np.uint8 and self.dtype != np.bool_ and not quiet:
-            warnings.warn(
-                f"In-file image data{' of ' + name if name else ''} is {self.dtype}, not uint8: "
-                "values are clipped to 0-255 and cast to uint8 when read. Rescale the data to "
-                "uint8 first if its range is different.",
-                NWBViewWarning,
-                stacklevel=3,
-            )
-
-    def fetch(self, fi: int, k: int, put: Callable[[int, int, Any], None]):
-        frame = np.asarray(self.data[k])
-        if self.dtype == np.bool_:
-            frame = frame.astype(np.uint8) * 255
-        elif self.dtype != np.uint8:
-            frame = np.clip(frame, 0, 255).astype(np.uint8)
-        if frame.ndim == 3:
-            if frame.shape[2] == 1:
-                frame = frame[..., 0]
-            elif frame.shape[2] == 4:
-                frame = frame[..., :3]
-        put(fi, k, frame)
-        return frame
-
-    @staticmethod
-    def rgb(frame: np.ndarray, crop, reformatter=None) -> np.ndarray:
-        if crop is not None:
-            x, y, w, h = crop
-            frame = frame[y : y + h, x : x + w]
-        if frame.ndim == 2:
-            return np.repeat(frame[..., None], 3, axis=2)
-        return np.array(frame)
-
-    @staticmethod
-    def gray(frame: np.ndarray, crop, reformatter=None) -> np.ndarray:
-        if crop is not None:
-            x, y, w, h = crop
-            frame = frame[y : y + h, x : x + w]
-        if frame.ndim == 2:
-            return np.array(frame)
-        return _luma_from_rgb(frame)
-
-    def close(self) -> None:
-        if self._h5file is not None:
-            self._h5file.close()
-            self._h5file = None
-
-    def state(self) -> dict:
-        if self.h5_location is not None:
-            return {"h5": self.h5_location}
-        return {"data": self.data}
-
-
-# --------------------------------------------------------------------------------------------
-# The reader
-# --------------------------------------------------------------------------------------------
 
 
 class VideoReader:
@@ -1014,13 +204,13 @@ class VideoReader:
     ):
         if isinstance(files, (str, os.PathLike)):
             files = [files]
-        files = [_normalize_path(f) for f in files]
+        files = [normalize_path(f) for f in files]
         if not files:
             raise VideoError(
                 f"No video files given{' for ' + name if name else ''}: pass at least one path. "
                 "An ImageSeries with in-file data is read with VideoReader.from_array."
             )
-        backend = _FileBackend(files, source)
+        backend = FileBackend(files, source)
         self._setup(backend, files, starting_frames, timestamps, name, crop, downsample,
                     cache_size, source, quiet=False)  # fmt: skip
 
@@ -1073,7 +263,7 @@ class VideoReader:
                     h5_location = (os.path.abspath(filename), data.name)
         except ImportError:  # pragma: no cover - h5py is a dependency
             pass
-        backend = _ArrayBackend(data, name, h5_location)
+        backend = ArrayBackend(data, name, h5_location)
         self._setup(backend, [], None, timestamps, name, crop, downsample, cache_size,
                     None, quiet=False)  # fmt: skip
         return self
@@ -1157,7 +347,7 @@ class VideoReader:
         self._n = n
         self.times = np.ascontiguousarray(times[:n])
         self.times.flags.writeable = False
-        self.fps = _median_fps(self.times, self._rate_fallback())
+        self.fps = median_fps(self.times, self._rate_fallback())
         self._sorted = bool(n < 2 or np.all(np.diff(self.times) >= 0))
         self._order = None if self._sorted else np.argsort(self.times, kind="stable")
         self.agree = not problems
@@ -1239,7 +429,7 @@ class VideoReader:
         for start, index in zip(self._starts, backend.indexes):
             t = index.times()
             if end is not None:  # continue one frame period after the previous file
-                period = 1.0 / _median_fps(t, index.average_rate) if t.size else 0.0
+                period = 1.0 / median_fps(t, index.average_rate) if t.size else 0.0
                 if not np.isfinite(period):
                     period = 0.0
                 t = t - t[0] + end + period
@@ -1554,10 +744,8 @@ class VideoReader:
 
     def __setstate__(self, state: dict) -> None:
         if state["kind"] == "files":
-            with _index_lock:
-                for key, index in state.get("indexes", []):
-                    _index_cache.setdefault(key, index)
-            backend = _FileBackend(list(state["files"]), state["source"])
+            cache_indexes(state.get("indexes", []))
+            backend = FileBackend(list(state["files"]), state["source"])
             files = state["files"]
         else:
             if "h5" in state:
@@ -1565,10 +753,10 @@ class VideoReader:
 
                 filename, dataset = state["h5"]
                 h5file = h5py.File(filename, "r")
-                backend = _ArrayBackend(h5file[dataset], state["name"], state["h5"], quiet=True)
+                backend = ArrayBackend(h5file[dataset], state["name"], state["h5"], quiet=True)
                 backend._h5file = h5file
             else:
-                backend = _ArrayBackend(state["data"], state["name"], quiet=True)
+                backend = ArrayBackend(state["data"], state["name"], quiet=True)
             files = []
         self._setup(backend, files, state["starting_frames"], state["timestamps"], state["name"],
                     state["crop"], state["downsample"], state["cache_size"], state["source"],

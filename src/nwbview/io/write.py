@@ -32,9 +32,10 @@ from typing import Any, Iterable
 
 import h5py
 
-from nwbview.errors import FileLockedError, MissingFileError, NWBViewError, WriteError
+from nwbview.errors import FileLockedError, MissingFileError, NWBViewError, WriteError, renamed_keywords
 from nwbview.io.atomic import atomic_output, file_state, is_locked, writer_lock
-from nwbview.io.nwb import _import_extensions, is_remote
+from nwbview.io.nwb import import_extensions, open_remote
+from nwbview.io.paths import is_remote
 
 __all__ = ["write_results", "check_unlocked", "recover_append", "MODES"]
 
@@ -193,14 +194,15 @@ def _check_written(path: Path, expected: list[str], validate: bool) -> None:
             raise WriteError(f"The written file does not validate against the NWB schema: {shown}")
 
 
+@renamed_keywords(out="new_file")
 def write_results(
     path: str | os.PathLike,
     results: Any | Iterable[Any],
+    *,
     module: str = "behavior",
     mode: str = "replace",
     overwrite: bool = False,
-    *,
-    out: str | os.PathLike | None = None,
+    new_file: str | os.PathLike | None = None,
     validate: bool = True,
     since: tuple | None = None,
     lock_timeout: float = 600.0,
@@ -223,7 +225,7 @@ def write_results(
     overwrite
         Replace results of the same name; without it, an existing result is an
         error and nothing is written.
-    out
+    new_file
         The new file's path (``mode="new"`` only).
     validate
         Validate the written file against the NWB schema.
@@ -262,9 +264,9 @@ def write_results(
         raise WriteError(f"Invalid mode {mode!r}. Must be one of {MODES}.")
     remote = is_remote(str(path))
     if remote:
-        if mode != "new" or out is None:
+        if mode != "new" or new_file is None:
             raise WriteError(
-                f"{path} is remote and cannot be written. Use mode='new' with out=<a local path> to write "
+                f"{path} is remote and cannot be written. Use mode='new' with new_file=<a local path> to write "
                 "a derived file with the results (it downloads the session's data once)."
             )
     else:
@@ -275,18 +277,18 @@ def write_results(
     if not results:
         raise WriteError("No results to write.")
     if mode == "new":
-        if out is None:
-            raise WriteError("mode='new' needs out=<path of the new file>.")
-        target = Path(out)
+        if new_file is None:
+            raise WriteError("mode='new' needs new_file=<path of the new file> (--new-file on the command line).")
+        target = Path(new_file)
         if not remote and target.resolve() == path.resolve():
-            raise WriteError("mode='new' writes another file; out is the session file itself. Use mode='replace'.")
+            raise WriteError("mode='new' writes another file; new_file is the session file itself. Use mode='replace'.")
         if target.exists() and not overwrite:
             raise WriteError(f"{target} exists. Pass overwrite=True (CLI: --overwrite) to replace it.")
-    elif out is not None:
-        raise WriteError(f"out= is only for mode='new' (mode is {mode!r}).")
+    elif new_file is not None:
+        raise WriteError(f"new_file= is only for mode='new' (mode is {mode!r}).")
     else:
         target = path
-    _import_extensions()
+    import_extensions()
     target.parent.mkdir(parents=True, exist_ok=True)
     # nwbview's writers of one file take turns, from their read to their rename; then a file
     # still open elsewhere (a viewer, a notebook) is refused
@@ -342,8 +344,6 @@ class _source:
         import pynwb
 
         if self.remote:
-            from nwbview.io.remote import open_remote
-
             self.opened = open_remote(str(self.path))
             return self.opened.io, self.opened
         self.io = pynwb.NWBHDF5IO(str(self.path), "r", load_namespaces=True)

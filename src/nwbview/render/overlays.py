@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # xarray is imported where it is used: export workers never l
     import xarray as xr
 
 from nwbview.errors import DataShapeError, NWBViewError, renamed_keywords
+from nwbview.io.nwb import PIXEL_UNITS
 
 __all__ = [
     "Color",
@@ -52,7 +53,6 @@ __all__ = [
 
 Color = "tuple[int, int, int] | str"
 
-_PIXEL_UNITS = {"px", "pixel", "pixels"}
 _COORDINATES = ("pixel", "world")
 
 
@@ -127,7 +127,7 @@ def data_frame(data: Any, coordinates: str | None = None) -> str:
     if f in _COORDINATES:
         return str(f)
     unit = str(attrs.get("space_unit") or attrs.get("units") or "").strip().lower()
-    return "pixel" if unit in _PIXEL_UNITS else "world"
+    return "pixel" if unit in PIXEL_UNITS else "world"
 
 
 def _need_time(data: Any, what: str) -> None:
