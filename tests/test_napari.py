@@ -414,8 +414,8 @@ def test_dock_groups_limits_readouts(calibrated_path, qtbot):
     doubled.attrs = dict(speed.attrs)
     gap = xr.DataArray(np.where(np.arange(speed.size) % 10 < 3, np.nan, 1.0), dims="time", coords={"time": speed.time})
     specs = [
-        TimeSeriesOverlay(speed, label="speed", group="kin", window_seconds=1.0, interp="nearest"),
-        TimeSeriesOverlay(doubled, label="speed x2", group="kin", window_seconds=3.0),  # conflicts: first wins
+        TimeSeriesOverlay(speed, label="speed", group="kin", window_s=1.0, interp="nearest"),
+        TimeSeriesOverlay(doubled, label="speed x2", group="kin", window_s=3.0),  # conflicts: first wins
         TimeSeriesOverlay(lfp, label="lfp", vmin=-500, vmax=500),
         TimeSeriesOverlay(gap, label="gappy", group="norm", normalize=True),
     ]
@@ -644,7 +644,7 @@ def test_stream_keywords_are_names_and_show_switches(calibrated_path):
         sv = _sv(viewer)
         assert sv.roles == ["video", "position trail", "position"]
         assert sv.layers["position trail"].tail_length == round(1.0 * sv.timeline.fps)
-        assert [(ts.label, ts.window_seconds) for ts in sv.timeseries] == [("speed", 4.0), ("LFP ch1", 4.0)]
+        assert [(ts.label, ts.window_s) for ts in sv.timeseries] == [("speed", 4.0), ("LFP ch1", 4.0)]
     finally:
         viewer.close()
 

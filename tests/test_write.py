@@ -100,10 +100,10 @@ def test_append_mode(session_file):
         assert s.nwbfile.processing["behavior"]["speed"].unit == "cm/s"
 
 
-def test_bad_mode_and_missing_out(session_file):
+def test_bad_mode_and_missing_new_file(session_file):
     with pytest.raises(WriteError, match="Must be one of"):
         write_results(session_file, _speed(session_file), mode="inplace")
-    with pytest.raises(WriteError, match="needs out"):
+    with pytest.raises(WriteError, match="needs new_file"):
         write_results(session_file, _speed(session_file), mode="new")
 
 

@@ -354,68 +354,87 @@ def heatmap(file, kind, output, bin_size, min_speed, sigma, signal, band, lfp_ch
 
 
 def content_kwargs(p: dict) -> dict:
-    """The CLI's stream options -> the job's stream keywords (``pose``, ``show_pose``, ...).
+    """The CLI's stream options -> the API's stream keywords (``pose``, ``show_pose``, ...).
 
-    ``--pose`` alone draws the file's pose, ``--pose NAME`` that one, ``--no-pose`` none (and so
-    for ``--position``); ``--head-direction [NAME]`` draws the head direction. Returns
-    ``pose``, ``position``, ``head_direction`` (a name, or None for the file's own) and
-    ``show_pose``, ``show_position``, ``show_head_direction``. A stream named and switched off
-    (``--pose male --no-pose``, ``--lfp X --no-lfp``) is refused.
+    ``--pose NAME`` draws that pose, ``--pose`` alone the file's own (and so for ``--position`` and
+    ``--head-direction``); ``--no-show-pose`` none. Returns the options with ``pose``,
+    ``position``, ``head_direction`` as a name or None (the file's own) and the ``show_*``
+    switches. A stream named and switched off (``--pose male --no-show-pose``) is refused.
 
     Examples
     --------
-    >>> content_kwargs({"pose": "male", "no_position": True, "head_direction": ""})["show_head_direction"]
-    True
+    >>> content_kwargs({"pose": "male", "show_position": False, "head_direction": "", "show_head_direction": False})
+    {'pose': 'male', 'show_position': False, 'head_direction': None, 'show_head_direction': True}
     """
-    for a, b in (("pose", "no_pose"), ("position", "no_position")):
-        if p.get(b) and p.get(a):
-            raise NWBViewError(f"--{a} {p[a]} and --no-{a} contradict each other; give one.")
-    if p.get("lfp") and p.get("show_lfp") is False:
-        raise NWBViewError(f"--lfp {p['lfp']} and --no-lfp contradict each other; give one.")
-    hd = p.get("head_direction")
-    return dict(
-        pose=p.get("pose") or None,
-        position=p.get("position") or None,
-        head_direction=hd or None,
-        show_pose=not p.get("no_pose"),
-        show_position=not p.get("no_position"),
-        show_head_direction=hd is not None,
-    )
+    out = dict(p)
+    for kind in ("pose", "position", "head_direction", "lfp"):
+        if kind not in p:
+            continue
+        flag = kind.replace("_", "-")
+        name = p[kind]
+        if name and p.get(f"show_{kind}") is False:
+            raise NWBViewError(f"--{flag} {name} and --no-show-{flag} contradict each other; give one.")
+        out[kind] = name or None
+        if name is not None:  # named, or given alone: shown
+            out[f"show_{kind}"] = True
+    return out
+
+
+def stream_options(*, show_head_direction: bool):
+    """The options that say what is shown, shared by export, snapshot and view.
+
+    Streams are chosen by name (``--pose NAME``; alone: the file's own) and switched with
+    ``--show-KIND/--no-show-KIND``; durations end in ``-s``. 0.1's spellings are hidden and exit 1
+    naming the new option.
+    """
+
+    def named(kind: str, what: str):
+        flag = kind.replace("_", "-")
+        return click.option(f"--{flag}", kind, default=None, is_flag=False, flag_value="", metavar="[NAME]",
+                            help=f"The {what} to show, {_NAME_RULE} (alone: the file's own, shown).")
+
+    def show(kind: str, what: str, default: bool = True):
+        flag = kind.replace("_", "-")
+        return click.option(f"--show-{flag}/--no-show-{flag}", f"show_{kind}", default=default, show_default=True, help=f"Show {what}.")
+
+    opts = [
+        named("pose", "pose (every individual): a PoseEstimation or track name"),
+        named("position", "tracked position (speed is taken from it); one-column series as 'Position/x,y'"),
+        named("head_direction", "head-direction series"),
+        click.option("--lfp", "lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) shown in the column, {_NAME_RULE}."),
+        click.option("--lfp-channel", type=int, default=None, help="LFP channel to show [default: 0 when the file has LFP]."),
+        show("pose", "the pose"),
+        show("position", "the tracked position and its trail"),
+        show("head_direction", "the head direction", show_head_direction),
+        show("speed", "the speed in the column"),
+        show("lfp", "the LFP in the column"),
+        click.option("--trail-s", "trail_s", type=float, default=2.0, show_default=True, metavar="SECONDS", help="Seconds of fading position trail."),
+        click.option("--window-s", "window_s", type=float, default=2.0, show_default=True, metavar="SECONDS", help="Seconds of signal shown in the column."),
+        click.option("--min-confidence", type=float, default=None, metavar="C", help="Hide keypoints whose confidence is below C [default: 0.5]."),
+        renamed_option("--trail", "--trail-s"),
+        renamed_option("--window", "--window-s"),
+        renamed_option("--no-pose", "--no-show-pose", flag=True),
+        renamed_option("--no-position", "--no-show-position", flag=True),
+        renamed_option("--no-head-direction", "--no-show-head-direction", flag=True),
+        renamed_option("--no-lfp", "--no-show-lfp", flag=True),
+        renamed_option("--speed", "--show-speed", flag=True),
+        renamed_option("--no-speed", "--no-show-speed", flag=True),
+    ]
+
+    def apply(fn):
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+
+    return apply
 
 
 def _content_options(fn):
-    """What the export and the snapshot show: video, overlays and the time-series column.
-
-    The options' names are the job's keywords (``--trail-s`` -> ``trail_s``, ``--no-lfp`` ->
-    ``show_lfp``), but for the stream options :func:`content_kwargs` maps. 0.1's ``--trail``
-    and ``--window`` are hidden and exit 1 naming the new option.
-    """
-    from nwbview.errors import renamed_message
-
-    def renamed(old: str, new: str):
-        def refuse(ctx, param, value):
-            if value is not None:
-                raise click.UsageError(renamed_message(old, new, python=False), ctx=ctx)
-
-        return click.option(old, hidden=True, expose_value=False, callback=refuse)
-
+    """What the export and the snapshot show: video, overlays, the time-series column."""
     opts = [
         click.option("--video", "videos", multiple=True, help="Video to show: an ImageSeries name, or a video file (the video of a pose-only file, when it is not beside FILE under the name in original_videos); repeat to show several side by side."),
-        click.option("--pose", "pose", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The pose to draw (every individual): a PoseEstimation or track name, {_NAME_RULE} [default: the file's pose]."),
-        click.option("--no-pose", is_flag=True, help="Do not draw the pose."),
-        click.option("--position", "position", default=None, is_flag=False, flag_value="", metavar="[NAME]", help=f"The position to draw and take speed from, {_NAME_RULE}; one-column series as 'Position/x,y' [default: the file's position]."),
-        click.option("--no-position", is_flag=True, help="Do not draw the tracked position."),
-        click.option("--trail-s", "trail_s", type=float, default=2.0, show_default=True, metavar="SECONDS", help="Seconds of fading position trail."),
-        renamed("--trail", "--trail-s"),
-        click.option("--head-direction", "head_direction", default=None, is_flag=False, flag_value="", metavar="[NAME]", help="Draw a head-direction arrow (of the series NAME, default the only one)."),
-        click.option("--lfp", "lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) shown in the column, {_NAME_RULE}."),
-        click.option("--min-confidence", type=float, default=None, metavar="C", help="Hide keypoints whose confidence is below C [default: 0.5]."),
+        stream_options(show_head_direction=False),
         click.option("--events", multiple=True, help="TimeIntervals table to mark while an interval is active (repeatable)."),
-        click.option("--speed/--no-speed", "show_speed", default=True, show_default=True, help="Show running speed in the column."),
-        click.option("--lfp-channel", type=int, default=None, help="LFP channel to show in the column [default: 0 when the file has LFP]."),
-        click.option("--no-lfp", "show_lfp", flag_value=False, default=True, help="Do not show LFP."),
-        click.option("--window-s", "window_s", type=float, default=2.0, show_default=True, metavar="SECONDS", help="Seconds of signal shown in the column."),
-        renamed("--window", "--window-s"),
         click.option("--landmarks", type=click.Path(dir_okay=False), default=None, help="Landmarks CSV (label,pixel_x,pixel_y,world_x,world_y) to calibrate the video."),
         click.option("--size", default=None, help="Output size WIDTHxHEIGHT (default: the video's size plus the column)."),
     ]
@@ -436,7 +455,7 @@ def _content_options(fn):
 @click.option("--preset", default="veryfast", show_default=True, help="x264 speed preset (ultrafast ... veryslow).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_run
-def export(file, videos, events, pose, no_pose, position, no_position, head_direction, quiet, **options):
+def export(file, videos, events, quiet, **options):
     """Export an annotated video of FILE: the behavioral video with pose, position trail and a
     column of speed and LFP, as H.264 MP4.
     """
@@ -445,8 +464,7 @@ def export(file, videos, events, pose, no_pose, position, no_position, head_dire
     from nwbview.jobs import export_job
 
     t0 = time.perf_counter()
-    streams = content_kwargs(dict(options, pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction))
-    r = export_job(file, video=list(videos), events=list(events), progress=not quiet, **options, **streams)
+    r = export_job(file, video=list(videos), events=list(events), progress=not quiet, **content_kwargs(options))
     click.echo(f"{r.summary} in {time.perf_counter() - t0:.1f} s")
 
 
@@ -456,12 +474,11 @@ def export(file, videos, events, pose, no_pose, position, no_position, head_dire
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output image (.png, .jpg, ...).")
 @_content_options
 @_run
-def snapshot(file, videos, events, pose, no_pose, position, no_position, head_direction, **options):
+def snapshot(file, videos, events, **options):
     """Save one frame of the annotated video of FILE at --time as an image."""
     from nwbview.jobs import snapshot_job
 
-    streams = content_kwargs(dict(options, pose=pose, no_pose=no_pose, position=position, no_position=no_position, head_direction=head_direction))
-    r = snapshot_job(file, video=list(videos), events=list(events), **options, **streams)
+    r = snapshot_job(file, video=list(videos), events=list(events), **content_kwargs(options))
     click.echo(r.summary)
 
 
@@ -499,9 +516,9 @@ def _batch_job_kwargs(job: str, p: dict) -> dict:
                 "session's video beside its NWB file under the name in original_videos (or pass ImageSeries names)."
             )
         rename = {"videos": "video"}
-        skip = {"workers", "quiet", "pose", "no_pose", "position", "no_position", "head_direction"}  # batch's own --workers and --quiet; each session renders in one process
+        skip = {"workers", "quiet"}  # batch's own --workers and --quiet; each session renders in one process
         out = {rename.get(k, k): (list(v) if isinstance(v, tuple) and k in ("videos", "events") else v) for k, v in p.items() if k not in skip}
-        return dict(out, **content_kwargs(p))
+        return content_kwargs(out)
     raise NWBViewError(f"Unknown job {job!r}.")  # pragma: no cover - checked before
 
 
@@ -586,36 +603,12 @@ def batch(sources, job, job_args, workers, scheduler, force, summary, landmarks_
 # -- napari viewer --------------------------------------------------------------------------------
 
 
-def _show_option(kind: str, what: str):
-    """``--show-KIND/--no-show-KIND``: the ``show_KIND`` keyword of ``view_content``."""
-    name = kind.replace("_", "-")
-    return click.option(f"--show-{name}/--no-show-{name}", f"show_{kind}", default=True, show_default=True, help=f"Show {what}.")
-
-
 @main.command()
 @click.argument("file")
 @click.option("--video", default=None, help="Video to show: an ImageSeries name, or a video file (the video of a pose-only file); default: the only one.")
 @click.option("--start", type=float, default=None, help="First time the slider reaches, seconds on the session clock.")
 @click.option("--stop", type=float, default=None, help="Time the slider stops before, seconds.")
-@click.option("--pose", default=None, metavar="NAME", help=f"The pose to show (every individual): a PoseEstimation or track name, {_NAME_RULE} [default: the file's pose].")
-@click.option("--position", default=None, metavar="NAME", help=f"The position to show and take speed from, {_NAME_RULE}; one-column series as 'Position/x,y' [default: the file's position].")
-@click.option("--head-direction", default=None, metavar="NAME", help=f"The head-direction series to show, {_NAME_RULE} [default: the file's, when it has one].")
-@click.option("--lfp", default=None, metavar="NAME", help=f"The LFP (ElectricalSeries) shown in the dock, {_NAME_RULE}.")
-@click.option("--lfp-channel", type=int, default=None, help="LFP channel in the dock [default: 0 when the file has LFP].")
-@_show_option("pose", "the pose")
-@_show_option("position", "the tracked position and its trail")
-@_show_option("head_direction", "the head direction")
-@_show_option("speed", "the speed in the dock")
-@_show_option("lfp", "the LFP in the dock")
-@click.option("--trail-s", type=float, default=2.0, show_default=True, help="Seconds of fading position trail.")
-@click.option("--window-s", type=float, default=2.0, show_default=True, help="Seconds of signal shown in the time-series dock.")
-@click.option("--min-confidence", type=float, default=None, metavar="C", help="Hide keypoints whose confidence is below C [default: 0.5].")
-@renamed_option("--trail", "--trail-s")
-@renamed_option("--window", "--window-s")
-@renamed_option("--no-pose", "--no-show-pose", flag=True)
-@renamed_option("--no-position", "--no-show-position", flag=True)
-@renamed_option("--no-head-direction", "--no-show-head-direction", flag=True)
-@renamed_option("--no-lfp", "--no-show-lfp", flag=True)
+@stream_options(show_head_direction=True)
 @_run
 def view(file, video, start, stop, **content):
     """Open FILE in the napari viewer: the video on a time slider with pose, position trail and
@@ -629,11 +622,11 @@ def view(file, video, start, stop, **content):
         from nwbview.render.napari import view as open_viewer
     except ImportError as exc:
         raise NWBViewError(f"The viewer needs napari: pip install 'nwbview[napari]' ({exc}).") from None
-    from nwbview.jobs import open_session, view_content
+    from nwbview.jobs import open_session
 
     session, videos = open_session(file, video)
     with session:
-        open_viewer(session, video=videos[0] if videos else None, start=start, stop=stop, show=True, **view_content(session, **content))
+        open_viewer(session, video=videos[0] if videos else None, start=start, stop=stop, show=True, **content_kwargs(content))
         napari.run()
 
 

@@ -450,24 +450,6 @@ def _export_content(session, videos, given: dict, *, caller: str, exclude: Seque
     return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
 
 
-@renamed_keywords(trail="trail_s", window="window_s", no_lfp="use show_lfp=False instead.")
-def view_content(session: Any, **content: Any) -> dict:
-    """What ``nwbview view`` shows: the export's overlays and column, for the napari viewer.
-
-    ``content`` takes the keywords of :func:`export_job` that say what is shown (``pose``,
-    ``position``, ``head_direction``, ``lfp``, the ``show_*`` switches, ``trail_s``,
-    ``window_s``, ``lfp_channel``, ``min_confidence``) with its defaults, except that the head
-    direction is shown by default (``show_head_direction=True``).
-
-    Examples
-    --------
-    >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
-    ...     view(s, **view_content(s, pose="male", show_position=False))
-    """
-    content = _export_content(session, [], {"show_head_direction": True, **content}, caller="view_content", exclude=("events", "landmarks"))
-    return dict(overlays=content["overlays"], timeseries=content["timeseries"])
-
-
 @renamed_keywords(trail="trail_s", window="window_s", speed="show_speed", no_lfp="use show_lfp=False instead.")
 def export_job(
     source: Any,
@@ -577,4 +559,4 @@ def snapshot_job(
     return JobResult(str(source), "snapshot", outputs=[str(out)], summary=f"wrote {out}")
 
 
-__all__ += ["export_job", "snapshot_job", "view_content"]
+__all__ += ["export_job", "snapshot_job"]

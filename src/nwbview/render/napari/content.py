@@ -78,26 +78,21 @@ class ViewContent:
         if channel is not None and not self.show_lfp:
             raise NWBViewError(f"lfp_channel={channel!r} and show_lfp=False contradict each other; give one.")
 
-    def _shown(self, kind: str) -> bool | str:
-        """What ``default_overlays`` takes for a kind: False (hidden), True (the file's) or a name."""
-        if not getattr(self, f"show_{kind}"):
-            return False
-        return getattr(self, kind) or True
-
     def overlays(self, session: Any) -> list:
         """The overlay specs: pose, position with its trail, head direction (no time label:
         the slider's label shows the time, and a canvas text would cost a redraw a step)."""
         from nwbview.render.export import default_overlays
 
-        return default_overlays(session, pose=self._shown("pose"), position=self._shown("position"),
-                                head_direction=self._shown("head_direction"), trail_seconds=self.trail_s,
-                                timestamp=False, min_confidence=self.min_confidence)  # fmt: skip
+        return default_overlays(session, pose=self.pose, position=self.position, head_direction=self.head_direction,
+                                show_pose=self.show_pose, show_position=self.show_position,
+                                show_head_direction=self.show_head_direction, show_time=False, trail_s=self.trail_s,
+                                min_confidence=self.min_confidence)  # fmt: skip
 
     def timeseries(self, session: Any) -> list:
         """The dock's signals: speed (from the position) and one LFP channel."""
         from nwbview.render.export import default_timeseries
 
-        channel = (0 if self.lfp_channel is None else int(self.lfp_channel)) if self.show_lfp else None
-        return default_timeseries(session, speed=self.show_speed, lfp_channel=channel, window_seconds=self.window_s,
-                                  lfp_required=self.lfp is not None or self.lfp_channel is not None,
+        channel = 0 if self.lfp_channel is None else int(self.lfp_channel)
+        return default_timeseries(session, show_speed=self.show_speed, show_lfp=self.show_lfp, lfp_channel=channel,
+                                  window_s=self.window_s, lfp_required=self.lfp is not None or self.lfp_channel is not None,
                                   position=self.position, lfp=self.lfp)  # fmt: skip

@@ -193,7 +193,7 @@ class TimeSeriesDock(QWidget):
         color_i = 0
         labels_seen: set[str] = set()
         for r, (settings, members) in enumerate(groups):
-            w = float(settings["window_seconds"])
+            w = float(settings["window_s"])
             ax = self.figure.add_subplot(gs[r, 0])
             loaded = [(spec, *_load(spec.data, t_lo - w / 2 - 1.0, t_hi + w / 2 + 1.0)) for spec in members]
             shown = [v[(t >= t_lo - w / 2) & (t <= t_hi + w / 2)] for _, t, v in loaded]

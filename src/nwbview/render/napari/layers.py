@@ -152,7 +152,7 @@ def position_layers(spec: PositionOverlay, timeline: Timeline, space: Space) -> 
     """The current position (one point per step) and its fading trail (a Tracks layer).
 
     The trail's samples sit at their fractional step; the trail shows the samples up to the
-    current step, fading out over the last ``trail_seconds`` (in steps at the timeline's median
+    current step, fading out over the last ``trail_s`` (in steps at the timeline's median
     frame rate).
 
     Examples
@@ -161,7 +161,7 @@ def position_layers(spec: PositionOverlay, timeline: Timeline, space: Space) -> 
     >>> for data, kwargs, kind in position_layers(PositionOverlay(session.position()), timeline, space):  # doctest: +SKIP
     ...     getattr(viewer, f"add_{kind}")(data, **kwargs)
     """
-    coordinates = data_frame(spec.data, spec.frame)
+    coordinates = data_frame(spec.data, spec.coordinates)
     t = sample_times(spec.data)
     disp = space.to_display(_xy(spec.data, "PositionOverlay"), coordinates, "The position")
     idx = timeline.nearest(t)
@@ -187,7 +187,7 @@ def position_layers(spec: PositionOverlay, timeline: Timeline, space: Space) -> 
             "points",
         )
     ]
-    if spec.trail_seconds > 0 and t.size > 1 and len(timeline) > 1:
+    if spec.trail_s > 0 and t.size > 1 and len(timeline) > 1:
         # each sample at its fractional step (interpolated between the timeline's frame times);
         # a NaN gap starts a new track. napari's Tracks shader cuts the trail at the current step
         # and fades it over ``tail_length`` steps, so a step only updates a uniform.
@@ -205,7 +205,7 @@ def position_layers(spec: PositionOverlay, timeline: Timeline, space: Space) -> 
                     data,
                     dict(
                         name="position trail",
-                        tail_length=max(1, int(round(spec.trail_seconds * timeline.fps))),
+                        tail_length=max(1, int(round(spec.trail_s * timeline.fps))),
                         head_length=0,
                         tail_width=max(1.0, float(spec.thickness)),
                         color_by="track_id",
@@ -233,7 +233,7 @@ def pose_layers(spec: PoseOverlay, timeline: Timeline, space: Space) -> list[tup
     ['pose: PoseEstimation', 'skeleton']
     """
     ds = spec.data
-    coordinates = data_frame(ds, spec.frame)
+    coordinates = data_frame(ds, spec.coordinates)
     xy, c, names, inds = pose_keypoints(ds, spec.individuals)  # (time, ind, kp, 2), (time, ind, kp)
     disp = space.to_display(xy, coordinates, "The pose")
     shown = ~(c < float(spec.confidence_threshold)) & np.all(np.isfinite(disp), axis=-1)
@@ -304,7 +304,7 @@ def head_direction_layers(spec: HeadDirectionOverlay, timeline: Timeline, space:
     ip = timeline.nearest(sample_times(spec.position))
     ang = np.asarray(spec.data.values, dtype=np.float64).reshape(-1)
     xy = _xy(spec.position, "HeadDirectionOverlay.position")
-    coordinates = data_frame(spec.position, spec.frame)
+    coordinates = data_frame(spec.position, spec.coordinates)
     ok = (ih >= 0) & (ip >= 0)
     k = np.flatnonzero(ok)
     a = ang[ih[k]] if k.size else np.empty(0)
