@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from nwbview.errors import DataShapeError, renamed_keywords
+from nwbview.io.streams import PROVENANCE_PREFIX, read_provenance
 
 __all__ = [
     "provenance",
@@ -29,8 +30,6 @@ __all__ = [
     "heatmap_result",
 ]
 
-PREFIX = "nwbview: "
-
 
 def provenance(function: str, **parameters: Any) -> str:
     """A provenance string: ``nwbview: {"software": "nwbview", "version": ..., ...}``.
@@ -43,23 +42,7 @@ def provenance(function: str, **parameters: Any) -> str:
     from nwbview import __version__
 
     body = {"software": "nwbview", "version": __version__, "function": function, "parameters": parameters}
-    return PREFIX + json.dumps(body, sort_keys=True, default=str)
-
-
-def read_provenance(text: str | None) -> dict | None:
-    """Parse a provenance string (None when the text is not one).
-
-    Examples
-    --------
-    >>> read_provenance(provenance("f", a=1))["parameters"]
-    {'a': 1}
-    """
-    if not text or not isinstance(text, str) or not text.startswith(PREFIX):
-        return None
-    try:
-        return json.loads(text[len(PREFIX):])
-    except json.JSONDecodeError:
-        return None
+    return PROVENANCE_PREFIX + json.dumps(body, sort_keys=True, default=str)
 
 
 def _series_1d(da: xr.DataArray, what: str) -> tuple[np.ndarray, np.ndarray]:

@@ -535,15 +535,11 @@ class LazySeriesArray(BackendArray):
     or one per column (NWB's ``channel_conversion``).
     """
 
-    def __init__(self, data: Any, gain: float | np.ndarray = 1.0, offset: float = 0.0, columns: np.ndarray | None = None):
+    def __init__(self, data: Any, gain: float | np.ndarray = 1.0, offset: float = 0.0):
         self._data = data
         self._gain = np.asarray(gain, dtype=np.float64)
         self._offset = float(offset)
-        self._columns = None if columns is None else np.asarray(columns, dtype=np.intp)
-        shape = tuple(int(s) for s in data.shape)
-        if self._columns is not None:
-            shape = (shape[0], len(self._columns)) + shape[2:]
-        self.shape = shape
+        self.shape = tuple(int(s) for s in data.shape)
         self.dtype = np.dtype(np.float64)
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
@@ -567,8 +563,7 @@ class LazySeriesArray(BackendArray):
         """Read rows ``key[0]`` (a slice) and columns ``key[1]`` (slice or index array)."""
         if len(self.shape) == 1:
             return np.asarray(self._data[key[0]]).astype(np.float64) * float(self._gain) + self._offset
-        cols_all = self._columns if self._columns is not None else np.arange(self.shape[1])
-        cols = np.atleast_1d(cols_all[key[1]])
+        cols = np.atleast_1d(np.arange(self.shape[1])[key[1]])
         uniq, inverse = np.unique(cols, return_inverse=True)
         if uniq.size == 0:
             raw = np.asarray(self._data[(key[0], slice(0, 0)) + key[2:]])

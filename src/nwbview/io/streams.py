@@ -11,6 +11,8 @@ reading no more than the first and last timestamps of large series.
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -303,23 +305,43 @@ def _is_nwbview_result(obj: Any) -> bool:
     return _provenance_text(obj) is not None
 
 
+#: what starts the provenance nwbview writes into a result's ``comments``
+PROVENANCE_PREFIX = "nwbview: "
+
+
+def read_provenance(text: str | None) -> dict | None:
+    """The provenance nwbview wrote into a result (None when ``text`` is not one).
+
+    Examples
+    --------
+    >>> read_provenance('nwbview: {"function": "compute_speed", "parameters": {"a": 1}}')["parameters"]
+    {'a': 1}
+    >>> read_provenance("written by hand") is None
+    True
+    """
+    if not isinstance(text, str) or not text.startswith(PROVENANCE_PREFIX.strip()):
+        return None
+    try:
+        body = json.loads(text[len(PROVENANCE_PREFIX.strip()):])
+    except json.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 def _provenance_text(obj: Any) -> str | None:
     for attr in ("comments", "description"):
         text = getattr(obj, attr, None)
-        if isinstance(text, str) and text.startswith("nwbview:"):
+        if isinstance(text, str) and text.startswith(PROVENANCE_PREFIX.strip()):
             return text
     return None
 
 
 def _provenance_summary(obj: Any) -> str | None:
-    import json
-
     text = _provenance_text(obj)
     if text is None:
         return None
-    try:
-        body = json.loads(text[len("nwbview:"):])
-    except json.JSONDecodeError:
+    body = read_provenance(text)
+    if body is None:
         return text
     params = ", ".join(f"{k}={v}" for k, v in sorted(body.get("parameters", {}).items()) if v is not None)
     return f"nwbview {body.get('version', '?')} {body.get('function', '')}({params})"

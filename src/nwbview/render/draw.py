@@ -19,7 +19,6 @@ bindings (``DejaVu Sans Mono``), so workers never touch matplotlib.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -28,7 +27,7 @@ import numpy as np
 if TYPE_CHECKING:  # xarray is imported where it is used: export workers never load it
     import xarray as xr
 
-from nwbview.errors import CalibrationError, NWBViewWarning
+from nwbview.errors import CalibrationError
 from nwbview.render.overlays import (
     EventOverlay,
     FieldOverlay,
@@ -324,10 +323,6 @@ def _time_slice(data: Any, t0: float, t1: float, pad: float) -> Any:
     i1 = int(np.searchsorted(t, t1 + pad, side="right"))
     # keep one sample beyond each end so a nearest lookup at the edges sees the true neighbour
     return data.isel(time=slice(max(i0 - 1, 0), min(i1 + 1, t.size)))
-
-
-def _period(t: np.ndarray) -> float:
-    return float(np.median(np.diff(t))) if t.size > 1 else 0.0
 
 
 def bind_overlay(spec: Any, timeline: Any, geometry: PanelGeometry, atlas: GlyphAtlas) -> Any:
@@ -659,8 +654,3 @@ class _TimestampDrawer:
         text = self.fmt.format(t=float(self.times[k]), frame=k)
         x, y, anchor = _corner_xy(self.corner, (img.shape[1], img.shape[0]), 8)
         self.atlas.draw(img, text, x, y, self.color, anchor=anchor, halo=True)
-
-
-def warn_skipped(spec: Any, exc: Exception) -> None:
-    """Warn that a default overlay was skipped (used for defaults, not for explicit overlays)."""
-    warnings.warn(f"{type(spec).__name__} not drawn: {exc}", NWBViewWarning, stacklevel=3)
