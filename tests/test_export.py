@@ -468,7 +468,7 @@ def test_demo_exports_with_defaults(demo, tmp_path):
 def test_cli_export_and_snapshot(demo, tmp_path):
     runner = CliRunner()
     out = tmp_path / "cli.mp4"
-    r = runner.invoke(main, ["export", str(demo.nwb_path), "-o", str(out), "--start", "1", "--stop", "2", "--landmarks", str(demo.landmarks_csv), "--size", "640x360", "--no-speed", "--events", "running_bouts", "--head-direction", "--quiet"])
+    r = runner.invoke(main, ["export", str(demo.nwb_path), "-o", str(out), "--start", "1", "--stop", "2", "--landmarks", str(demo.landmarks_csv), "--size", "640x360", "--no-show-speed", "--events", "running_bouts", "--head-direction", "--quiet"])
     assert r.exit_code == 0, r.output
     with av.open(str(out)) as c:
         assert (c.streams.video[0].codec_context.width, c.streams.video[0].codec_context.height) == (640, 360)
@@ -534,7 +534,7 @@ def _intervals_session(folder: Path) -> Path:
 
 
 def _renamed_calls():
-    from nwbview.jobs import export_job, snapshot_job, view_content
+    from nwbview.jobs import export_job, snapshot_job
     from nwbview.render import default_overlays
 
     t = np.arange(10.0)
@@ -563,8 +563,6 @@ def _renamed_calls():
         pytest.param(lambda p: export_job(p, no_lfp=True), "show_lfp=False", id="export_job-no_lfp"),
         pytest.param(lambda p: snapshot_job(p, "x.png", t=1.0), "time", id="snapshot_job-t"),
         pytest.param(lambda p: snapshot_job(p, "x.png", time=1.0, window=2.0), "window_s", id="snapshot_job-window"),
-        pytest.param(lambda p: view_content(p, trail=2.0), "trail_s", id="view_content-trail"),
-        pytest.param(lambda p: view_content(p, no_lfp=True), "show_lfp=False", id="view_content-no_lfp"),
     ]
 
 
@@ -597,7 +595,6 @@ def test_a_bool_for_a_stream_name_says_use_show(demo, keyword, tmp_path):
 def test_streams_by_name_and_switches(demo, tmp_path):
     """Naming a stream shows it; switches turn kinds off; a name with its switch off is refused."""
     from nwbview.errors import NWBViewError, StreamNotFoundError
-    from nwbview.jobs import view_content
     from nwbview.render import default_overlays
 
     def kinds(overlays):
@@ -621,12 +618,6 @@ def test_streams_by_name_and_switches(demo, tmp_path):
         assert [t.label for t in default_timeseries(s, show_lfp=False)] == ["speed"]
         with pytest.raises(NWBViewError, match="show_lfp=False"):
             default_timeseries(s, lfp="lfp", show_lfp=False)
-        content = view_content(s, show_pose=False, show_lfp=False, trail_s=3.0, window_s=4.0)
-        assert "HeadDirectionOverlay" in kinds(content["overlays"])  # the viewer shows it by default
-        assert [o.trail_s for o in content["overlays"] if isinstance(o, PositionOverlay)] == [3.0]
-        assert [(t.label, t.window_s) for t in content["timeseries"]] == [("speed", 4.0)]
-        with pytest.raises(NWBViewError, match="view_content\\(\\) has no option 'fps'"):
-            view_content(s, fps=10)
     from nwbview.jobs import snapshot_job
 
     with pytest.raises(NWBViewError, match="snapshot_job\\(\\) has no option 'workers'"):
@@ -662,7 +653,7 @@ def test_cli_renamed_options_exit_1_naming_the_new_one(demo, tmp_path, command, 
 
 
 def test_cli_content_options_map_to_the_job(demo, tmp_path, monkeypatch):
-    """--trail-s, --window-s, --no-speed, --no-lfp, --pose NAME, --head-direction reach the job as its keywords."""
+    """--trail-s, --window-s, --no-show-speed, --no-show-lfp, --pose NAME, --head-direction reach the job as its keywords."""
     from nwbview import jobs
     from nwbview.cli import content_kwargs
     from nwbview.errors import NWBViewError
@@ -675,15 +666,18 @@ def test_cli_content_options_map_to_the_job(demo, tmp_path, monkeypatch):
 
     monkeypatch.setattr(jobs, "snapshot_job", fake)
     r = CliRunner().invoke(main, ["snapshot", str(demo.nwb_path), "--time", "2", "-o", str(tmp_path / "a.png"), "--trail-s", "3",
-                                  "--window-s", "4", "--no-speed", "--no-lfp", "--pose", "PoseEstimation", "--head-direction"])
+                                  "--window-s", "4", "--no-show-speed", "--no-show-lfp", "--pose", "PoseEstimation", "--head-direction"])
     assert r.exit_code == 0, r.output
     assert {k: seen[k] for k in ("time", "trail_s", "window_s", "show_speed", "show_lfp", "pose", "show_pose", "head_direction",
                                  "show_head_direction", "position", "show_position")} == dict(
         time=2.0, trail_s=3.0, window_s=4.0, show_speed=False, show_lfp=False, pose="PoseEstimation", show_pose=True,
         head_direction=None, show_head_direction=True, position=None, show_position=True)
-    with pytest.raises(NWBViewError, match="--lfp lfp and --no-lfp"):
+    with pytest.raises(NWBViewError, match="--lfp lfp and --no-show-lfp"):
         content_kwargs({"lfp": "lfp", "show_lfp": False})
-    assert content_kwargs({"no_pose": True})["show_pose"] is False
+    assert content_kwargs({"pose": None, "show_pose": False})["show_pose"] is False
+    for old, new in (("--no-pose", "--no-show-pose"), ("--no-speed", "--no-show-speed"), ("--no-lfp", "--no-show-lfp")):
+        r = CliRunner().invoke(main, ["snapshot", str(demo.nwb_path), "--time", "2", "-o", str(tmp_path / "b.png"), old])
+        assert r.exit_code == 1 and f"use {new} instead" in r.output, r.output
 
 
 # -- workers and a light `import nwbview` -----------------------------------------------------

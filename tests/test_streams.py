@@ -121,7 +121,7 @@ def test_fictrac_cli(fictrac, tmp_path):
     assert "SpatialSeriesIntegratedMotion" in r.output and "jump" in r.output
     _cli(["heatmap", fictrac, "-o", tmp_path / "occ.png", "--bin-size", 0.2])
     _cli(["export", fictrac, "-o", tmp_path / "clip.mp4", "--start", 1, "--stop", 2, "--quiet", "--workers", 1])
-    r = _cli(["snapshot", fictrac, "--time", 1.5, "-o", tmp_path / "s.png", "--no-position"], code=1)  # no video: nothing to draw on
+    r = _cli(["snapshot", fictrac, "--time", 1.5, "-o", tmp_path / "s.png", "--no-show-position"], code=1)  # no video: nothing to draw on
     assert "arena" in r.output
     _cli(["snapshot", fictrac, "--time", 1.5, "-o", tmp_path / "s2.png", "--position", "SpatialSeriesIntegratedMotion"])
 

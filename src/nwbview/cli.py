@@ -364,7 +364,7 @@ def content_kwargs(p: dict) -> dict:
     Examples
     --------
     >>> content_kwargs({"pose": "male", "show_position": False, "head_direction": "", "show_head_direction": False})
-    {'pose': 'male', 'show_position': False, 'head_direction': None, 'show_head_direction': True}
+    {'pose': 'male', 'show_position': False, 'head_direction': None, 'show_head_direction': True, 'show_pose': True}
     """
     out = dict(p)
     for kind in ("pose", "position", "head_direction", "lfp"):

@@ -99,8 +99,8 @@ def y_limits(values: Sequence[np.ndarray], vmin: float | None = None, vmax: floa
     --------
     >>> y_limits([np.array([0.0, np.nan, 10.0])])
     (-0.6, 10.6)
-    >>> y_limits([np.array([np.nan])])
-    (0.0, 1.0)
+    >>> y_limits([np.array([np.nan])])  # nothing finite: the unit range, padded like any other
+    (-0.06, 1.06)
     >>> y_limits([np.array([0.0, 10.0])], vmin=0)
     (0, 10.6)
     """

@@ -249,8 +249,8 @@ class PanelGeometry:
     --------
     >>> from nwbview.calibration import from_cm_per_px
     >>> g = PanelGeometry("cam", (1280, 960), 2.0, from_cm_per_px(0.5, (640, 480)))
-    >>> g.to_panel(np.array([[10.0, 20.0]]), "world").tolist()
-    [[40.0, 1840.0]]
+    >>> g.to_panel(np.array([[10.0, 20.0]]), "world").tolist()  # (20, 440) px in the video, y down
+    [[40.0, 880.0]]
     """
 
     name: str
