@@ -5,11 +5,14 @@ does. Per-frame drawing uses OpenCV on numpy frames.
 
 Examples
 --------
+A clip with the head direction and a 4 s trail, and a column of theta power:
+
 >>> import nwbview
->>> from nwbview.render import export_video, snapshot
+>>> from nwbview.render import TimeSeriesOverlay, default_overlays, export_video
 >>> with nwbview.open("demo_session.nwb") as s:  # doctest: +SKIP
-...     export_video(s, "clip.mp4", start=10, stop=20)
-...     snapshot(s, "frame.png", time=12.5)
+...     theta = nwbview.heatmap.band_power(s.lfp(channels=[0]), (6, 10))
+...     export_video(s, "clip.mp4", start=10, stop=20, overlays=default_overlays(s, show_head_direction=True, trail_s=4),
+...                  timeseries=[TimeSeriesOverlay(theta, label="theta")])
 """
 
 from __future__ import annotations
@@ -26,15 +29,8 @@ from nwbview.render.export import (
     render_frames,
     snapshot,
 )
-from nwbview.render.overlays import (
-    EventOverlay,
-    FieldOverlay,
-    HeadDirectionOverlay,
-    PoseOverlay,
-    PositionOverlay,
-    TimeSeriesOverlay,
-    TimestampOverlay,
-)
+from nwbview.render import overlays as _overlays
+from nwbview.render.overlays import *  # noqa: F403  (the overlay specs)
 
 __all__ = [
     "export_video",
@@ -43,15 +39,9 @@ __all__ = [
     "render_frames",
     "default_overlays",
     "default_timeseries",
-    "PositionOverlay",
-    "PoseOverlay",
-    "HeadDirectionOverlay",
-    "FieldOverlay",
-    "EventOverlay",
-    "TimestampOverlay",
-    "TimeSeriesOverlay",
     "ExportError",
     "TimeRangeError",
     "OutputPathError",
     "ChannelError",
+    *_overlays.__all__,
 ]
