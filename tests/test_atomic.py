@@ -100,6 +100,7 @@ def test_writer_lock_excludes_and_leaves_nothing(tmp_path):
                 pass
 
 
+@pytest.mark.slow
 def test_lock_probe_never_changes_the_file(tmp_path):
     """The probe must not open the file for writing (that flips HDF5's status flags)."""
     path = tmp_path / "s.h5"

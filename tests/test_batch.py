@@ -79,6 +79,7 @@ def _speed(path: Path) -> np.ndarray:
         return f["processing/behavior/speed/data"][()]
 
 
+@pytest.mark.slow
 def test_batch_on_local_cluster_failures_outputs_and_resume(tmp_path, demo2, client):
     from nwbview.jobs import calibrate_job, kinematics_job
 
@@ -143,6 +144,7 @@ def test_batch_on_local_cluster_failures_outputs_and_resume(tmp_path, demo2, cli
 
 
 
+@pytest.mark.slow
 def test_interrupted_batch_resumes(tmp_path, demo2, client):
     import nwbview
 
@@ -198,6 +200,7 @@ def test_interrupted_batch_resumes(tmp_path, demo2, client):
     assert not list((tmp_path / "sessions").glob(".*nwbview-tmp*"))  # no temporary file left by a later write
 
 
+@pytest.mark.slow
 def test_killed_after_write_before_record_is_recovered(tmp_path, demo2, client):
     """A pending marker + a changed input = the write-back had finished: the redo replaces it."""
     from nwbview.batching import _file_sig, _options_hash, _pending_path, _record_path, _write_json_atomic, _job_options
@@ -216,6 +219,7 @@ def test_killed_after_write_before_record_is_recovered(tmp_path, demo2, client):
     assert rec.exists() and not _pending_path(rec).exists()
 
 
+@pytest.mark.slow
 def test_calibrate_landmarks_pattern(tmp_path, demo2, client):
     paths = _sessions(tmp_path / "sessions", demo2, 2)
     shutil.copy2(demo2.landmarks_csv, tmp_path / "sessions" / "s0_landmarks.csv")  # s1 has none
@@ -229,6 +233,7 @@ def test_calibrate_landmarks_pattern(tmp_path, demo2, client):
     assert abs(st.loc[str(paths[0]), "cm_per_px"] - 1 / 5.6) < 1e-3
 
 
+@pytest.mark.slow
 def test_cli_batch(tmp_path, demo2, client):
     paths = _sessions(tmp_path / "sessions", demo2, 2)
     address = client.scheduler.address
@@ -338,6 +343,7 @@ def test_options_checked_and_export_job(monkeypatch, tmp_path):
         nwbview.batch(str(tmp_path / "a.nwb"), "nope")
 
 
+@pytest.mark.slow
 def test_dandiset_through_the_api_stand_in(tmp_path, demo2, client, http_server, monkeypatch):
     """dandi://ID: listed with the dandi client, each asset streamed by a worker (local HTTP + DANDI API stand-in)."""
     pytest.importorskip("dandi")
@@ -370,6 +376,7 @@ def _batch_over_dandiset(tmp_path, client):
     assert list(t2.status) == ["skipped", "skipped"]
 
 
+@pytest.mark.slow
 def test_worker_dying_mid_write_is_retried(tmp_path, demo2, client):
     """The worker is killed (SIGKILL) inside the write-back, twice; dask retries on a fresh worker."""
     import nwbview

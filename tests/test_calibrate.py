@@ -19,6 +19,7 @@ def _calibrate(path, *extra):
     return r
 
 
+@pytest.mark.slow
 def test_demo_ground_truth_recovered_and_stored(demo_copy):
     r = _calibrate(demo_copy)
     assert "5.6 px/cm" in r.output and "wrote processing/behavior/VideoCalibration" in r.output
@@ -30,6 +31,7 @@ def test_demo_ground_truth_recovered_and_stored(demo_copy):
         assert cal.frame_dimension == (640, 480)
 
 
+@pytest.mark.slow
 def test_pose_in_world_lands_on_true_positions(demo_copy, demo_session):
     _calibrate(demo_copy)
     with nwbview.open(demo_copy) as s:
@@ -48,6 +50,7 @@ def test_pose_in_world_lands_on_true_positions(demo_copy, demo_session):
     assert np.median(err[good]) < 0.5, np.median(err[good])
 
 
+@pytest.mark.slow
 def test_position_to_pixels_through_calibration(demo_copy):
     _calibrate(demo_copy)
     with nwbview.open(demo_copy) as s:
@@ -59,11 +62,13 @@ def test_position_to_pixels_through_calibration(demo_copy):
     np.testing.assert_allclose(px.values[0], expected, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_world_frame_without_calibration_is_a_clear_error(demo_session):
     with nwbview.open(demo_session.nwb_path) as s, pytest.raises(CalibrationError, match="nwbview calibrate"):
         s.pose(coordinates="world")
 
 
+@pytest.mark.slow
 def test_second_calibrate_needs_overwrite_and_dry_run_writes_nothing(demo_copy):
     _calibrate(demo_copy)
     r = CliRunner().invoke(main, ["calibrate", str(demo_copy), "--cm-per-px", "0.2"])
@@ -84,6 +89,7 @@ def test_second_calibrate_needs_overwrite_and_dry_run_writes_nothing(demo_copy):
         pytest.param(["--cm-per-px", "0.25"], 0.25, id="cm-per-px"),
     ],
 )
+@pytest.mark.slow
 def test_scale_calibrations(demo_copy, args, cm_per_px):
     r = CliRunner().invoke(main, ["calibrate", str(demo_copy), *args])
     assert r.exit_code == 0, r.output

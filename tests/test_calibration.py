@@ -303,6 +303,7 @@ def _write_calibrated_file(path, cal: Calibration):
                                            "projective", frame_dimension=FRAME), id="landmarks-projective"),
     ],
 )
+@pytest.mark.slow
 def test_to_nwb_from_nwb_round_trip_through_a_file(tmp_path, make):
     from pynwb import NWBHDF5IO, validate
 
@@ -331,6 +332,7 @@ def test_to_nwb_from_nwb_round_trip_through_a_file(tmp_path, make):
         assert back.residual_rms == pytest.approx(cal.residual_rms, abs=1e-15)
 
 
+@pytest.mark.slow
 def test_a_reader_without_the_extension_package_gets_the_calibration(tmp_path):
     """pynwb alone (no nwbview, no ndx-video-calibration package) reads the stored calibration.
 

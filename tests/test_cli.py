@@ -34,6 +34,7 @@ def test_info_json(basic_file):
         pytest.param(b"", "empty", id="empty"),
     ],
 )
+@pytest.mark.slow
 def test_user_errors_exit_1_without_traceback(tmp_path, content, message):
     p = tmp_path / "x.nwb"
     if content is not None:
@@ -125,6 +126,7 @@ def test_numbers_in_messages_are_plain():
 
 
 @pytest.mark.filterwarnings("always::nwbview.errors.NWBViewWarning")
+@pytest.mark.slow
 def test_ranges_outside_the_recording_follow_one_rule(demo_session, tmp_path):
     """Partly outside: cut to the recording with a warning. Nothing inside: refused."""
     f = str(demo_session.nwb_path)

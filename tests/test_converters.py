@@ -49,6 +49,7 @@ def _sleap_warning(conv):
 # -- sleap-io ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sleap_tracks_are_the_individuals_of_one_pose(sleap_session):
     with nwbview.open(sleap_session.nwb) as s:
         with pytest.warns(NWBViewWarning, match=FRAME_NUMBERS + r".*frame times of the video 'mice.mp4'"):
@@ -123,6 +124,7 @@ def test_dlc_keypoints_are_the_skeleton_nodes(dlc_session):
     np.testing.assert_array_equal(frames, decode_frames(dlc_session.video))
 
 
+@pytest.mark.slow
 def test_missing_video_says_what_was_looked_for_and_how_to_pass_it(tmp_path):
     conv = make_dlc_session(tmp_path / "dlc", with_video=False)
     elsewhere = tmp_path / "videos"
@@ -170,6 +172,7 @@ def _cli(args: list[str]):
     return r
 
 
+@pytest.mark.slow
 def test_cli_chain(converted, tmp_path):
     conv, nwb = converted
     sleap = conv.individuals == ["female", "male"]
@@ -199,6 +202,7 @@ def test_cli_chain(converted, tmp_path):
         np.testing.assert_allclose(speed.time.values, np.arange(N_FRAMES) / FPS)
 
 
+@pytest.mark.slow
 def test_cli_video_option_on_every_video_command(dlc_session, tmp_path):
     """The video moved away from the NWB file: each command takes it with --video PATH."""
     nwb = tmp_path / dlc_session.nwb.name
@@ -224,6 +228,7 @@ def test_cli_video_option_on_every_video_command(dlc_session, tmp_path):
 
 
 @pytest.mark.napari
+@pytest.mark.slow
 def test_view_headless(sleap_session):
     """The viewer shows the SLEAP file's video and both tracks' keypoints (hidden window)."""
     pytest.importorskip("napari")

@@ -104,6 +104,7 @@ def _decode(path, wanted: set[int]) -> tuple[int, list[int], tuple[int, int], di
     return len(pts), pts, size, frames
 
 
+@pytest.mark.slow
 def test_files_written(demo):
     names = {p.name for p in (demo.nwb_path, demo.video_path, demo.landmarks_csv, demo.truth_json)}
     assert names == {"demo_session.nwb", "demo_video.mp4", "demo_landmarks.csv", "demo_truth.json"}
@@ -252,6 +253,7 @@ def test_lfp_theta_follows_running(nwb_data):
     assert uv[running].std() > 1.5 * uv[~running].std()
 
 
+@pytest.mark.slow
 def test_deterministic(tmp_path):
     a = make_demo_session(tmp_path / "a", duration=2.0, seed=7)
     b = make_demo_session(tmp_path / "b", duration=2.0, seed=7)

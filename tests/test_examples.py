@@ -12,6 +12,7 @@ EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.py"))
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+@pytest.mark.slow
 def test_example_runs(script, tmp_path):
     args = [sys.executable, str(script), str(tmp_path / "out")]
     if script.stem == "demo_session":

@@ -124,6 +124,7 @@ def _column_rect(plan):
 # -- frame-exact output ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bare_export_is_the_source_frame_for_frame_from_mid_gop(cfr, tmp_path):
     out = export_video(cfr["nwb"], tmp_path / "bare.mp4", start=2.3, stop=9.0, overlays=[], timeseries=[], workers=1, progress=False)
     frames, times, fmt = _read(out)
@@ -138,6 +139,7 @@ def test_bare_export_is_the_source_frame_for_frame_from_mid_gop(cfr, tmp_path):
     np.testing.assert_allclose(times, t[first:last] - t[first], atol=1.5 / 90000)
 
 
+@pytest.mark.slow
 def test_vfr_source_keeps_its_timing(tmp_path):
     n = 150
     t = 0.5 + vfr_timestamps(n, 30.0, n_gaps=3, seed=2)
@@ -153,6 +155,7 @@ def test_vfr_source_keeps_its_timing(tmp_path):
     np.testing.assert_allclose(times, t - t[0], atol=1.5 / 90000)
 
 
+@pytest.mark.slow
 def test_fps_gives_a_constant_rate_on_the_nearest_frames(cfr, tmp_path):
     out = export_video(cfr["nwb"], tmp_path / "cfr10.mp4", start=2.0, stop=4.0, overlays=[], timeseries=[], fps=10, progress=False)
     frames, times, _ = _read(out)
@@ -167,6 +170,7 @@ def _packets(path: Path) -> list[bytes]:
         return [bytes(p) for p in c.demux(video=0) if p.size]
 
 
+@pytest.mark.slow
 def test_a_chunk_encodes_the_same_twice_and_wherever_it_starts(cfr, tmp_path):
     """The bit-identical promise at its root: one chunk, encoded twice in one process, gives
     the same packets, and so does the same chunk encoded after another one by the same renderer."""
@@ -189,6 +193,7 @@ def test_a_chunk_encodes_the_same_twice_and_wherever_it_starts(cfr, tmp_path):
         assert (int(f.colorspace), int(f.color_range)) == (6, 1)
 
 
+@pytest.mark.slow
 def test_workers_give_identical_frames(cfr, tmp_path):
     t = np.arange(0, 25, 0.002)
     v = np.sin(2 * np.pi * 3 * t)
@@ -449,6 +454,7 @@ def demo(tmp_path_factory):
     return make_demo_session(tmp_path_factory.mktemp("demo"), duration=4)
 
 
+@pytest.mark.slow
 def test_demo_exports_with_defaults(demo, tmp_path):
     labels, pix, world = read_landmarks_csv(demo.landmarks_csv)
     cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
@@ -465,6 +471,7 @@ def test_demo_exports_with_defaults(demo, tmp_path):
     assert [tr.label for row in plan.column.rows for tr in row.traces] == ["speed", "LFP ch0"]
 
 
+@pytest.mark.slow
 def test_cli_export_and_snapshot(demo, tmp_path):
     runner = CliRunner()
     out = tmp_path / "cli.mp4"
@@ -578,6 +585,7 @@ def test_renamed_keywords_raise_naming_the_new_one(call, new, tmp_path):
 
 
 @pytest.mark.parametrize("keyword", ["pose", "position", "head_direction"])
+@pytest.mark.slow
 def test_a_bool_for_a_stream_name_says_use_show(demo, keyword, tmp_path):
     from nwbview.errors import NWBViewError
     from nwbview.jobs import export_job
@@ -693,6 +701,7 @@ def test_import_nwbview_is_light():
     assert out == "[]"
 
 
+@pytest.mark.slow
 def test_workers_start_as_a_module_with_the_parents_nwbview(cfr, tmp_path, monkeypatch):
     """A decoy `nwbview` in the working folder is not what the workers import."""
     from nwbview.render.workers import worker_command

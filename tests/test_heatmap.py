@@ -222,6 +222,7 @@ def test_demo_occupancy_follows_the_path(demo_session):
 
 
 @pytest.mark.parametrize("kind, extra", [("occupancy", []), ("signal", ["--signal", "lfp-power"]), ("movement", ["--egocentric"])])
+@pytest.mark.slow
 def test_cli_heatmap(demo_copy, kind, extra):
     out = demo_copy.parent / f"{kind}.svg"
     r = CliRunner().invoke(main, ["heatmap", str(demo_copy), "--kind", kind, "-o", str(out), "--write", *extra])

@@ -39,6 +39,7 @@ def test_kinematics_job_csv_matches_the_api(demo_session, tmp_path):
     assert r.data["samples"] == speed.size and r.written == []
 
 
+@pytest.mark.slow
 def test_calibrate_then_heatmap_write_back(demo_copy, tmp_path):
     cal = calibrate_job(demo_copy, landmarks=demo_copy.parent / "demo_landmarks.csv")
     assert cal.written == ["processing/behavior/VideoCalibration"] and cal.data["cm_per_px"] > 0

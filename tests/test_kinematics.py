@@ -88,6 +88,7 @@ def test_match_keypoint():
         match_keypoint(["a", "b"], "snout")
 
 
+@pytest.mark.slow
 def test_smooth_keeps_gaps():
     t = np.arange(50) * 0.1
     y = xr.DataArray(np.ones(50), dims=("time",), coords={"time": t})

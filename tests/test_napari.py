@@ -98,6 +98,7 @@ def _sv(viewer):
 # -- layers, transforms, placement -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_world_coordinate_layers_and_transforms(cal_viewer, demo_session):
     sv = _sv(cal_viewer)
     reader = sv.reader
@@ -146,6 +147,7 @@ def test_world_coordinate_layers_and_transforms(cal_viewer, demo_session):
     assert set(pts[:, 0].astype(int)) <= set(np.flatnonzero(idx >= 0))
 
 
+@pytest.mark.slow
 def test_pixel_coordinates_without_calibration(demo_session, notifications):
     from nwbview.render.napari import view
 
@@ -448,6 +450,7 @@ def test_dock_groups_limits_readouts(calibrated_path, qtbot):
 # -- the plugin --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reader_plugin_opens_nwb_through_napari(calibrated_path, tmp_path, notifications):
     import napari
     import npe2
@@ -501,6 +504,7 @@ def test_sample_data_is_the_demo_session(monkeypatch, tmp_path, demo_session):
 # -- calibration widget --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_calibration_widget_fits_and_saves(demo_session, tmp_path, notifications, qtbot, monkeypatch):
     from nwbview import jobs
     from nwbview.render.napari import view
@@ -559,6 +563,7 @@ def test_calibration_widget_fits_and_saves(demo_session, tmp_path, notifications
         viewer.close()
 
 
+@pytest.mark.slow
 def test_save_into_a_locked_file_is_an_error_notification(calibrated_path, tmp_path, notifications, monkeypatch):
     """A failed write leaves the session reopened and tells the user why."""
     from nwbview.errors import FileLockedError
@@ -622,6 +627,7 @@ def test_old_names_of_the_space_and_the_view_raise_naming_the_new_ones():
         SessionView.jump_to_time(None, t=2.0)
 
 
+@pytest.mark.slow
 def test_stream_keywords_are_names_and_show_switches(calibrated_path):
     from nwbview.errors import StreamNotFoundError
     from nwbview.render.napari import ViewContent, view
@@ -652,6 +658,7 @@ def test_stream_keywords_are_names_and_show_switches(calibrated_path):
 # -- scripts --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_example_runs_offscreen(calibrated_path):
     """examples/view_session.py exits 0 with no display at all (QT_QPA_PLATFORM=offscreen)."""
     script = Path(__file__).parent.parent / "examples" / "view_session.py"
@@ -662,6 +669,7 @@ def test_example_runs_offscreen(calibrated_path):
     assert "layer 'video: BehaviorVideo'" in r.stdout and "ViewerModel" in r.stdout
 
 
+@pytest.mark.slow
 def test_cli_view_opens_the_viewer(calibrated_path, monkeypatch, tmp_path):
     import napari
     from click.testing import CliRunner
@@ -704,6 +712,7 @@ def test_cli_view_opens_the_viewer(calibrated_path, monkeypatch, tmp_path):
     assert "--no-pose " not in CliRunner().invoke(main, ["view", "--help"]).output
 
 
+@pytest.mark.slow
 def test_projective_calibration_maps_points_into_the_video(calibrated_path, notifications):
     """napari places an image only by an affine: with a projective calibration the view stays in
     pixels and world-coordinate data go through the calibration."""
@@ -730,6 +739,7 @@ def test_projective_calibration_maps_points_into_the_video(calibrated_path, noti
         viewer.close()
 
 
+@pytest.mark.slow
 def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
     """napari slices a layer's whole data every step: long sessions keep a window of steps in the
     layers and refill it when the slider leaves it (here a 40-step window on the 112-step demo)."""

@@ -25,6 +25,7 @@ def served_demo(http_server, demo_session):
     return http_server
 
 
+@pytest.mark.slow
 def test_every_stream_read_remotely_equals_the_local_read(served_demo, demo_session):
     with nwbview.open(served_demo.file_url("demo_session.nwb")) as r, nwbview.open(demo_session.nwb_path) as s:
         assert r.is_remote
@@ -66,6 +67,7 @@ def big_session(http_server, tmp_path_factory):
     return http_server, data
 
 
+@pytest.mark.slow
 def test_info_reads_under_5_percent_of_a_100_mb_file(big_session):
     srv, _ = big_session
     size = (srv.root / "big.nwb").stat().st_size
@@ -77,6 +79,7 @@ def test_info_reads_under_5_percent_of_a_100_mb_file(big_session):
     assert srv.bytes_sent["big.nwb"] < 0.05 * size, srv.bytes_sent["big.nwb"] / size
 
 
+@pytest.mark.slow
 def test_a_10_s_lfp_read_fetches_only_its_chunks(big_session):
     srv, data = big_session
     size = (srv.root / "big.nwb").stat().st_size
@@ -121,6 +124,7 @@ def noisy_session(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_a_5_s_clip_reads_under_20_percent_of_the_video(http_server, noisy_session):
     for name in ("session.nwb", "cam.mp4"):
         shutil.copy(noisy_session / name, http_server.root / name)
@@ -148,6 +152,7 @@ def test_server_without_range_support_is_refused(served_demo):
     assert served_demo.bytes_sent["demo_session.nwb"] < 200_000  # it did not read the file
 
 
+@pytest.mark.slow
 def test_not_found(served_demo):
     with pytest.raises(MissingFileError, match="HTTP 404"):
         nwbview.open(served_demo.file_url("nope.nwb"))
@@ -177,6 +182,7 @@ def test_cli_remote_error_is_one_line(served_demo):
     assert r.exit_code == 1 and r.output.startswith("error:") and "byte-range" in r.output
 
 
+@pytest.mark.slow
 def test_unreachable_video_leaves_the_rest_working(served_demo):
     (served_demo.root / "demo_video.mp4").unlink()
     with nwbview.open(served_demo.file_url("demo_session.nwb")) as s:
@@ -186,6 +192,7 @@ def test_unreachable_video_leaves_the_rest_working(served_demo):
             s.video()
 
 
+@pytest.mark.slow
 def test_write_on_a_remote_session_makes_a_local_derived_file(served_demo, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(main, ["kinematics", served_demo.file_url("demo_session.nwb"), "--write"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 import xarray as xr
 
@@ -13,6 +15,7 @@ from nwbview.results import heatmap_result
 W, H = 64, 48
 
 
+@pytest.mark.slow
 def test_heatmap_written_reads_back_identical(demo_copy):
     with nwbview.open(demo_copy) as s:
         occ = nwbview.heatmap.occupancy(s.position(), bin_size=5.0, sigma=3.0)

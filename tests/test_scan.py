@@ -88,6 +88,7 @@ def test_a_folder_of_varied_sessions(sessions, tmp_path):
     assert t.attrs["failed"] == 1 and t.attrs["sessions"] == 6
 
 
+@pytest.mark.slow
 def test_filters_keep_the_row_numbers(sessions, tmp_path):
     kw = dict(cache_dir=tmp_path / "cache", progress=False)
     t = scan(sessions, has="video,pose", **kw)
@@ -102,6 +103,7 @@ def test_filters_keep_the_row_numbers(sessions, tmp_path):
         scan(sessions, has="vidoe", **kw)
 
 
+@pytest.mark.slow
 def test_second_scan_comes_from_the_cache_until_a_file_changes(sessions, tmp_path, monkeypatch):
     folder = tmp_path / "sessions"
     shutil.copytree(sessions, folder)
@@ -154,6 +156,7 @@ def test_one_session_or_a_pattern():
 # -- the command --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_table_json_csv_paths_row(sessions, tmp_path, monkeypatch):
     monkeypatch.setenv("NWBVIEW_SCAN_CACHE", str(tmp_path / "cache"))
     run = CliRunner().invoke
@@ -251,6 +254,7 @@ def dandiset(http_server, big_files, monkeypatch):
     return http_server
 
 
+@pytest.mark.slow
 def test_a_dandiset_reads_metadata_only_in_parallel_and_caches_per_asset(dandiset, tmp_path):
     srv = dandiset
     sizes = {n: (srv.root / n).stat().st_size for n in ("full.nwb", "lfp.nwb")}
@@ -283,6 +287,7 @@ def test_a_dandiset_reads_metadata_only_in_parallel_and_caches_per_asset(dandise
     assert list(third.row) == [1, 2]
 
 
+@pytest.mark.slow
 def test_http_urls_and_the_cli_on_a_dandiset(dandiset, tmp_path, monkeypatch):
     srv = dandiset
     monkeypatch.setenv("NWBVIEW_SCAN_CACHE", str(tmp_path / "cache"))

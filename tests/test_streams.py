@@ -80,6 +80,7 @@ def test_neuroconv_sleap_tracks_are_individuals_with_every_edge(nc_sleap):
     assert "head_direction" in k and k.head_direction.sizes["individual"] == 2
 
 
+@pytest.mark.slow
 def test_neuroconv_sleap_cli(nc_sleap, tmp_path):
     nwb = nc_sleap.nwb
     r = _cli(["info", nwb])
@@ -114,6 +115,7 @@ def test_fictrac_position_default_and_by_name(fictrac):
     assert "Unix-epoch" in problems and f"the {FICTRAC_EPOCH_ROWS} samples" in problems
 
 
+@pytest.mark.slow
 def test_fictrac_cli(fictrac, tmp_path):
     r = _cli(["info", fictrac])
     assert "choose with --position NAME" in r.output and "SpatialSeriesPosition" in r.output and "Unix-epoch" in r.output
@@ -144,6 +146,7 @@ def test_axona_columns_are_never_stacked_as_space(axona):
     assert "looks like cm or pixels" in problems and "milliseconds" in problems
 
 
+@pytest.mark.slow
 def test_axona_cli(axona, tmp_path):
     r = _cli(["info", axona])
     assert "Position/x,y" in r.output and "Position/X,Y" in r.output and "milliseconds" in r.output
@@ -168,6 +171,7 @@ def test_axona_cli(axona, tmp_path):
 # -- a low-confidence DeepLabCut pose ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_confidence_rule(dlc_low, tmp_path):
     with nwbview.open(dlc_low.nwb) as s:
         ds = s.pose()

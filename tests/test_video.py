@@ -57,6 +57,7 @@ def open_reader(entry, **kwargs) -> VideoReader:
 # -- the synthetic videos themselves -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_synthetic_frames_carry_their_index(videos):
     for kind in ("h264", "mjpeg", "vfr", "series"):
         ref = videos[kind]["ref"]
@@ -66,6 +67,7 @@ def test_synthetic_frames_carry_their_index(videos):
         read_frame_index(np.zeros((120, 160, 3), np.uint8))
 
 
+@pytest.mark.slow
 def test_probe_video(videos):
     info = probe_video(videos["h264"]["files"][0])
     assert (info["codec"], info["width"], info["height"]) == ("h264", 160, 120)

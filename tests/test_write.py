@@ -46,6 +46,7 @@ def _speed(path):
         return speed_result(nwbview.compute_speed(s.position()))
 
 
+@pytest.mark.slow
 def test_replace_writes_and_keeps_everything(session_file):
     before_id = None
     with nwbview.open(session_file) as s:
@@ -67,6 +68,7 @@ def test_replace_writes_and_keeps_everything(session_file):
     assert not list(session_file.parent.glob(".*nwbview-tmp*"))
 
 
+@pytest.mark.slow
 def test_second_write_is_refused_then_overwrite_replaces(session_file):
     write_results(session_file, _speed(session_file))
     h = _hash(session_file)
@@ -79,6 +81,7 @@ def test_second_write_is_refused_then_overwrite_replaces(session_file):
         assert names == ["speed"]
 
 
+@pytest.mark.slow
 def test_new_mode_derived_file(session_file, tmp_path):
     out = tmp_path / "derived" / "with_speed.nwb"
     write_results(session_file, _speed(session_file), mode="new", new_file=out)
@@ -91,6 +94,7 @@ def test_new_mode_derived_file(session_file, tmp_path):
         assert not [p for p in s1.inventory().problems if "not found" in p]  # resolves from the new folder
 
 
+@pytest.mark.slow
 def test_append_mode(session_file):
     write_results(session_file, _speed(session_file), mode="append")
     with pytest.raises(WriteError, match="already holds"):
@@ -107,6 +111,7 @@ def test_bad_mode_and_missing_new_file(session_file):
         write_results(session_file, _speed(session_file), mode="new")
 
 
+@pytest.mark.slow
 def test_locked_file_is_refused_and_untouched(session_file):
     h = _hash(session_file)
     holder = subprocess.Popen(
@@ -140,6 +145,7 @@ _WRITER = textwrap.dedent(
 
 
 @pytest.mark.parametrize("stage", ["before-export", "exported", "validated"])
+@pytest.mark.slow
 def test_crash_at_each_stage_leaves_original_intact(session_file, stage):
     h = _hash(session_file)
     env = {**os.environ, "NWBVIEW_CRASH_AT": stage}
@@ -153,6 +159,7 @@ def test_crash_at_each_stage_leaves_original_intact(session_file, stage):
     assert not list(session_file.parent.glob(".*nwbview-tmp*"))
 
 
+@pytest.mark.slow
 def test_crash_at_random_times_during_write(tmp_path):
     nwb = mock_NWBFile()
     add_position(nwb, n=20000)
@@ -172,6 +179,7 @@ def test_crash_at_random_times_during_write(tmp_path):
     assert not list(tmp_path.glob(".*nwbview-tmp*"))
 
 
+@pytest.mark.slow
 def test_written_file_validates_and_opens_without_nwbview(session_file):
     import pynwb
 
@@ -195,6 +203,7 @@ def test_written_file_validates_and_opens_without_nwbview(session_file):
     assert r.stdout.split() == ["pixels/s", "HeadDirection"]
 
 
+@pytest.mark.slow
 def test_cli_kinematics_write_then_info(session_file):
     runner = CliRunner()
     r = runner.invoke(main, ["kinematics", str(session_file), "--write"])
@@ -207,6 +216,7 @@ def test_cli_kinematics_write_then_info(session_file):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+@pytest.mark.slow
 def test_replace_keeps_owner_and_mode(session_file):
     import pwd
 
@@ -218,6 +228,7 @@ def test_replace_keeps_owner_and_mode(session_file):
     assert (st.st_mode & 0o7777, st.st_uid, st.st_gid) == (0o640, nobody.pw_uid, nobody.pw_gid)
 
 
+@pytest.mark.slow
 def test_a_job_refuses_when_the_file_changed_since_it_read_it(session_file):
     from nwbview.io.atomic import file_state
 
@@ -232,6 +243,7 @@ def test_a_job_refuses_when_the_file_changed_since_it_read_it(session_file):
     assert _hash(session_file) == h
 
 
+@pytest.mark.slow
 def test_an_interrupted_append_is_finished_by_the_next_write(session_file):
     write_results(session_file, _speed(session_file), mode="append")
     env = {**os.environ, "NWBVIEW_CRASH_AT": "append-swapping"}

@@ -99,6 +99,7 @@ REFUSAL_HDF5_LOCK = "is open in another program (HDF5 file lock)"
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.5, 1.5])
+@pytest.mark.slow
 def test_concurrent_cli_writers_never_lose_a_result(demo_copy, offset):
     path = demo_copy
     assert "VideoCalibration" not in _behavior(path) and "speed" not in _behavior(path)
@@ -322,6 +323,7 @@ def test_random_kills_append_never_lose_the_result(server, demo_copy):
 
 
 @pytest.mark.parametrize("stage", ["append-staged", "append-swapping"])
+@pytest.mark.slow
 def test_append_crash_stage(server, demo_copy, stage):
     path = demo_copy
     assert server.run(path, "replace", "old")[0] == "exit 0"
@@ -352,6 +354,7 @@ def test_append_crash_stage(server, demo_copy, stage):
 
 
 @pytest.mark.parametrize("state", ["old-moved-aside", "one-swapped"])
+@pytest.mark.slow
 def test_recover_append_finishes_a_half_done_swap(server, demo_copy, state):
     """The on-disk states a swap passes through (made with h5py, since a killed process's moves
     never reach the disk): recovery leaves exactly one copy of each result, the new one."""
@@ -372,6 +375,7 @@ def test_recover_append_finishes_a_half_done_swap(server, demo_copy, state):
     assert _validate(path) == []
 
 
+@pytest.mark.slow
 def test_append_crash_swapping_recovered_by_next_write(server, demo_copy):
     path = demo_copy
     assert server.run(path, "replace", "old")[0] == "exit 0"
@@ -384,6 +388,7 @@ def test_append_crash_swapping_recovered_by_next_write(server, demo_copy):
 # 3. repeated appends
 
 
+@pytest.mark.slow
 def test_repeated_append_gives_one_copy_and_bounded_growth(demo_copy):
     from nwbview.results import speed_result
 
