@@ -26,7 +26,7 @@ def written(demo_session, tmp_path_factory) -> Path:
         shutil.copy2(p, folder / p.name)
     path = folder / Path(demo_session.nwb_path).name
     jobs.calibrate_job(path, landmarks=folder / Path(demo_session.landmarks_csv).name)
-    jobs.kinematics_job(path, kind="pose", write=True)
+    jobs.kinematics_job(path, tracking="pose", write=True)
     return path
 
 

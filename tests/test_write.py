@@ -213,7 +213,7 @@ def test_written_names_never_collide_with_what_the_file_holds(tmp_path):
     nwb.add_acquisition(TimeSeries(name="speed", data=np.arange(30.0), unit="cm/s", rate=30.0))
     path = write(nwb, tmp_path / "own.nwb")
     with nwbview.open(path) as s:
-        results = kinematics_results(s, source="pose")
+        results = kinematics_results(s, tracking="pose")
     assert {r.name for r in results} == {"speed_nwbview", "acceleration_nwbview", "HeadDirection_nwbview"}
     write_results(path, results, overwrite=True)
     with nwbview.open(path) as s:
@@ -275,4 +275,4 @@ def test_an_interrupted_append_is_finished_by_the_next_write(session_file):
     write_results(session_file, _speed(session_file), mode="append", overwrite=True)
     with h5py.File(session_file, "r") as f:
         assert "behavior_nwbview_staging" not in f["processing"]
-        assert "speed" in f["processing/behavior"]
+        assert "speed_nwbview" in f["processing/behavior"]
