@@ -43,9 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"movement Dataset: dims {dict(ds.sizes)}, {ds.attrs['fps']:.2f} fps, time from {float(ds.time[0]):.3f} s")
     print(f"snout speed by movement: median {float(np.nanmedian(speed)):.1f} {ds.attrs['units']}/s")
     for name, obj in objs.items():
-        units = ""
-        if hasattr(obj, "metadata") and "units" in getattr(obj, "metadata", {}):
-            units = f" [{', '.join(sorted(set(obj.metadata['units'])))}]"
+        names = sorted(set(obj.metadata["units"]) - {""}) if "units" in getattr(obj, "metadata", {}) else []
+        units = f" [{', '.join(names)}]" if names else ""
         print(f"pynapple {name}: {type(obj).__name__} {getattr(obj, 'shape', '')}{units}")
 
 
