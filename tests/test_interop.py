@@ -126,6 +126,10 @@ def test_movement_savers_and_netcdf_take_it(written, tmp_path):
     assert list(back[kp].values) == list(ds[kp].values)
     save_poses.to_sleap_analysis_file(ds, tmp_path / "pose.analysis.h5")
     assert (tmp_path / "pose.analysis.h5").stat().st_size > 0
+    save_poses.to_lp_file(ds, tmp_path / "lp.csv")  # one file per individual: lp_<individual>.csv
+    assert [p.stat().st_size > 0 for p in tmp_path.glob("lp*.csv")] == [True]
+    nwbfile = save_poses.to_nwb_file(ds)  # one individual: one NWBFile (in memory)
+    assert any("PoseEstimation" in type(v).__name__ for v in nwbfile.processing["behavior"].data_interfaces.values())
     ds.to_netcdf(tmp_path / "pose.nc")
     again = xr.load_dataset(tmp_path / "pose.nc")
     np.testing.assert_array_equal(again.time.values, ds.time.values)
