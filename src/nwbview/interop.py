@@ -28,7 +28,7 @@ import xarray as xr
 
 from nwbview.errors import DataShapeError, NWBViewError, NWBViewWarning, require
 
-__all__ = ["to_movement", "to_pynapple", "movement_dims", "PYNAPPLE_KINDS"]
+__all__ = ["to_movement", "to_pynapple", "movement_dims", "dims_for_version", "PYNAPPLE_KINDS"]
 
 #: the stream kinds :func:`to_pynapple` converts from a session by default (LFP only when asked:
 #: it is read whole)
