@@ -292,8 +292,8 @@ def _random_kills(server: ForkServer, path: Path, mode: str, seed: int) -> list[
             seen = _speed_tag(path)  # the file must open with pynwb
         except Exception as exc:  # noqa: BLE001
             raise AssertionError(f"{mode}: after a kill at {delay:.3f} s the file does not open: {type(exc).__name__}: {exc}") from exc
-        if "acceleration" not in _behavior(path):  # only possible in the middle of an append's swap
-            assert mode == "append" and _recoverable(path, "acceleration"), f"{mode} killed at {delay:.3f} s: acceleration lost"
+        if "acceleration_nwbview" not in _behavior(path):  # only possible in the middle of an append's swap
+            assert mode == "append" and _recoverable(path, "acceleration_nwbview"), f"{mode} killed at {delay:.3f} s: acceleration lost"
         if seen is None and mode == "append":
             assert _recoverable(path, "speed_nwbview"), f"append killed at {delay:.3f} s: no speed, none to recover"
             seen = "(in staging)"
@@ -347,7 +347,7 @@ def test_append_crash_stage(server, demo_copy, stage):
     assert _speeds_in_file(path) == ["processing/behavior/speed_nwbview"]
     with h5py.File(path, "r") as f:
         assert STAGING not in f
-        assert "acceleration" in f["processing/behavior"]
+        assert "acceleration_nwbview" in f["processing/behavior"]
     assert _validate(path) == []
 
 
