@@ -461,7 +461,7 @@ class Calibration:
         >>> from ndx_video_calibration.testing import mock_VideoCalibration
         >>> cal = Calibration.from_nwb(mock_VideoCalibration())
         >>> cal.transform_type, cal.unit, len(cal.landmarks)
-        ('similarity', 'cm', 4)
+        ('similarity', 'centimeters', 4)
         """
         try:
             matrix = np.asarray(container.transform[:], dtype=np.float64)
