@@ -76,7 +76,7 @@ def _speed(path: Path) -> np.ndarray:
     import h5py
 
     with h5py.File(path, "r") as f:
-        return f["processing/behavior/speed/data"][()]
+        return f["processing/behavior/speed_nwbview/data"][()]
 
 
 @pytest.mark.slow
@@ -106,7 +106,7 @@ def test_batch_on_local_cluster_failures_outputs_and_resume(tmp_path, demo2, cli
         np.testing.assert_array_equal(_speed(p), _speed(ref))
     row = t.set_index("session").loc[str(paths[0])]
     assert row.outputs == str(paths[0].parent / "s0_speed.csv")
-    assert "processing/behavior/speed" in row.written and row["median"] > 0
+    assert "processing/behavior/speed_nwbview" in row.written and row["median"] > 0
 
     # the summary table, on disk
     import pandas as pd
@@ -246,7 +246,7 @@ def test_cli_batch(tmp_path, demo2, client):
 
     for p in paths:
         with h5py.File(p, "r") as f:
-            assert "processing/behavior/speed" in f
+            assert "processing/behavior/speed_nwbview" in f
     r = CliRunner().invoke(main, ["batch", str(tmp_path / "sessions" / "*.nwb"), "kinematics", "--write", "--quiet",
                                   "--scheduler", address, "--summary", str(summary), "--tracking", "pose"])
     assert r.exit_code == 0 and "0 done, 2 skipped" in r.output
@@ -389,5 +389,5 @@ def test_worker_dying_mid_write_is_retried(tmp_path, demo2, client):
         client.run(lambda: os.environ.pop("NWBVIEW_CRASH_AT", None))
     assert t.status[0] == "done", t.error[0]
     with nwbview.open(str(p)) as s:
-        assert "speed" in s.nwbfile.processing["behavior"].data_interfaces
+        assert "speed_nwbview" in s.nwbfile.processing["behavior"].data_interfaces
     assert not list(p.parent.glob(".*nwbview-tmp*"))

@@ -37,7 +37,7 @@ def test_pose_in_world_lands_on_true_positions(demo_copy, demo_session):
     with nwbview.open(demo_copy) as s:
         pose = s.pose(coordinates="world")
         truth_pos = s.position()  # the body centre, in cm, 50 Hz
-    assert pose.attrs["units"] == "cm" and pose.attrs["coordinates"] == "world"
+    assert pose.attrs["units"] == "centimeters" and pose.attrs["coordinates"] == "world"
     # the body centre lies on the snout - tail base line, 4.45 cm behind the snout and 3.5 ahead of the tail base
     snout = pose.position.sel(keypoint="snout").isel(individual=0)
     tail = pose.position.sel(keypoint="tail_base").isel(individual=0)

@@ -23,6 +23,7 @@ from nwbview.calibration import (
     read_landmarks_csv,
 )
 from nwbview.errors import CalibrationError, MissingFileError, NWBViewError, NWBViewWarning
+from nwbview.units import same_unit
 
 # The story: a camera views a 100 x 80 cm arena from above at 5.6 px/cm, in a 640 x 480 video; the
 # arena's corners are at pixels SW (40, 464), SE (600, 464), NE (600, 16), NW (40, 16).
@@ -320,8 +321,9 @@ def test_to_nwb_from_nwb_round_trip_through_a_file(tmp_path, make):
         back = Calibration.from_nwb(stored)
     np.testing.assert_array_equal(back.matrix, cal.matrix)
     assert back.frame_dimension == cal.frame_dimension
-    for attr in ("transform_type", "unit", "method", "reference_frame"):
+    for attr in ("transform_type", "method", "reference_frame"):
         assert getattr(back, attr) == getattr(cal, attr), attr
+    assert same_unit(back.unit, cal.unit) and back.unit == "centimeters"  # "cm" is stored spelled out
     if cal.landmarks is None:
         assert back.landmarks is None and back.residual_rms is None
     else:

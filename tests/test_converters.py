@@ -196,8 +196,8 @@ def test_cli_chain(converted, tmp_path):
     r = _cli(["kinematics", nwb, "--write"])
     head = "nose" if sleap else "snout"
     with nwbview.open(nwb) as s:
-        speed = s.timeseries("speed")
-        assert head in speed.attrs.get("source", "") + str(s.nwbfile.processing["behavior"]["speed"].comments)
+        speed = s.timeseries("speed_nwbview")
+        assert head in speed.attrs.get("source", "") + str(s.nwbfile.processing["behavior"]["speed_nwbview"].comments)
         assert speed.sizes["time"] == N_FRAMES
         np.testing.assert_allclose(speed.time.values, np.arange(N_FRAMES) / FPS)
 

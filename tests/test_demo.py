@@ -139,7 +139,7 @@ def test_nwb_contents(nwb_data):
 
     p = d["position"]
     n_track = int(DURATION * 50)
-    assert p["unit"] == "cm" and p["rate"] == 50.0 and p["starting_time"] == 0.0 and p["timestamps"] is None
+    assert p["unit"] == "centimeters" and p["rate"] == 50.0 and p["starting_time"] == 0.0 and p["timestamps"] is None
     assert p["data"].shape == (n_track, 2)
     lost = np.isnan(p["data"][:, 0])
     assert 10 <= lost.sum() <= 20 and np.ptp(np.flatnonzero(lost)) == lost.sum() - 1  # one ~0.3 s stretch

@@ -228,7 +228,7 @@ def test_cli_heatmap(demo_copy, kind, extra):
     r = CliRunner().invoke(main, ["heatmap", str(demo_copy), "--kind", kind, "-o", str(out), "--write", *extra])
     assert r.exit_code == 0, r.output
     assert out.exists() and out.read_text().lstrip().startswith("<?xml")
-    assert f"heatmap_{kind}" in r.output
+    assert f"heatmap_{kind}_nwbview" in r.output
 
 
 def test_cli_heatmap_bad_output(demo_copy):

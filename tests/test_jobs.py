@@ -45,10 +45,10 @@ def test_calibrate_then_heatmap_write_back(demo_copy, tmp_path):
     assert cal.written == ["processing/behavior/VideoCalibration"] and cal.data["cm_per_px"] > 0
     h = heatmap_job(demo_copy, kind="occupancy", output=tmp_path / "occ.png", sigma=2.0, write=True)
     assert (tmp_path / "occ.png").stat().st_size > 0
-    assert h.written == ["processing/behavior/heatmap_occupancy"]
+    assert h.written == ["processing/behavior/heatmap_occupancy_nwbview"]
     with nwbview.open(demo_copy) as s:
         assert s.calibration() is not None
-        assert [i.name for i in s.inventory() if i.name == "heatmap_occupancy"]
+        assert [i.name for i in s.inventory() if i.name == "heatmap_occupancy_nwbview"]
 
 
 def test_write_back_of_a_remote_session_makes_a_local_file(demo_session, tmp_path, monkeypatch):

@@ -102,7 +102,7 @@ def _sv(viewer):
 def test_world_coordinate_layers_and_transforms(cal_viewer, demo_session):
     sv = _sv(cal_viewer)
     reader = sv.reader
-    assert sv.space.coordinates == "world" and sv.space.unit == "cm"
+    assert sv.space.coordinates == "world" and sv.space.unit == "centimeters"
     assert sv.roles == ["video", "pose", "skeleton + head direction", "position trail", "position"]
     assert [layer.name for layer in cal_viewer.layers][0] == "video: BehaviorVideo"
     video = sv.layers["video"]

@@ -200,7 +200,7 @@ def test_write_on_a_remote_session_makes_a_local_derived_file(served_demo, tmp_p
     assert "derived local file" in r.output
     out = tmp_path / "demo_session_nwbview.nwb"
     with nwbview.open(out) as s:
-        assert "speed" in s.nwbfile.processing["behavior"].data_interfaces
+        assert "speed_nwbview" in s.nwbfile.processing["behavior"].data_interfaces
         [vid] = s.inventory().of_kind("video")
         assert vid.details["files"][0].startswith("http://127.0.0.1")  # the video stays on the server
         assert s.video().size == (640, 480)

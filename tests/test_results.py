@@ -21,7 +21,7 @@ def test_heatmap_written_reads_back_identical(demo_copy):
         occ = nwbview.heatmap.occupancy(s.position(), bin_size=5.0, sigma=3.0)
     write_results(demo_copy, heatmap_result(occ, bin_size=5.0, sigma=3.0))
     with nwbview.open(demo_copy) as s:
-        back = heatmap_from_images(s.nwbfile.processing["behavior"]["heatmap_occupancy"])
+        back = heatmap_from_images(s.nwbfile.processing["behavior"]["heatmap_occupancy_nwbview"])
         [res] = s.inventory().of_kind("result")
         assert "heatmap.occupancy" in res.details["provenance"]
     xr.testing.assert_identical(back.drop_attrs(), occ.drop_attrs())
@@ -58,7 +58,7 @@ def test_session_kinematics_from_pose_and_from_position(demo_session):
     assert by_pose.speed.dims == ("time", "individual") and by_position.speed.dims == ("time",)
     assert by_pose.attrs["source_kind"] == "pose" and "head_direction" in by_pose
     # the demo's pose (pixels, no calibration yet) and position (cm) track the same animal
-    assert by_pose.speed.attrs["units"] == "pixels/s" and by_position.speed.attrs["units"] == "cm/s"
+    assert by_pose.speed.attrs["units"] == "pixels/s" and by_position.speed.attrs["units"] == "centimeters/s"
     both = by_position.speed.interp(time=by_pose.time).values
     ratio = np.nanmedian(by_pose.speed.isel(individual=0).values / both) / demo_session.truth["px_per_cm"]
     assert 0.8 < ratio < 1.25

@@ -54,7 +54,7 @@ def test_replace_writes_and_keeps_everything(session_file):
     write_results(session_file, _speed(session_file))
     with nwbview.open(session_file) as s:
         assert s.nwbfile.session_id == "sess-7" and s.nwbfile.identifier == before_id
-        ts = s.nwbfile.processing["behavior"]["speed"]
+        ts = s.nwbfile.processing["behavior"]["speed_nwbview"]
         assert ts.unit == "cm/s"
         np.testing.assert_allclose(ts.data[1:-1], 10.0)
         prov = read_provenance(ts.comments)
@@ -72,13 +72,13 @@ def test_replace_writes_and_keeps_everything(session_file):
 def test_second_write_is_refused_then_overwrite_replaces(session_file):
     write_results(session_file, _speed(session_file))
     h = _hash(session_file)
-    with pytest.raises(WriteError, match="already holds processing/behavior/speed.*overwrite"):
+    with pytest.raises(WriteError, match="already holds processing/behavior/speed_nwbview.*overwrite"):
         write_results(session_file, _speed(session_file))
     assert _hash(session_file) == h
     write_results(session_file, _speed(session_file), overwrite=True)
     with nwbview.open(session_file) as s:
         names = [k for k in s.nwbfile.processing["behavior"].data_interfaces if k.startswith("speed")]
-        assert names == ["speed"]
+        assert names == ["speed_nwbview"]
 
 
 @pytest.mark.slow
@@ -88,7 +88,7 @@ def test_new_mode_derived_file(session_file, tmp_path):
     with nwbview.open(session_file) as s0, nwbview.open(out) as s1:
         assert s1.nwbfile.session_id == s0.nwbfile.session_id
         assert s1.nwbfile.identifier != s0.nwbfile.identifier
-        assert "speed" not in s0.nwbfile.processing["behavior"].data_interfaces
+        assert "speed_nwbview" not in s0.nwbfile.processing["behavior"].data_interfaces
         vid = s1.nwbfile.acquisition["BehaviorVideo"]
         assert list(vid.external_file[:]) == ["../video/cam.mp4"]
         assert not [p for p in s1.inventory().problems if "not found" in p]  # resolves from the new folder
@@ -101,7 +101,7 @@ def test_append_mode(session_file):
         write_results(session_file, _speed(session_file), mode="append")
     write_results(session_file, _speed(session_file), mode="append", overwrite=True)
     with nwbview.open(session_file) as s:
-        assert s.nwbfile.processing["behavior"]["speed"].unit == "cm/s"
+        assert s.nwbfile.processing["behavior"]["speed_nwbview"].unit == "cm/s"
 
 
 def test_bad_mode_and_missing_new_file(session_file):
@@ -195,12 +195,42 @@ def test_written_file_validates_and_opens_without_nwbview(session_file):
         from pynwb import NWBHDF5IO
         with NWBHDF5IO({str(session_file)!r}, "r", load_namespaces=True) as io:
             nwb = io.read()
-            print(nwb.processing["behavior"]["speed"].unit, nwb.processing["behavior"]["HeadDirection"].name)
+            print(nwb.processing["behavior"]["speed_nwbview"].unit, nwb.processing["behavior"]["HeadDirection_nwbview"].name)
         """
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["pixels/s", "HeadDirection"]
+    assert r.stdout.split() == ["pixels/s", "HeadDirection_nwbview"]
+
+
+def test_written_names_never_collide_with_what_the_file_holds(tmp_path):
+    """A file that already holds head_direction, speed and acceleration (and a CompassDirection
+    named HeadDirection) keeps them through an overwriting write-back, and no two objects share a name."""
+    from pynwb import TimeSeries
+    from pynwb.behavior import CompassDirection, SpatialSeries
+
+    from tests.fixtures.sessions import behavior
+
+    nwb = mock_NWBFile()
+    add_position(nwb)
+    vid = add_video(nwb, ["cam.mp4"], timestamps=np.arange(30) / 30.0)
+    add_pose(nwb, n=30, source_video=vid)
+    own_hd = SpatialSeries(name="head_direction", data=np.linspace(0, 1, 30), unit="radians", reference_frame="ccw from +x", rate=30.0)
+    behavior(nwb).add(CompassDirection(name="HeadDirection", spatial_series=[own_hd]))
+    behavior(nwb).add(TimeSeries(name="acceleration", data=np.ones(30), unit="cm/s^2", rate=30.0))
+    nwb.add_acquisition(TimeSeries(name="speed", data=np.arange(30.0), unit="cm/s", rate=30.0))
+    path = write(nwb, tmp_path / "own.nwb")
+    with nwbview.open(path) as s:
+        results = kinematics_results(s, tracking="pose")
+    assert {r.name for r in results} == {"speed_nwbview", "acceleration_nwbview", "HeadDirection_nwbview"}
+    write_results(path, results, overwrite=True)
+    with nwbview.open(path) as s:
+        nwb = s.nwbfile
+        np.testing.assert_array_equal(nwb.processing["behavior"]["HeadDirection"]["head_direction"].data[:], np.linspace(0, 1, 30))
+        np.testing.assert_array_equal(nwb.acquisition["speed"].data[:], np.arange(30.0))
+        assert list(nwb.processing["behavior"]["HeadDirection_nwbview"].spatial_series) == ["head_direction_nwbview"]
+        names = [o.name for o in nwb.objects.values() if isinstance(o, TimeSeries)]
+    assert len(names) == len(set(names)), sorted(names)
 
 
 @pytest.mark.slow
@@ -208,7 +238,7 @@ def test_cli_kinematics_write_then_info(session_file):
     runner = CliRunner()
     r = runner.invoke(main, ["kinematics", str(session_file), "--write"])
     assert r.exit_code == 0, r.output
-    assert "wrote processing/behavior/speed" in r.output
+    assert "wrote processing/behavior/speed_nwbview" in r.output
     r2 = runner.invoke(main, ["kinematics", str(session_file), "--write"])
     assert r2.exit_code == 1 and "--overwrite" in r2.output
     r3 = runner.invoke(main, ["info", str(session_file)])
@@ -257,4 +287,4 @@ def test_an_interrupted_append_is_finished_by_the_next_write(session_file):
     write_results(session_file, _speed(session_file), mode="append", overwrite=True)
     with h5py.File(session_file, "r") as f:
         assert "behavior_nwbview_staging" not in f["processing"]
-        assert "speed" in f["processing/behavior"]
+        assert "speed_nwbview" in f["processing/behavior"]

@@ -57,18 +57,18 @@ def _behavior(path: Path) -> list[str]:
 
 
 def _speed_tag(path: Path):
-    """The ``run`` tag of processing/behavior/speed, read with pynwb (None when it is absent)."""
+    """The ``run`` tag of processing/behavior/speed_nwbview, read with pynwb (None when it is absent)."""
     with pynwb.NWBHDF5IO(str(path), "r", load_namespaces=True) as io:
         nwb = io.read()
         mod = nwb.processing.get("behavior")
-        if mod is None or "speed" not in mod.data_interfaces:
+        if mod is None or "speed_nwbview" not in mod.data_interfaces:
             return None
-        return read_provenance(mod["speed"].comments)["parameters"].get("run")
+        return read_provenance(mod["speed_nwbview"].comments)["parameters"].get("run")
 
 
 def _acc_tag(path: Path):
     with pynwb.NWBHDF5IO(str(path), "r", load_namespaces=True) as io:
-        return read_provenance(io.read().processing["behavior"]["acceleration"].comments)["parameters"].get("run")
+        return read_provenance(io.read().processing["behavior"]["acceleration_nwbview"].comments)["parameters"].get("run")
 
 
 def _speeds_in_file(path: Path) -> list[str]:
@@ -76,7 +76,7 @@ def _speeds_in_file(path: Path) -> list[str]:
     found = []
 
     def visit(name, obj):
-        if isinstance(obj, h5py.Group) and obj.attrs.get("neurodata_type") == "TimeSeries" and name.rsplit("/", 1)[-1].endswith("speed"):
+        if isinstance(obj, h5py.Group) and obj.attrs.get("neurodata_type") == "TimeSeries" and name.rsplit("/", 1)[-1].endswith("speed_nwbview"):
             found.append(name)
 
     with h5py.File(path, "r") as f:
@@ -102,7 +102,7 @@ REFUSAL_HDF5_LOCK = "is open in another program (HDF5 file lock)"
 @pytest.mark.slow
 def test_concurrent_cli_writers_never_lose_a_result(demo_copy, offset):
     path = demo_copy
-    assert "VideoCalibration" not in _behavior(path) and "speed" not in _behavior(path)
+    assert "VideoCalibration" not in _behavior(path) and "speed_nwbview" not in _behavior(path)
     cmds = {
         "kinematics": [sys.executable, "-m", "nwbview.cli", "kinematics", str(path), "--write"],
         "calibrate": [sys.executable, "-m", "nwbview.cli", "calibrate", str(path), "--cm-per-px", "0.2"],
@@ -122,7 +122,7 @@ def test_concurrent_cli_writers_never_lose_a_result(demo_copy, offset):
     print(f"\noffset {offset}s: " + "; ".join(f"{n} exit {rc}" for n, (rc, _) in out.items()))
 
     names = _behavior(path)
-    expected = {"kinematics": "speed", "calibrate": "VideoCalibration"}
+    expected = {"kinematics": "speed_nwbview", "calibrate": "VideoCalibration"}
     misleading = []
     for job, (rc, text) in out.items():
         assert "Traceback" not in text and "internal error" not in text.lower(), (job, text)
@@ -263,7 +263,7 @@ def _check_clean_after_success(path: Path, tag: str) -> None:
     with h5py.File(path, "r") as f:
         assert STAGING not in f
     assert not _litter(path), _litter(path)
-    assert _speeds_in_file(path) == ["processing/behavior/speed"]
+    assert _speeds_in_file(path) == ["processing/behavior/speed_nwbview"]
 
 
 KILLS_PER_MODE = 4
@@ -293,10 +293,10 @@ def _random_kills(server: ForkServer, path: Path, mode: str, seed: int) -> list[
             seen = _speed_tag(path)  # the file must open with pynwb
         except Exception as exc:  # noqa: BLE001
             raise AssertionError(f"{mode}: after a kill at {delay:.3f} s the file does not open: {type(exc).__name__}: {exc}") from exc
-        if "acceleration" not in _behavior(path):  # only possible in the middle of an append's swap
-            assert mode == "append" and _recoverable(path, "acceleration"), f"{mode} killed at {delay:.3f} s: acceleration lost"
+        if "acceleration_nwbview" not in _behavior(path):  # only possible in the middle of an append's swap
+            assert mode == "append" and _recoverable(path, "acceleration_nwbview"), f"{mode} killed at {delay:.3f} s: acceleration lost"
         if seen is None and mode == "append":
-            assert _recoverable(path, "speed"), f"append killed at {delay:.3f} s: no speed, none to recover"
+            assert _recoverable(path, "speed_nwbview"), f"append killed at {delay:.3f} s: no speed, none to recover"
             seen = "(in staging)"
         else:
             assert seen in (last, tag), f"{mode} killed at {delay:.3f} s: speed is {seen!r}, expected {last!r} or {tag!r}"
@@ -340,16 +340,16 @@ def test_append_crash_stage(server, demo_copy, stage):
         # result must be in place or in the complete staging module, and recovery finishes the swap.
         with h5py.File(path, "r") as f:
             assert f[STAGING].attrs.get("nwbview_staging_complete")
-        for name in ("speed", "acceleration"):
+        for name in ("speed_nwbview", "acceleration_nwbview"):
             assert name in _behavior(path) or _recoverable(path, name), name
         print(f"\nafter a kill at append-swapping: behavior holds {_behavior(path)}")
         assert recover_append(path) is True  # finishes the swap: both new
         assert _speed_tag(path) == "new"
         assert _acc_tag(path) == "new"
-    assert _speeds_in_file(path) == ["processing/behavior/speed"]
+    assert _speeds_in_file(path) == ["processing/behavior/speed_nwbview"]
     with h5py.File(path, "r") as f:
         assert STAGING not in f
-        assert "acceleration" in f["processing/behavior"]
+        assert "acceleration_nwbview" in f["processing/behavior"]
     assert _validate(path) == []
 
 
@@ -364,12 +364,12 @@ def test_recover_append_finishes_a_half_done_swap(server, demo_copy, state):
     with h5py.File(path, "r+") as f:
         stage = f[STAGING]
         stage.attrs["nwbview_staging_complete"] = True
-        f.move("processing/behavior/acceleration", f"{STAGING}/nwbview_old__acceleration")
+        f.move("processing/behavior/acceleration_nwbview", f"{STAGING}/nwbview_old__acceleration_nwbview")
         if state == "one-swapped":
-            f.move(f"{STAGING}/acceleration", "processing/behavior/acceleration")
+            f.move(f"{STAGING}/acceleration_nwbview", "processing/behavior/acceleration_nwbview")
     assert recover_append(path) is True
     assert (_speed_tag(path), _acc_tag(path)) == ("new", "new")
-    assert _speeds_in_file(path) == ["processing/behavior/speed"]
+    assert _speeds_in_file(path) == ["processing/behavior/speed_nwbview"]
     with h5py.File(path, "r") as f:
         assert STAGING not in f
     assert _validate(path) == []
@@ -400,7 +400,7 @@ def test_repeated_append_gives_one_copy_and_bounded_growth(demo_copy):
     for i in range(1, 3):
         write_results(path, speed_result(speed, run=f"a{i}"), mode="append", overwrite=True)
         sizes.append(path.stat().st_size)
-        assert _speeds_in_file(path) == ["processing/behavior/speed"]
+        assert _speeds_in_file(path) == ["processing/behavior/speed_nwbview"]
         assert _speed_tag(path) == f"a{i}"
     with h5py.File(path, "r") as f:
         assert STAGING not in f

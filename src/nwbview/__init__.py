@@ -32,6 +32,8 @@ _LAZY = {
     "batch": ("nwbview.batching", "batch"),
     "scan": ("nwbview.scanning", "scan"),
     "write_results": ("nwbview.io.write", "write_results"),
+    "to_movement": ("nwbview.interop", "to_movement"),
+    "to_pynapple": ("nwbview.interop", "to_pynapple"),
 }
 
 
@@ -67,6 +69,8 @@ __all__ = [
     "batch",
     "scan",
     "write_results",
+    "to_movement",
+    "to_pynapple",
     "Session",
     "Timeline",
     "NWBViewError",

@@ -512,7 +512,7 @@ def _write_nwb(
         session_start_time=_SESSION_START,
         file_create_date=[_SESSION_START],
         session_id="demo",
-        experimenter=["nwbview demo generator"],
+        experimenter=["Generator, Demo"],  # DANDI's "Last, First" form
         lab="nwbview",
         institution="nwbview",
         experiment_description=(
@@ -552,7 +552,7 @@ def _write_nwb(
         name="position",
         description="Body centre from a separate 50 Hz tracker; NaN where tracking was lost.",
         data=position,
-        unit="cm",
+        unit="centimeters",  # spelled out, as NWB Inspector wants a SpatialSeries unit
         reference_frame=_WORLD_FRAME,
         starting_time=0.0,
         rate=POSITION_RATE,
@@ -829,7 +829,7 @@ def make_demo_session(
             "pixel_to_world": PIXEL_TO_WORLD.tolist(),
             "world_to_pixel": WORLD_TO_PIXEL.tolist(),
             "px_per_cm": PX_PER_CM,
-            "world_unit": "cm",
+            "world_unit": "centimeters",
             "world_frame": _WORLD_FRAME,
             "pixel_frame": _PIXEL_FRAME,
             "frame_size": [VIDEO_WIDTH, VIDEO_HEIGHT],

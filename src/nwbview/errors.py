@@ -25,6 +25,8 @@ __all__ = [
     "NWBViewWarning",
     "RenamedError",
     "renamed_keywords",
+    "MissingDependencyError",
+    "require",
 ]
 
 
@@ -139,3 +141,31 @@ def renamed_message(old: str, new: str, *, python: bool) -> str:
     if " " in new:
         return f"{old} was removed in nwbview 0.2: {new}"
     return f"{old} was renamed in nwbview 0.2: use {new}{'=...' if python else ''} instead."
+
+
+class MissingDependencyError(NWBViewError, ImportError):
+    """An optional package that one feature needs is not installed."""
+
+
+def require(module: str, *, feature: str, extra: str):
+    """Import ``module`` for ``feature``, or say in one sentence which extra installs it.
+
+    Examples
+    --------
+    >>> require("json", feature="reading JSON", extra="core").__name__
+    'json'
+    >>> try:
+    ...     require("no_such_package", feature="this", extra="interop")
+    ... except MissingDependencyError as e:
+    ...     print(e)
+    this needs the package 'no_such_package', which is not installed. Install it with: pip install 'nwbview[interop]'.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"{feature} needs the package {module.split('.')[0]!r}, which is not installed. "
+            f"Install it with: pip install 'nwbview[{extra}]'."
+        ) from None

@@ -693,7 +693,7 @@ def heatmap_from_images(container: Any) -> xr.DataArray:
 
     Examples
     --------
-    >>> occ = heatmap_from_images(nwbfile.processing["behavior"]["heatmap_occupancy"])  # doctest: +SKIP
+    >>> occ = heatmap_from_images(nwbfile.processing["behavior"]["heatmap_occupancy_nwbview"])  # doctest: +SKIP
     """
     import json
 

@@ -19,7 +19,6 @@ import xarray as xr
 from nwbview.errors import DataShapeError, NWBViewError, NWBViewWarning, StreamNotFoundError
 from nwbview.io.inventory import StreamInfo
 from nwbview.io.nwb import (
-    PIXEL_UNITS,
     looks_like_frame_numbers,
     nwb_path,
     pose_keypoints,
@@ -28,6 +27,7 @@ from nwbview.io.nwb import (
     series_times,
     skeleton_nodes,
 )
+from nwbview.units import is_pixel_unit
 
 __all__ = ["pose_dataset", "stack_individuals", "one_recording", "stackable", "frame_number_times"]
 
@@ -84,7 +84,7 @@ def pose_dataset(info: StreamInfo, times_of: Callable[[Any], np.ndarray]) -> xr.
             "source": info.path,
             "source_software": getattr(pe, "source_software", "") or "",
             "reference_frame": getattr(series[0], "reference_frame", "") or "",
-            "coordinates": "pixel" if unit.lower() in PIXEL_UNITS else "world",
+            "coordinates": "pixel" if is_pixel_unit(unit) else "world",
         },
     )
     ds = ds.expand_dims(individual=[individual]).transpose("time", "space", "keypoint", "individual")

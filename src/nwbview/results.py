@@ -28,7 +28,25 @@ __all__ = [
     "session_kinematics",
     "calibration_result",
     "heatmap_result",
+    "RESULT_SUFFIX",
+    "result_name",
 ]
+
+#: every name nwbview writes into a file ends with this, so it never collides with what the file
+#: already holds (a file's own ``head_direction``, ``speed``, ...): an overwrite replaces only
+#: nwbview's results, and readers that key objects by name (pynapple's ``load_file``) see plain keys
+RESULT_SUFFIX = "_nwbview"
+
+
+def result_name(name: str) -> str:
+    """The name nwbview writes a result under: ``name`` + :data:`RESULT_SUFFIX` (once).
+
+    Examples
+    --------
+    >>> result_name("speed"), result_name("HeadDirection_nwbview")
+    ('speed_nwbview', 'HeadDirection_nwbview')
+    """
+    return name if name.endswith(RESULT_SUFFIX) else name + RESULT_SUFFIX
 
 
 def provenance(function: str, **parameters: Any) -> str:
@@ -71,7 +89,7 @@ def _scalar_series(da: xr.DataArray, name: str, what: str, function: str, descri
     )
 
 
-def speed_result(speed: xr.DataArray, name: str = "speed", **params: Any) -> Any:
+def speed_result(speed: xr.DataArray, name: str = "speed_nwbview", **params: Any) -> Any:
     """Speed as a ``TimeSeries`` with units and provenance.
 
     Examples
@@ -83,7 +101,7 @@ def speed_result(speed: xr.DataArray, name: str = "speed", **params: Any) -> Any
     return _scalar_series(speed, name, "speed", "compute_speed", "Speed", params)
 
 
-def acceleration_result(acceleration: xr.DataArray, name: str = "acceleration", **params: Any) -> Any:
+def acceleration_result(acceleration: xr.DataArray, name: str = "acceleration_nwbview", **params: Any) -> Any:
     """The magnitude of an acceleration vector (``(time, space)``) as a ``TimeSeries``.
 
     Examples
@@ -97,28 +115,34 @@ def acceleration_result(acceleration: xr.DataArray, name: str = "acceleration", 
     return _scalar_series(mag, name, "acceleration", "compute_acceleration", "Magnitude of the acceleration", params)
 
 
-def head_direction_result(hd: xr.DataArray, name: str = "HeadDirection", **params: Any) -> Any:
-    """Head direction (radians) as a ``CompassDirection`` holding one ``SpatialSeries``.
+def head_direction_result(hd: xr.DataArray, name: str = "HeadDirection_nwbview", **params: Any) -> Any:
+    """Head direction (radians) as a ``CompassDirection`` of one ``SpatialSeries`` per individual.
+
+    The series is ``head_direction_nwbview`` (``head_direction_<individual>_nwbview`` with several
+    individuals): named apart from a head direction the file already holds.
 
     Examples
     --------
     >>> cd = head_direction_result(nwbview.compute_head_direction(s.pose(coordinates="world")))  # doctest: +SKIP
+    >>> list(cd.spatial_series)  # doctest: +SKIP
+    ['head_direction_nwbview']
     """
     from pynwb.behavior import CompassDirection, SpatialSeries
 
     if "individual" in hd.dims and hd.sizes["individual"] == 1:
         hd = hd.isel(individual=0, drop=True)
-    t, v = _series_1d(hd, "head direction")
-    ss = SpatialSeries(
-        name="head_direction",
-        data=v,
-        unit="radians",
-        timestamps=t,
-        reference_frame=str(hd.attrs.get("reference_frame", "")) or "counter-clockwise from +x",
-        description="Head direction computed by nwbview.",
-        comments=provenance("compute_head_direction", input=hd.attrs.get("source", ""), **params),
-    )
-    return CompassDirection(name=name, spatial_series=[ss])
+    several = "individual" in hd.dims
+    series = []
+    for ind in hd.individual.values if several else [None]:
+        t, v = _series_1d(hd.sel(individual=ind, drop=True) if several else hd, "head direction")
+        extra = {"individual": str(ind)} if several else {}
+        series.append(SpatialSeries(
+            name=result_name(f"head_direction_{ind}" if several else "head_direction"), data=v, unit="radians",
+            timestamps=t, reference_frame=str(hd.attrs.get("reference_frame", "")) or "counter-clockwise from +x",
+            description=f"Head direction{f' of {ind}' if several else ''}, computed by nwbview.",
+            comments=provenance("compute_head_direction", input=hd.attrs.get("source", ""), **extra, **params),
+        ))
+    return CompassDirection(name=name, spatial_series=series)
 
 
 @renamed_keywords(source="tracking")
@@ -219,7 +243,8 @@ def kinematics_results(
     as ``kinematics``). With several individuals, speed and acceleration are
     ``TimeSeries`` with one column per individual (their names in the
     description, in column order) and head direction holds one series per
-    individual (``head_direction_<individual>``).
+    individual (``head_direction_<individual>_nwbview``). Every name ends with
+    :data:`RESULT_SUFFIX` (``speed_nwbview``, ``HeadDirection_nwbview``, ...).
 
     Examples
     --------
@@ -227,7 +252,6 @@ def kinematics_results(
     ...     write_results("session.nwb", kinematics_results(s))
     """
     from pynwb import TimeSeries
-    from pynwb.behavior import CompassDirection, SpatialSeries
 
     if kinematics is None:
         kinematics = session_kinematics(session, tracking=tracking, keypoint=keypoint, smooth_s=smooth_s,
@@ -249,30 +273,14 @@ def kinematics_results(
         da = da.transpose("time", "individual")
         fn = "compute_speed" if var == "speed" else "compute_acceleration"
         out.append(TimeSeries(
-            name=var, data=np.asarray(da.values, np.float64), unit=str(da.attrs.get("units", "")),
+            name=result_name(var), data=np.asarray(da.values, np.float64), unit=str(da.attrs.get("units", "")),
             timestamps=np.asarray(da.time.values, np.float64),
             description=f"{var.capitalize()} of {kd.attrs.get('source', 'the pose')}, one column per individual: "
                         f"{', '.join(inds)}; computed by nwbview.",
             comments=provenance(fn, input=kd.attrs.get("source", ""), individuals=inds, **params),
         ))
     if "head_direction" in kd:
-        hd = kd["head_direction"]
-        if "individual" in hd.dims and hd.sizes["individual"] == 1:
-            out.append(head_direction_result(hd, **params))
-        elif "individual" in hd.dims:
-            series = []
-            for ind in hd.individual.values:
-                one = hd.sel(individual=ind, drop=True)
-                t, v = _series_1d(one, "head direction")
-                series.append(SpatialSeries(
-                    name=f"head_direction_{ind}", data=v, unit="radians", timestamps=t,
-                    reference_frame=str(hd.attrs.get("reference_frame", "")) or "counter-clockwise from +x",
-                    description=f"Head direction of {ind}, computed by nwbview.",
-                    comments=provenance("compute_head_direction", input=hd.attrs.get("source", ""), individual=str(ind), **params),
-                ))
-            out.append(CompassDirection(name="HeadDirection", spatial_series=series))
-        else:
-            out.append(head_direction_result(hd, **params))
+        out.append(head_direction_result(kd["head_direction"], **params))
     return out
 
 
@@ -332,7 +340,7 @@ def heatmap_result(heatmap: xr.DataArray, name: str | None = None, **params: Any
     if heatmap.ndim != 2:
         raise DataShapeError(f"A heatmap is 2-D; got dims {heatmap.dims}.")
     kind = heatmap.attrs.get("kind", "map")
-    name = name or f"heatmap_{kind}"
+    name = name or result_name(f"heatmap_{kind}")
 
     def plain(v: Any) -> Any:
         if isinstance(v, np.ndarray):

@@ -36,7 +36,6 @@ from nwbview.errors import (
 )
 from nwbview.io.inventory import ExternalVideo, Inventory, StreamInfo, build_inventory, resolve_external_files
 from nwbview.io.nwb import (
-    PIXEL_UNITS,
     LazySeriesArray,
     OpenedFile,
     norm_name,
@@ -47,6 +46,7 @@ from nwbview.io.nwb import (
     series_times,
     series_window,
 )
+from nwbview.units import cm_per_unit, is_pixel_unit, normalize_unit, same_unit
 from nwbview.io.nwb import coordinate_pairs as _coordinate_pairs
 from nwbview.io.paths import is_remote
 
@@ -328,7 +328,7 @@ class Session:
                 cols.append(v.reshape(-1))
             values = np.stack(cols, axis=1)
         unit = first.unit or ""
-        native = "pixel" if unit.lower() in PIXEL_UNITS else "world"
+        native = "pixel" if is_pixel_unit(unit) else "world"
         da = xr.DataArray(
             values,
             dims=("time", "space"),
@@ -483,8 +483,7 @@ class Session:
                     f"{info.path} has {v.shape[1]} columns; head direction needs one angle per sample."
                 )
             v = v[:, 0]
-        unit = (ts.unit or "").lower()
-        if unit.startswith("deg"):
+        if normalize_unit(ts.unit) == "degrees":
             v = np.deg2rad(v)
         return xr.DataArray(
             v,
@@ -935,7 +934,7 @@ class Session:
         unit = cal.unit if coordinates == "world" else "pixels"
         var = obj["position"] if isinstance(obj, xr.Dataset) else obj
         moved = var.transpose("space", ...).values
-        xy = np.moveaxis(moved[:2], 0, -1)
+        xy = np.moveaxis(moved[:2], 0, -1) * self._world_scale(obj, cal, coordinates)
         out = np.moveaxis(np.asarray(fn(xy)), -1, 0)
         new = moved.copy()
         new[:2] = out
@@ -945,9 +944,23 @@ class Session:
         if isinstance(obj, xr.Dataset):
             obj = obj.copy()
             obj["position"] = new_var
-            obj.attrs.update(units=unit, space_unit=unit, coordinates=coordinates)
+            obj.attrs.update(units=unit, space_unit=unit, coordinates=coordinates, reference_frame=new_var.attrs["reference_frame"])
             return obj
         return new_var
+
+    @staticmethod
+    def _world_scale(obj: Any, cal: Any, coordinates: str) -> float:
+        """World values in ``obj``'s unit -> the calibration's unit (``cm`` and ``centimeters`` are one unit)."""
+        have = obj.attrs.get("space_unit") or obj.attrs.get("units")
+        if coordinates != "pixel" or not have or same_unit(have, cal.unit):
+            return 1.0
+        a, b = cm_per_unit(have), cm_per_unit(cal.unit)
+        if a is None or b is None:
+            raise CalibrationError(
+                f"{obj.attrs.get('source')} is in {have!r} and the calibration in {cal.unit!r}; nwbview cannot "
+                "convert one into the other. Store both in one length unit (e.g. centimeters)."
+            )
+        return a / b
 
 
 # ------------------------------------------------------------------------------------------------

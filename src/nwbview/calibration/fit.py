@@ -16,6 +16,7 @@ import numpy as np
 
 
 from nwbview.errors import CalibrationError, MissingFileError, NWBViewWarning
+from nwbview.units import cm_per_unit
 
 
 from nwbview.calibration.transform import (
@@ -30,14 +31,6 @@ __all__ = ["fit_landmarks", "check_calibration", "read_landmarks_csv", "MIN_POIN
 
 #: landmarks a fit of each type needs at least
 MIN_POINTS = {"similarity": 2, "affine": 3, "projective": 4}
-#: centimetres per unit, for the plausibility check of the arena size
-CM_PER_UNIT = {
-    "um": 1e-4, "µm": 1e-4, "micrometer": 1e-4, "micrometers": 1e-4,
-    "mm": 0.1, "millimeter": 0.1, "millimeters": 0.1, "millimetre": 0.1, "millimetres": 0.1,
-    "cm": 1.0, "centimeter": 1.0, "centimeters": 1.0, "centimetre": 1.0, "centimetres": 1.0,
-    "m": 100.0, "meter": 100.0, "meters": 100.0, "metre": 100.0, "metres": 100.0,
-    "in": 2.54, "inch": 2.54, "inches": 2.54, "ft": 30.48, "feet": 30.48, "foot": 30.48,
-}
 LANDMARK_REFERENCE = "as given by the landmarks' world coordinates; x right, y up"
 
 
@@ -400,7 +393,7 @@ def check_calibration(cal: Calibration, positions_px: Any | None = None) -> list
                     "were tracked in, or the calibration of that video."
                 )
     ew, eh = cal.world_extent()
-    cm = CM_PER_UNIT.get(cal.unit.strip().lower()) if cal.unit else None
+    cm = cm_per_unit(cal.unit)
     if cm is not None:
         extent_cm = max(ew, eh) * cm
         if extent_cm < 5 or extent_cm > 5000:

@@ -16,6 +16,7 @@ import numpy as np
 from ndx_video_calibration import TRANSFORM_TYPES, apply_transform, frame_corners, positive_inverse, validate_transform
 
 from nwbview.errors import CalibrationError, NWBViewWarning
+from nwbview.units import normalize_unit
 
 if TYPE_CHECKING:  # pragma: no cover
     from ndx_video_calibration import VideoCalibration
@@ -441,7 +442,7 @@ class Calibration:
                 reference_frame=self.reference_frame,
                 method=self.method,
                 description=description,
-                unit=self.unit,
+                unit=normalize_unit(self.unit),  # spelled out, as NWB Inspector wants it
                 residual_rms=self.residual_rms,
                 landmarks=landmarks,
                 device=device,
@@ -460,7 +461,7 @@ class Calibration:
         >>> from ndx_video_calibration.testing import mock_VideoCalibration
         >>> cal = Calibration.from_nwb(mock_VideoCalibration())
         >>> cal.transform_type, cal.unit, len(cal.landmarks)
-        ('similarity', 'cm', 4)
+        ('similarity', 'centimeters', 4)
         """
         try:
             matrix = np.asarray(container.transform[:], dtype=np.float64)
@@ -502,7 +503,7 @@ class Calibration:
                 matrix=matrix,
                 transform_type=transform_type,
                 frame_dimension=frame_dimension,
-                unit=str(getattr(container, "unit", None) or "cm"),
+                unit=str(getattr(container, "unit", None) or "centimeters"),
                 method=str(getattr(container, "method", None) or "unknown"),
                 residual_rms=None if rms is None else float(np.asarray(rms)),
                 landmarks=landmarks,

@@ -49,8 +49,7 @@ __all__ = [
     "coordinate_pairs",
 ]
 
-#: units (lower case) that mean a series is in pixel coordinates of the video, not in world units
-PIXEL_UNITS = frozenset({"px", "pixel", "pixels"})
+from nwbview.units import PIXEL_UNITS  # noqa: E402,F401  (re-exported: the one set lives in nwbview.units)
 
 #: extensions whose Python classes must be imported before reading, so that
 #: pynwb builds their objects (not generic containers) from a file.

@@ -21,7 +21,6 @@ import numpy as np
 
 from nwbview.errors import NWBViewError
 from nwbview.io.nwb import (
-    PIXEL_UNITS,
     OpenedFile,
     looks_like_frame_numbers,
     nwb_path,
@@ -30,6 +29,7 @@ from nwbview.io.nwb import (
     series_scale,
     skeleton_nodes,
 )
+from nwbview.units import is_pixel_unit, normalize_unit
 from nwbview.io.paths import is_remote
 
 __all__ = [
@@ -210,7 +210,7 @@ def _unit_problems(info: StreamInfo, ts: Any) -> None:
         return
     vmax = float(np.nanmax(np.abs(vals)))
     unit = (info.unit or "").lower()
-    if info.kind == "position" and unit in {"m", "meter", "meters", "metre", "metres"} and vmax > 20:
+    if info.kind == "position" and normalize_unit(unit) == "meters" and vmax > 20:
         info.problems.append(f"unit is {info.unit!r} but values reach {vmax:.4g}: looks like cm or pixels")
     if info.kind == "head_direction" and unit.startswith("rad") and vmax > 2 * np.pi + 0.01:
         info.problems.append(f"unit is {info.unit!r} but values reach {vmax:.4g}: looks like degrees")
@@ -403,7 +403,7 @@ def describe(kind: str, obj: Any, opened: OpenedFile) -> StreamInfo:
         if kind in {"position", "head_direction", "lfp"}:
             _unit_problems(info, obj)
             if kind == "position":
-                info.details["frame"] = "pixel" if (obj.unit or "").lower() in PIXEL_UNITS else "world"
+                info.details["frame"] = "pixel" if is_pixel_unit(obj.unit) else "world"
                 rf = getattr(obj, "reference_frame", None)
                 if rf:
                     info.details["reference_frame"] = rf

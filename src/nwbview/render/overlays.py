@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # xarray is imported where it is used: export workers never l
     import xarray as xr
 
 from nwbview.errors import DataShapeError, NWBViewError, renamed_keywords
-from nwbview.io.nwb import PIXEL_UNITS
+from nwbview.units import is_pixel_unit
 
 __all__ = [
     "Color",
@@ -126,8 +126,7 @@ def data_frame(data: Any, coordinates: str | None = None) -> str:
     f = attrs.get("coordinates")
     if f in _COORDINATES:
         return str(f)
-    unit = str(attrs.get("space_unit") or attrs.get("units") or "").strip().lower()
-    return "pixel" if unit in PIXEL_UNITS else "world"
+    return "pixel" if is_pixel_unit(attrs.get("space_unit") or attrs.get("units")) else "world"
 
 
 def _need_time(data: Any, what: str) -> None:

@@ -22,7 +22,9 @@ from pynwb.spec import (
 )
 
 NAMESPACE = "ndx-video-calibration"
-VERSION = "0.1.0"
+VERSION = "0.1.1"
+AUTHOR = "nwbview developers"
+URL = "https://github.com/nwbview/nwbview"
 DEFAULT_OUTDIR = Path(__file__).resolve().parents[2] / "spec"
 
 TRANSFORM_TYPES = ("scale", "similarity", "affine", "projective")
@@ -92,8 +94,11 @@ def video_calibration_spec() -> NWBGroupSpec:
             NWBAttributeSpec(
                 name="unit",
                 dtype="text",
-                default_value="cm",
-                doc="Unit of world coordinates, e.g. 'cm'.",
+                default_value="centimeters",
+                doc=(
+                    "Unit of world coordinates, spelled out as NWB best practice asks of spatial units: "
+                    "'centimeters' (the default), 'meters', 'millimeters'."
+                ),
             ),
             NWBAttributeSpec(
                 name="reference_frame",
@@ -164,13 +169,12 @@ def main(outdir: str | Path | None = None) -> tuple[Path, Path]:
         doc="Planar pixel-to-world calibration of 2-D behavioral videos",
         name=NAMESPACE,
         version=VERSION,
-        author=["nwbview developers"],
-        contact=["nwbview developers <nwbview@users.noreply.github.com>"],
+        author=[AUTHOR],
+        contact=[URL],
     )
-    for neurodata_type in ("NWBDataInterface", "ImageSeries", "Device"):
-        ns_builder.include_type(neurodata_type, namespace="core")
-    for neurodata_type in ("DynamicTable", "VectorData"):
-        ns_builder.include_type(neurodata_type, namespace="hdmf-common")
+    # the whole of core (as ndx-pose does), not a few of its types: then this namespace holds NWBFile
+    # and a whole file validates against it (core brings hdmf-common's DynamicTable and VectorData)
+    ns_builder.include_namespace("core")
 
     ns_path = f"{NAMESPACE}.namespace.yaml"
     ext_path = f"{NAMESPACE}.extensions.yaml"

@@ -30,7 +30,7 @@ from .video_calibration import (  # noqa: E402  (the namespace must be loaded fi
     validate_transform,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 
 __all__ = [
     "DEFAULT_PIXEL_CONVENTION",

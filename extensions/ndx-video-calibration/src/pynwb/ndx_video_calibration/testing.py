@@ -57,7 +57,7 @@ def mock_VideoCalibration(
     with_landmarks: bool = True,
     device: Device | None = None,
     method: str | None = None,
-    unit: str = "cm",
+    unit: str = "centimeters",
     reference_frame: str = "origin at the bottom-left corner of the arena; x right, y up",
     description: str = "mock calibration: 0.25 cm/px, 4 corner landmarks",
     nwbfile: NWBFile | None = None,

@@ -312,7 +312,7 @@ class VideoCalibration(NWBDataInterface):
         },
         {"name": "description", "type": str, "doc": "Free-text description of the calibration."},
         {"name": "name", "type": str, "doc": "Name of this container.", "default": "VideoCalibration"},
-        {"name": "unit", "type": str, "doc": "Unit of world coordinates.", "default": "cm"},
+        {"name": "unit", "type": str, "doc": "Unit of world coordinates (spelled out: centimeters, meters, ...).", "default": "centimeters"},
         {
             "name": "pixel_convention",
             "type": str,

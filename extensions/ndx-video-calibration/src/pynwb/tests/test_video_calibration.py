@@ -202,12 +202,33 @@ def test_optional_fields_absent(tmp_path):
     with NWBHDF5IO(path, "r") as io:
         read = io.read().processing["behavior"]["VideoCalibration"]
         assert read.landmarks is None and read.residual_rms is None and read.device is None
-        assert read.unit == "cm"
+        assert read.unit == "centimeters"
 
 
 def test_written_file_validates(written):
     path, _ = written
     assert pynwb.validate(path=str(path)) == []
+
+
+def test_whole_file_validates_against_the_installed_namespace(written):
+    """The namespace includes all of core (as ndx-pose's does), so it holds NWBFile: validating a
+    whole file against it, with the installed spec rather than the cached one, finds no error."""
+    path, _ = written
+    with NWBHDF5IO(path, "r") as io:  # the installed extension's type map, not the file's cached spec
+        assert pynwb.validate(io=io, namespace=NAMESPACE) == []
+    assert pynwb.validate(path=str(path), namespace=NAMESPACE) == []  # against the cached spec
+
+
+def test_namespace_includes_core_whole_and_names_real_authors():
+    ns = _load_yaml(SPEC_DIR / f"{NAMESPACE}.namespace.yaml")["namespaces"][0]
+    assert {"namespace": "core"} in ns["schema"]  # every core type, NWBFile included
+    assert ns["author"] == ["nwbview developers"]
+    assert all(c.startswith("https://github.com/") for c in ns["contact"]), ns["contact"]
+    from pynwb import get_type_map
+
+    type_map = get_type_map()
+    type_map.load_namespaces(str(SPEC_DIR / f"{NAMESPACE}.namespace.yaml"))
+    assert type_map.namespace_catalog.get_spec(NAMESPACE, "NWBFile") is not None
 
 
 def test_read_without_extension_uses_cached_spec(written):
@@ -244,7 +265,7 @@ def test_read_without_extension_uses_cached_spec(written):
     assert got["neurodata_type"] == "VideoCalibration"
     np.testing.assert_array_equal(got["transform"], cal.transform)
     assert got["frame_dimension"] == [640, 480]
-    assert (got["transform_type"], got["unit"], got["method"]) == ("similarity", "cm", "landmarks")
+    assert (got["transform_type"], got["unit"], got["method"]) == ("similarity", "centimeters", "landmarks")
     assert got["residual_rms"] == 0.0
     assert got["image_series_is_video"] is True
     assert got["labels"] == cal.landmarks_as_dict()["label"]
