@@ -29,8 +29,6 @@ import math
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -38,74 +36,37 @@ import numpy as np
 
 from nwbview.errors import NWBViewError, WriteError
 
-__all__ = ["DemoSession", "make_demo_session", "KEYPOINTS", "SKELETON_EDGES"]
+__all__ = ["DemoSession", "make_demo_session", "KEYPOINTS", "SKELETON_EDGES", "PIXEL_TO_WORLD", "WORLD_TO_PIXEL"]
 
-# ---------------------------------------------------------------------------
-# ground-truth geometry (keep exactly: tests and other modules rely on it)
-# ---------------------------------------------------------------------------
-VIDEO_WIDTH, VIDEO_HEIGHT = 640, 480
-ARENA_WIDTH_CM, ARENA_HEIGHT_CM = 100.0, 80.0
-PX_PER_CM = 5.6
-FLOOR_LEFT_PX, FLOOR_TOP_PX = 40.0, 16.0
-FLOOR_RIGHT_PX = FLOOR_LEFT_PX + ARENA_WIDTH_CM * PX_PER_CM  # 600
-FLOOR_BOTTOM_PX = FLOOR_TOP_PX + ARENA_HEIGHT_CM * PX_PER_CM  # 464
-
-#: pixel (x, y, 1) -> world (x_cm, y_cm, 1)
-PIXEL_TO_WORLD = np.array(
-    [
-        [1.0 / PX_PER_CM, 0.0, -FLOOR_LEFT_PX / PX_PER_CM],
-        [0.0, -1.0 / PX_PER_CM, FLOOR_BOTTOM_PX / PX_PER_CM],
-        [0.0, 0.0, 1.0],
-    ]
+from nwbview.demo.scene import (  # noqa: E402  (PIXEL_TO_WORLD, WORLD_TO_PIXEL: the ground truth, public)
+    keypoints_world,
+    to_pixel,
+    ARENA_HEIGHT_CM,
+    ARENA_WIDTH_CM,
+    CAMERA_START_TIME,
+    KEYPOINTS,
+    LANDMARKS_CM,
+    LANDMARKS_NAME,
+    LFP_CONVERSION,
+    NWB_NAME,
+    PIXEL_FRAME,
+    PIXEL_TO_WORLD,
+    POSITION_RATE,
+    PX_PER_CM,
+    SESSION_START,
+    SIM_DT,
+    SKELETON_EDGES,
+    SNOUT_AT,
+    TAIL_BASE_AT,
+    TRUTH_NAME,
+    VIDEO_HEIGHT,
+    VIDEO_NAME,
+    VIDEO_WIDTH,
+    WALL_CLEARANCE,
+    WORLD_FRAME,
+    WORLD_TO_PIXEL,
 )
-WORLD_TO_PIXEL = np.array(
-    [
-        [PX_PER_CM, 0.0, FLOOR_LEFT_PX],
-        [0.0, -PX_PER_CM, FLOOR_BOTTOM_PX],
-        [0.0, 0.0, 1.0],
-    ]
-)
-
-CAMERA_START_TIME = 0.25
-POSITION_RATE = 50.0
-LFP_CONVERSION = 0.195e-6  # volts per bit (Intan)
-KEYPOINTS = ("snout", "left_ear", "right_ear", "tail_base")
-SKELETON_EDGES = ((0, 1), (0, 2), (1, 3), (2, 3))
-#: floor landmarks (label -> world cm); the last two are painted crosses
-LANDMARKS_CM = {
-    "bottom_left": (0.0, 0.0),
-    "bottom_right": (ARENA_WIDTH_CM, 0.0),
-    "top_right": (ARENA_WIDTH_CM, ARENA_HEIGHT_CM),
-    "top_left": (0.0, ARENA_HEIGHT_CM),
-    "red_cross": (25.0, 55.0),
-    "blue_cross": (70.0, 25.0),
-}
-MARK_COLORS = {"red_cross": (205.0, 55.0, 50.0), "blue_cross": (45.0, 75.0, 200.0)}
-
-# animal body plan, in cm along the heading (+ forward) from the body centre
-_SNOUT_AT = 4.45
-_TAIL_BASE_AT = -3.5  # snout -> tail base: 7.95 cm
-_EAR_AT, _EAR_SIDE, _EAR_RADIUS = 2.5, 1.05, 0.55
-_BODY_CENTRE, _BODY_A, _BODY_B = -0.6, 3.45, 1.8
-_HEAD_CENTRE, _HEAD_A, _HEAD_B = 3.4, 1.55, 1.2
-_TAIL_LENGTH, _TAIL_SEGMENTS = 7.0, 8
-_TAIL_R0, _TAIL_R1 = 0.45, 0.15
-_WALL_CLEARANCE = 5.0  # the body centre never comes closer than this to a wall (cm)
-
-_BODY_RGB = np.array([52.0, 46.0, 44.0], dtype=np.float32)
-_HEAD_RGB = np.array([60.0, 54.0, 50.0], dtype=np.float32)
-_EAR_RGB = np.array([100.0, 72.0, 76.0], dtype=np.float32)
-_TAIL_RGB = np.array([135.0, 100.0, 100.0], dtype=np.float32)
-
-_SIM_DT = 1.0 / 200.0
-_NWB_NAME, _VIDEO_NAME = "demo_session.nwb", "demo_video.mp4"
-_LANDMARKS_NAME, _TRUTH_NAME = "demo_landmarks.csv", "demo_truth.json"
-_SESSION_START = datetime(2024, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
-_PIXEL_FRAME = "(0,0) is the top-left corner of the video; x right, y down"
-_WORLD_FRAME = (
-    "(0,0) is the bottom-left corner of the arena floor (100 x 80 cm) as seen from the "
-    "camera above; x right, y up, in cm"
-)
+from nwbview.demo.video import background, write_video  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -157,7 +118,7 @@ class _Path:
 def _behaviour_targets(rng: np.random.Generator, n: int) -> np.ndarray:
     """Target speed per sim step: alternating pauses and runs (some walks)."""
     target = np.zeros(n)
-    i = int(rng.uniform(0.5, 1.0) / _SIM_DT)  # start with a short pause
+    i = int(rng.uniform(0.5, 1.0) / SIM_DT)  # start with a short pause
     running = True
     while i < n:
         if running:
@@ -165,7 +126,7 @@ def _behaviour_targets(rng: np.random.Generator, n: int) -> np.ndarray:
             v = rng.uniform(6.0, 12.0) if rng.random() < 0.25 else rng.uniform(18.0, 36.0)
         else:
             dur, v = rng.uniform(0.4, 2.0), 0.0
-        k = max(1, int(dur / _SIM_DT))
+        k = max(1, int(dur / SIM_DT))
         target[i : i + k] = v
         i += k
         running = not running
@@ -174,22 +135,22 @@ def _behaviour_targets(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _simulate_path(rng: np.random.Generator, t_end: float) -> _Path:
     """Integrate a smooth random walk with pauses, runs and wall avoidance."""
-    n = int(math.ceil(t_end / _SIM_DT)) + 2
-    t = np.arange(n) * _SIM_DT
+    n = int(math.ceil(t_end / SIM_DT)) + 2
+    t = np.arange(n) * SIM_DT
     target = _behaviour_targets(rng, n)
     noise = rng.standard_normal(n)
-    W, H, m = ARENA_WIDTH_CM, ARENA_HEIGHT_CM, _WALL_CLEARANCE
+    W, H, m = ARENA_WIDTH_CM, ARENA_HEIGHT_CM, WALL_CLEARANCE
     x, y = rng.uniform(30.0, 70.0), rng.uniform(25.0, 55.0)
     th = rng.uniform(-math.pi, math.pi)
     s, w_ou = 0.0, 0.0
     tau_w, sig_w, tau_s, reach = 0.6, 2.2, 0.3, 10.0
-    sq = math.sqrt(_SIM_DT)
+    sq = math.sqrt(SIM_DT)
     xs, ys, ths, ss, ws = (np.empty(n) for _ in range(5))
     for i in range(n):
         ux, uy = math.cos(th), math.sin(th)
         # random turning (calmer while paused)
         sig = sig_w * (0.35 + 0.65 * min(s / 10.0, 1.0))
-        w_ou += -w_ou / tau_w * _SIM_DT + sig * sq * noise[i]
+        w_ou += -w_ou / tau_w * SIM_DT + sig * sq * noise[i]
         # near a wall, cancel the part of the heading that points into it: the
         # animal turns to run along the wall (thigmotaxis) instead of into it
         omega = w_ou
@@ -204,7 +165,7 @@ def _simulate_path(rng: np.random.Generator, t_end: float) -> _Path:
             err = (math.atan2(dy, dx) - th + math.pi) % (2 * math.pi) - math.pi
             omega += 12.0 * near * err
         omega = max(-7.0, min(7.0, omega))
-        th += omega * _SIM_DT
+        th += omega * SIM_DT
         ux, uy = math.cos(th), math.sin(th)
         # slow down in front of a wall (distance along the heading)
         ahead = math.inf
@@ -217,198 +178,15 @@ def _simulate_path(rng: np.random.Generator, t_end: float) -> _Path:
         elif uy < -1e-9:
             ahead = min(ahead, (y - m) / -uy)
         tgt = min(target[i], max(0.0, 2.5 * (ahead - 2.0)))
-        s += (tgt - s) * _SIM_DT / tau_s
-        x = min(max(x + s * ux * _SIM_DT, m), W - m)
-        y = min(max(y + s * uy * _SIM_DT, m), H - m)
+        s += (tgt - s) * SIM_DT / tau_s
+        x = min(max(x + s * ux * SIM_DT, m), W - m)
+        y = min(max(y + s * uy * SIM_DT, m), H - m)
         xs[i], ys[i], ths[i], ss[i], ws[i] = x, y, th, s, omega
     return _Path(t=t, x=xs, y=ys, heading=ths, speed=ss, omega=ws)
 
 
-def _keypoints_world(st: dict[str, np.ndarray]) -> np.ndarray:
-    """True keypoints (n, 4, 2) in world cm, in the order of KEYPOINTS."""
-    ux, uy = np.cos(st["heading"]), np.sin(st["heading"])
-    lx, ly = -uy, ux  # the animal's left (CCW from heading, world y up)
-    cx, cy = st["x"], st["y"]
-    out = np.empty((len(cx), len(KEYPOINTS), 2))
-    for k, (along, side) in enumerate(
-        [(_SNOUT_AT, 0.0), (_EAR_AT, _EAR_SIDE), (_EAR_AT, -_EAR_SIDE), (_TAIL_BASE_AT, 0.0)]
-    ):
-        out[:, k, 0] = cx + along * ux + side * lx
-        out[:, k, 1] = cy + along * uy + side * ly
-    return out
-
-
-def _to_pixel(xy: np.ndarray) -> np.ndarray:
-    """World cm (..., 2) -> pixel (..., 2)."""
-    xy = np.asarray(xy, dtype=float)
-    return np.stack(
-        [FLOOR_LEFT_PX + PX_PER_CM * xy[..., 0], FLOOR_BOTTOM_PX - PX_PER_CM * xy[..., 1]], axis=-1
-    )
-
-
 # ---------------------------------------------------------------------------
 # drawing
-# ---------------------------------------------------------------------------
-def _cover_1d(lo: float, hi: float, edges: np.ndarray) -> np.ndarray:
-    """Fraction of each pixel [e, e+1) covered by the interval [lo, hi)."""
-    return np.clip(np.minimum(edges + 1.0, hi) - np.maximum(edges, lo), 0.0, 1.0)
-
-
-def _background(rng: np.random.Generator) -> np.ndarray:
-    """The static scene (H, W, 3) float32: surround, walls, textured floor, marks."""
-    from scipy.ndimage import gaussian_filter
-
-    H, W = VIDEO_HEIGHT, VIDEO_WIDTH
-    xs, ys = np.arange(W, dtype=float), np.arange(H, dtype=float)
-    img = np.empty((H, W, 3), dtype=np.float32)
-    img[:] = (28.0, 28.0, 32.0)  # room beyond the box
-    l, r, t, b = FLOOR_LEFT_PX, FLOOR_RIGHT_PX, FLOOR_TOP_PX, FLOOR_BOTTOM_PX
-    wall = 12.0
-
-    def box(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
-        return _cover_1d(y0, y1, ys)[:, None] * _cover_1d(x0, x1, xs)[None, :]
-
-    def paint(alpha: np.ndarray, rgb: Any) -> None:
-        a = alpha[..., None].astype(np.float32)
-        img[:] = img * (1.0 - a) + np.asarray(rgb, dtype=np.float32) * a
-
-    paint(box(l - wall, r + wall, t - wall, b + wall), (206.0, 204.0, 198.0))  # wall tops
-    paint(box(l - 3.0, r + 3.0, t - 3.0, b + 3.0), (96.0, 94.0, 92.0))  # wall base / shadow
-    # floor: base colour + smooth mottling + fine grain + faint 10 cm grid
-    floor = np.empty((int(b - t), int(r - l), 3), dtype=np.float32)
-    smooth = gaussian_filter(rng.standard_normal(floor.shape[:2]), sigma=7.0)
-    smooth *= 6.0 / max(smooth.std(), 1e-9)
-    grain = rng.normal(0.0, 2.0, floor.shape[:2])
-    floor[:] = np.array([176.0, 171.0, 160.0], dtype=np.float32)
-    floor += (smooth + grain)[..., None].astype(np.float32)
-    fx, fy = np.arange(floor.shape[1], dtype=float), np.arange(floor.shape[0], dtype=float)
-    grid_x = np.zeros(floor.shape[1])
-    grid_y = np.zeros(floor.shape[0])
-    for k in range(1, int(ARENA_WIDTH_CM // 10)):
-        c = k * 10.0 * PX_PER_CM
-        grid_x = np.maximum(grid_x, _cover_1d(c - 0.6, c + 0.6, fx))
-    for k in range(1, int(ARENA_HEIGHT_CM // 10)):
-        c = k * 10.0 * PX_PER_CM
-        grid_y = np.maximum(grid_y, _cover_1d(c - 0.6, c + 0.6, fy))
-    grid = np.maximum(grid_x[None, :], grid_y[:, None])
-    floor -= (14.0 * grid)[..., None].astype(np.float32)
-    img[int(t) : int(b), int(l) : int(r)] = floor
-    # two painted crosses; their centres are landmarks
-    arm, half_w = 2.0 * PX_PER_CM, 0.35 * PX_PER_CM
-    for label, rgb in MARK_COLORS.items():
-        cx, cy = _to_pixel(np.array(LANDMARKS_CM[label]))
-        h = box(cx - arm, cx + arm, cy - half_w, cy + half_w)
-        v = box(cx - half_w, cx + half_w, cy - arm, cy + arm)
-        paint(h + v - h * v, rgb)
-    return img
-
-
-def _ellipse_alpha(a: np.ndarray, b: np.ndarray, a0: float, A: float, B: float) -> np.ndarray:
-    """Antialiased coverage of an ellipse centred at (a0, 0) in (a, b) pixel coordinates."""
-    p, q = (a - a0) / A, b / B
-    r = np.sqrt(p * p + q * q)
-    grad = np.sqrt((p / A) ** 2 + (q / B) ** 2) / np.maximum(r, 1e-6)
-    return np.clip(0.5 - (r - 1.0) / np.maximum(grad, 1e-6), 0.0, 1.0)
-
-
-def _disc_alpha(X: np.ndarray, Y: np.ndarray, cx: float, cy: float, rad: float) -> np.ndarray:
-    d = np.sqrt((X - cx) ** 2 + (Y - cy) ** 2)
-    return np.clip(0.5 - (d - rad), 0.0, 1.0)
-
-
-def _tail_points(x: float, y: float, heading: float, omega: float, t: float) -> np.ndarray:
-    """Tail polyline (K+1, 2) in world cm, from the tail base backwards."""
-    ux, uy = math.cos(heading), math.sin(heading)
-    p = [(x + _TAIL_BASE_AT * ux, y + _TAIL_BASE_AT * uy)]
-    bend = max(-1.2, min(1.2, -0.3 * omega))  # the tail trails the turn
-    seg = _TAIL_LENGTH / _TAIL_SEGMENTS
-    for k in range(_TAIL_SEGMENTS):
-        f = (k + 1) / _TAIL_SEGMENTS
-        ang = heading + math.pi + f * bend + 0.25 * f * math.sin(2 * math.pi * 0.7 * t - 0.8 * k)
-        p.append((p[-1][0] + seg * math.cos(ang), p[-1][1] + seg * math.sin(ang)))
-    return np.array(p)
-
-
-def _draw_animal(frame: np.ndarray, st: dict[str, float], t: float) -> tuple[int, int, int, int]:
-    """Draw the mouse into ``frame`` (float32, H x W x 3) in place; return its bbox."""
-    s = PX_PER_CM
-    heading = st["heading"]
-    ux, uy = math.cos(heading), -math.sin(heading)  # heading in the pixel frame
-    (cx, cy) = _to_pixel(np.array([st["x"], st["y"]]))
-    kp = _to_pixel(_keypoints_world({k: np.atleast_1d(v) for k, v in st.items()}))[0]
-    tail = _to_pixel(_tail_points(st["x"], st["y"], heading, st["omega"], t))
-    tip = (_HEAD_CENTRE + _HEAD_A) * s
-    pts = np.vstack([tail, kp, [[cx + ux * tip, cy + uy * tip]]])
-    pad = 2.0 * s
-    x0 = max(int(math.floor(pts[:, 0].min() - pad)), 0)
-    x1 = min(int(math.ceil(pts[:, 0].max() + pad)), VIDEO_WIDTH)
-    y0 = max(int(math.floor(pts[:, 1].min() - pad)), 0)
-    y1 = min(int(math.ceil(pts[:, 1].max() + pad)), VIDEO_HEIGHT)
-    if x1 <= x0 or y1 <= y0:
-        return (0, 0, 0, 0)
-    X = (np.arange(x0, x1, dtype=np.float32) + 0.5)[None, :]
-    Y = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
-    dx, dy = X - np.float32(cx), Y - np.float32(cy)
-    a = dx * ux + dy * uy  # along the heading (px)
-    b = -dx * uy + dy * ux  # across
-    roi = frame[y0:y1, x0:x1]
-
-    def paint(alpha: np.ndarray, rgb: np.ndarray) -> None:
-        al = alpha[..., None]
-        roi[:] = roi * (1.0 - al) + rgb * al
-
-    # tail: tapered polyline
-    radii = np.linspace(_TAIL_R0, _TAIL_R1, len(tail)) * s
-    ta = np.zeros(a.shape, dtype=np.float32)
-    for k in range(len(tail) - 1):
-        (px0, py0), (px1, py1) = tail[k], tail[k + 1]
-        ddx, ddy = px1 - px0, py1 - py0
-        L2 = max(ddx * ddx + ddy * ddy, 1e-9)
-        u = np.clip(((X - px0) * ddx + (Y - py0) * ddy) / L2, 0.0, 1.0)
-        dist = np.sqrt((X - (px0 + u * ddx)) ** 2 + (Y - (py0 + u * ddy)) ** 2)
-        rad = radii[k] + u * (radii[k + 1] - radii[k])
-        np.maximum(ta, np.clip(0.5 - (dist - rad), 0.0, 1.0), out=ta)
-    paint(ta, _TAIL_RGB)
-    paint(_ellipse_alpha(a, b, _BODY_CENTRE * s, _BODY_A * s, _BODY_B * s), _BODY_RGB)
-    paint(_ellipse_alpha(a, b, _HEAD_CENTRE * s, _HEAD_A * s, _HEAD_B * s), _HEAD_RGB)
-    for k in (1, 2):
-        paint(_disc_alpha(X, Y, kp[k, 0], kp[k, 1], _EAR_RADIUS * s), _EAR_RGB)
-    return (x0, x1, y0, y1)
-
-
-def _write_video(
-    path: Path, background: np.ndarray, path_model: _Path, times: np.ndarray, fps: float
-) -> None:
-    """Render one frame per timestamp and encode them (H.264, evenly spaced pts)."""
-    import av
-
-    rate = Fraction(fps).limit_denominator(100000)
-    states = path_model.at(times)
-    frame = background.copy()
-    bg_u8 = np.clip(np.rint(background), 0, 255).astype(np.uint8)
-    out = bg_u8.copy()
-    with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
-        stream = container.add_stream("libx264", rate=rate)
-        stream.width, stream.height, stream.pix_fmt = VIDEO_WIDTH, VIDEO_HEIGHT, "yuv420p"
-        stream.codec_context.gop_size = 60
-        stream.codec_context.thread_count = 2  # fixed: x264 output depends on it
-        stream.codec_context.options = {"preset": "veryfast", "crf": "23"}
-        for i, t in enumerate(times):
-            st = {k: float(v[i]) for k, v in states.items()}
-            x0, x1, y0, y1 = _draw_animal(frame, st, float(t))
-            out[y0:y1, x0:x1] = np.clip(np.rint(frame[y0:y1, x0:x1]), 0, 255)
-            vf = av.VideoFrame.from_ndarray(out, format="rgb24")
-            vf.pts = i
-            container.mux(stream.encode(vf))
-            # restore the static scene where the animal was
-            frame[y0:y1, x0:x1] = background[y0:y1, x0:x1]
-            out[y0:y1, x0:x1] = bg_u8[y0:y1, x0:x1]
-        container.mux(stream.encode(None))
-
-
-# ---------------------------------------------------------------------------
-# derived signals
-# ---------------------------------------------------------------------------
 def _frame_times(rng: np.random.Generator, duration: float, fps: float) -> tuple[np.ndarray, int]:
     """Jittered camera timestamps with one dropped frame; return (times, dropped nominal index)."""
     n_nominal = int(math.ceil((duration - CAMERA_START_TIME) * fps - 1e-9))
@@ -509,8 +287,8 @@ def _write_nwb(
             f"nwbview.demo.make_demo_session(seed={seed}, duration={duration:g})."
         ),
         identifier=str(ident),
-        session_start_time=_SESSION_START,
-        file_create_date=[_SESSION_START],
+        session_start_time=SESSION_START,
+        file_create_date=[SESSION_START],
         session_id="demo",
         experimenter=["Generator, Demo"],  # DANDI's "Last, First" form
         lab="nwbview",
@@ -539,7 +317,7 @@ def _write_nwb(
         description="Overhead view of the open field (H.264 in an external mp4 file).",
         unit="n.a.",
         format="external",
-        external_file=[_VIDEO_NAME],
+        external_file=[VIDEO_NAME],
         starting_frame=[0],
         timestamps=frame_times,
         dimension=[VIDEO_WIDTH, VIDEO_HEIGHT],
@@ -553,7 +331,7 @@ def _write_nwb(
         description="Body centre from a separate 50 Hz tracker; NaN where tracking was lost.",
         data=position,
         unit="centimeters",  # spelled out, as NWB Inspector wants a SpatialSeries unit
-        reference_frame=_WORLD_FRAME,
+        reference_frame=WORLD_FRAME,
         starting_time=0.0,
         rate=POSITION_RATE,
     )
@@ -586,7 +364,7 @@ def _write_nwb(
                 description=f"Estimated position of the {name.replace('_', ' ')}.",
                 data=pose_px[:, k, :],
                 unit="pixels",
-                reference_frame=_PIXEL_FRAME,
+                reference_frame=PIXEL_FRAME,
                 timestamps=frame_times if k == 0 else series[0],
                 confidence=confidence[:, k],
                 confidence_definition="Simulated detector confidence in [0, 1].",
@@ -739,7 +517,7 @@ def make_demo_session(
     duration, fps, lfp_rate, n_channels = float(duration), float(fps), float(lfp_rate), int(n_channels)
 
     out = Path(out_dir)
-    paths = {name: out / name for name in (_NWB_NAME, _VIDEO_NAME, _LANDMARKS_NAME, _TRUTH_NAME)}
+    paths = {name: out / name for name in (NWB_NAME, VIDEO_NAME, LANDMARKS_NAME, TRUTH_NAME)}
     if not overwrite:
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing:
@@ -760,7 +538,7 @@ def make_demo_session(
     n_frames = len(frame_times)
 
     # pose: true keypoints + noise; a few low-confidence bursts with larger error
-    true_px = _to_pixel(_keypoints_world(path_model.at(frame_times)))
+    true_px = to_pixel(keypoints_world(path_model.at(frame_times)))
     nk = len(KEYPOINTS)
     pose = true_px + rng_pose.normal(0.0, 0.5, true_px.shape)
     conf = np.clip(1.0 - np.abs(rng_pose.normal(0.0, 0.04, (n_frames, nk))), 0.0, 1.0)
@@ -796,9 +574,9 @@ def make_demo_session(
     # write everything under temporary names, then move into place
     tmp = {name: p.with_name(f".{p.name}.tmp{os.getpid()}{p.suffix}") for name, p in paths.items()}
     try:
-        _write_video(tmp[_VIDEO_NAME], _background(rng_bg), path_model, frame_times, fps)
+        write_video(tmp[VIDEO_NAME], background(rng_bg), path_model, frame_times, fps)
         _write_nwb(
-            tmp[_NWB_NAME],
+            tmp[NWB_NAME],
             seed=seed,
             duration=duration,
             fps=fps,
@@ -814,10 +592,10 @@ def make_demo_session(
         landmarks = []
         lines = ["label,pixel_x,pixel_y,world_x,world_y"]
         for label, (wx, wy) in LANDMARKS_CM.items():
-            px, py = (float(v) for v in _to_pixel(np.array([wx, wy])))
+            px, py = (float(v) for v in to_pixel(np.array([wx, wy])))
             landmarks.append({"label": label, "pixel": [px, py], "world": [wx, wy]})
             lines.append(f"{label},{px:.6g},{py:.6g},{wx:.6g},{wy:.6g}")
-        tmp[_LANDMARKS_NAME].write_text("\n".join(lines) + "\n")
+        tmp[LANDMARKS_NAME].write_text("\n".join(lines) + "\n")
 
         corners = ("bottom_left", "bottom_right", "top_right", "top_left")
         truth: dict[str, Any] = {
@@ -825,23 +603,23 @@ def make_demo_session(
             "version": _version(),
             "seed": seed,
             "duration": duration,
-            "session_start_time": _SESSION_START.isoformat(),
+            "session_start_time": SESSION_START.isoformat(),
             "pixel_to_world": PIXEL_TO_WORLD.tolist(),
             "world_to_pixel": WORLD_TO_PIXEL.tolist(),
             "px_per_cm": PX_PER_CM,
             "world_unit": "centimeters",
-            "world_frame": _WORLD_FRAME,
-            "pixel_frame": _PIXEL_FRAME,
+            "world_frame": WORLD_FRAME,
+            "pixel_frame": PIXEL_FRAME,
             "frame_size": [VIDEO_WIDTH, VIDEO_HEIGHT],
             "arena_size_cm": [ARENA_WIDTH_CM, ARENA_HEIGHT_CM],
             "arena_corners_px": {
-                c: [float(v) for v in _to_pixel(np.array(LANDMARKS_CM[c]))] for c in corners
+                c: [float(v) for v in to_pixel(np.array(LANDMARKS_CM[c]))] for c in corners
             },
             "arena_corners_cm": {c: list(LANDMARKS_CM[c]) for c in corners},
             "landmarks": landmarks,
             "keypoints": list(KEYPOINTS),
             "skeleton_edges": [list(e) for e in SKELETON_EDGES],
-            "snout_to_tail_base_cm": _SNOUT_AT - _TAIL_BASE_AT,
+            "snout_to_tail_base_cm": SNOUT_AT - TAIL_BASE_AT,
             "video_start_time": float(frame_times[0]),
             "nominal_fps": fps,
             "n_frames": n_frames,
@@ -856,7 +634,7 @@ def make_demo_session(
             "n_channels": n_channels,
             "running_bouts": [list(b) for b in bouts],
         }
-        tmp[_TRUTH_NAME].write_text(json.dumps(truth, indent=2) + "\n")
+        tmp[TRUTH_NAME].write_text(json.dumps(truth, indent=2) + "\n")
         for name, p in paths.items():
             os.replace(tmp[name], p)
     finally:
@@ -865,9 +643,9 @@ def make_demo_session(
                 p.unlink()
 
     return DemoSession(
-        nwb_path=paths[_NWB_NAME],
-        video_path=paths[_VIDEO_NAME],
-        landmarks_csv=paths[_LANDMARKS_NAME],
-        truth_json=paths[_TRUTH_NAME],
+        nwb_path=paths[NWB_NAME],
+        video_path=paths[VIDEO_NAME],
+        landmarks_csv=paths[LANDMARKS_NAME],
+        truth_json=paths[TRUTH_NAME],
         truth=truth,
     )
