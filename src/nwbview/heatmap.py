@@ -222,8 +222,8 @@ def signal_by_position(
     calibration: Any = None,
     min_speed: float | None = None,
     speed: xr.DataArray | None = None,
-    sigma: float | None = None,
     max_gap_s: float | None = None,
+    sigma: float | None = None,
 ) -> xr.DataArray:
     """Occupancy-normalised mean of a signal in each spatial bin.
 

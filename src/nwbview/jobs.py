@@ -331,12 +331,12 @@ def heatmap_job(
     *,
     kind: str = "occupancy",
     output: str | os.PathLike | None = None,
-    bin_size: float | None = None,
-    min_speed: float | None = None,
-    sigma: float | None = None,
     signal: str = "speed",
     band: tuple[float, float] = (6.0, 10.0),
     lfp_channel: int = 0,
+    bin_size: float | None = None,
+    min_speed: float | None = None,
+    sigma: float | None = None,
     head: str | None = None,
     tail: str | None = None,
     intervals: str | None = None,
@@ -350,11 +350,11 @@ def heatmap_job(
     position: str | None = None,
     lfp: str | None = None,
     progress: bool = False,
+    module: str = "behavior",
     write: bool = False,
     mode: str = "replace",
     overwrite: bool = False,
     new_file: str | None = None,
-    module: str = "behavior",
 ) -> JobResult:
     """Compute a heatmap, save its figure, and (with ``write``) store it in the session.
 

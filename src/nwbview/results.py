@@ -226,39 +226,28 @@ def session_kinematics(
 
 
 @renamed_keywords(source="tracking")
-def kinematics_results(
-    session: Any,
-    *,
-    tracking: str = "position",
-    keypoint: str | None = None,
-    smooth_s: float | None = None,
-    min_confidence: float | None = None,
-    pose: str | None = None,
-    position: str | None = None,
-    kinematics: xr.Dataset | None = None,
-) -> list:
+def kinematics_results(session: Any, *, kinematics: xr.Dataset | None = None, **options: Any) -> list:
     """Speed, acceleration and (with a pose) head direction of a session, as containers.
 
-    Computed by :func:`session_kinematics` (same parameters; or pass its result
-    as ``kinematics``). With several individuals, speed and acceleration are
-    ``TimeSeries`` with one column per individual (their names in the
-    description, in column order) and head direction holds one series per
-    individual (``head_direction_<individual>_nwbview``). Every name ends with
-    :data:`RESULT_SUFFIX` (``speed_nwbview``, ``HeadDirection_nwbview``, ...).
+    Computed by :func:`session_kinematics` with ``options`` (its keywords: ``tracking``,
+    ``keypoint``, ``smooth_s``, ``min_confidence``, ``pose``, ``position``), or pass its result
+    as ``kinematics`` (``options`` then only go into the provenance). With several individuals,
+    speed and acceleration are ``TimeSeries`` with one column per individual (their names in the
+    description, in column order) and head direction holds one series per individual
+    (``head_direction_<individual>``).
 
     Examples
     --------
     >>> with nwbview.open("session.nwb") as s:  # doctest: +SKIP
-    ...     write_results("session.nwb", kinematics_results(s))
+    ...     write_results("session.nwb", kinematics_results(s, tracking="pose"))
     """
     from pynwb import TimeSeries
 
     if kinematics is None:
-        kinematics = session_kinematics(session, tracking=tracking, keypoint=keypoint, smooth_s=smooth_s,
-                                        min_confidence=min_confidence, pose=pose, position=position)
+        kinematics = session_kinematics(session, **options)
     kd = kinematics
-    params = {"tracking": tracking, "keypoint": kd.attrs.get("keypoint", keypoint), "smooth_s": smooth_s,
-              "min_confidence": kd.attrs.get("min_confidence"), "pose": pose, "position": position}
+    params = {"tracking": "position", **options, "keypoint": kd.attrs.get("keypoint", options.get("keypoint")),
+              "min_confidence": kd.attrs.get("min_confidence")}
     params = {k_: v for k_, v in params.items() if v is not None}
     out = []
     for var, builder in (("speed", speed_result), ("acceleration", acceleration_result)):

@@ -379,24 +379,21 @@ def check_times(t: np.ndarray, what: str) -> np.ndarray:
     t = np.asarray(t, dtype=np.float64)
     if t.ndim != 1:
         raise TimestampError(f"Timestamps of {what} have shape {t.shape}; expected one value per sample.")
-    bad = ~np.isfinite(t)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    bad = np.flatnonzero(~np.isfinite(t))
+    if bad.size:
         raise TimestampError(
-            f"Timestamps of {what} hold {int(bad.sum())} non-finite values (NaN or inf), the first at "
-            f"index {i}. Every sample needs a time: fix the timestamps in the file (re-export them "
+            f"Timestamps of {what} hold {bad.size} non-finite values (NaN or inf), the first at "
+            f"index {bad[0]}. Every sample needs a time: fix the timestamps in the file (re-export them "
             "from the acquisition system), or drop those samples."
         )
-    if t.size > 1:
-        d = np.diff(t)
-        back = d < 0
-        if back.any():
-            i = int(np.flatnonzero(back)[0])
-            raise TimestampError(
-                f"Timestamps of {what} go backwards: index {i + 1} is {t[i + 1]!r} s after "
-                f"{t[i]!r} s at index {i} ({int(back.sum())} such steps). Timestamps must not "
-                "decrease; sort the samples by time or fix the clock in the file."
-            )
+    back = np.flatnonzero(np.diff(t) < 0)
+    if back.size:
+        i = int(back[0])
+        raise TimestampError(
+            f"Timestamps of {what} go backwards: index {i + 1} is {t[i + 1]!r} s after "
+            f"{t[i]!r} s at index {i} ({back.size} such steps). Timestamps must not "
+            "decrease; sort the samples by time or fix the clock in the file."
+        )
     return t
 
 

@@ -138,6 +138,7 @@ def _need_time(data: Any, what: str) -> None:
         raise DataShapeError(f"{what} needs a 'time' dimension; got dims {tuple(data.dims)}.")
 
 
+@dataclass(kw_only=True)
 class Overlay:
     """Base class of the spatial overlays drawn on a video (or arena) panel.
 
@@ -148,9 +149,9 @@ class Overlay:
     instead of failing (what :func:`~nwbview.render.default_overlays` makes).
     """
 
-    video: str | None
-    visible: bool
-    required: bool
+    video: str | None = None
+    visible: bool = True
+    required: bool = True
 
 
 @_renamed_fields(trail_seconds="trail_s", frame="coordinates")
@@ -186,9 +187,6 @@ class PositionOverlay(Overlay):
     radius: float = 5.0
     thickness: float = 2.0
     coordinates: str | None = None
-    video: str | None = None
-    visible: bool = True
-    required: bool = True
 
     def __post_init__(self) -> None:
         _need_time(self.data, "PositionOverlay")
@@ -239,9 +237,6 @@ class PoseOverlay(Overlay):
     edge_color: Any = (235, 235, 235)
     individuals: Sequence[str] | None = None
     coordinates: str | None = None
-    video: str | None = None
-    visible: bool = True
-    required: bool = True
 
     def __post_init__(self) -> None:
         import xarray as xr
@@ -286,9 +281,6 @@ class HeadDirectionOverlay(Overlay):
     color: Any = (60, 200, 255)
     thickness: float = 2.0
     coordinates: str | None = None
-    video: str | None = None
-    visible: bool = True
-    required: bool = True
 
     def __post_init__(self) -> None:
         _need_time(self.data, "HeadDirectionOverlay")
@@ -323,9 +315,6 @@ class FieldOverlay(Overlay):
     alpha: float = 0.45
     vmin: float | None = None
     vmax: float | None = None
-    video: str | None = None
-    visible: bool = True
-    required: bool = True
 
     def __post_init__(self) -> None:
         import xarray as xr
@@ -365,9 +354,6 @@ class EventOverlay(Overlay):
     label_column: str | None = None
     color: Any = (230, 50, 50)
     corner: str = "top-right"
-    video: str | None = None
-    visible: bool = True
-    required: bool = True
 
     def __post_init__(self) -> None:
         corners = ("top-left", "top-right", "bottom-left", "bottom-right")
@@ -428,15 +414,12 @@ class TimestampOverlay(Overlay):
     Examples
     --------
     >>> TimestampOverlay("t = {t:.2f} s")
-    TimestampOverlay(fmt='t = {t:.2f} s', corner='bottom-left', color=(255, 255, 255), video=None, visible=True, required=True)
+    TimestampOverlay(video=None, visible=True, required=True, fmt='t = {t:.2f} s', corner='bottom-left', color=(255, 255, 255))
     """
 
     fmt: str = "t = {t:.3f} s"
     corner: str = "bottom-left"
     color: Any = (255, 255, 255)
-    video: str | None = None
-    visible: bool = True
-    required: bool = True
 
     def __post_init__(self) -> None:
         try:
