@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 import xarray as xr
 
-from nwbview.errors import DataShapeError, NWBViewError, NWBViewWarning, StreamNotFoundError, VideoError, renamed_keywords
+from nwbview.errors import DataShapeError, NWBViewError, NWBViewWarning, VideoError, renamed_keywords
 from nwbview.kinematics import HEAD_NAMES, TAIL_NAMES, compute_speed, match_keypoint
 from nwbview.timeline import Timeline
 
@@ -373,11 +373,7 @@ def _intervals_mask(times: np.ndarray, intervals: Any, session: Any) -> np.ndarr
     if intervals is None:
         return np.ones(times.size, bool)
     if isinstance(intervals, str):
-        hits = [s for s in session.inventory().of_kind("intervals") if intervals in (s.name, s.path)]
-        if not hits:
-            names = [s.name for s in session.inventory().of_kind("intervals")]
-            raise StreamNotFoundError(f"No TimeIntervals table named {intervals!r}; the session has {names}.")
-        table = hits[0].obj
+        table = session.find_stream("intervals", intervals, label="TimeIntervals table").obj
         pairs = np.c_[np.asarray(table["start_time"][:], float), np.asarray(table["stop_time"][:], float)]
     else:
         pairs = np.asarray(intervals, float).reshape(-1, 2)
