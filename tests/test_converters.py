@@ -80,6 +80,7 @@ def test_sleap_tracks_are_the_individuals_of_one_pose(sleap_session):
     assert by_container.identical(male)
 
 
+@pytest.mark.slow
 def test_sleap_inventory_names_tracks_keypoints_and_video(sleap_session):
     with nwbview.open(sleap_session.nwb) as s:
         inv = s.inventory()

@@ -115,6 +115,7 @@ def test_files_written(demo):
     assert not list(demo.nwb_path.parent.glob(".*tmp*")), "temporary files left behind"
 
 
+@pytest.mark.slow
 def test_truth(demo):
     t = demo.truth
     assert t["px_per_cm"] == 5.6

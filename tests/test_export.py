@@ -214,6 +214,7 @@ def test_workers_give_identical_frames(cfr, tmp_path):
 # -- overlays land where the data say --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_keypoint_and_position_land_on_their_pixels(cfr, tmp_path):
     s = nwbview.open(cfr["nwb"])
     cal = s.calibration()
@@ -383,6 +384,7 @@ def test_group_settings_conflict_warns_first_wins(cfr):
 # -- errors ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bad_inputs_raise_clear_errors(cfr, tmp_path):
     s = nwbview.open(cfr["nwb"])
     with pytest.raises(TimeRangeError, match="must be after start"):
@@ -497,6 +499,7 @@ def test_cli_export_and_snapshot(demo, tmp_path):
         (["--size", "big"], "Invalid size"),
     ],
 )
+@pytest.mark.slow
 def test_cli_bad_input_exits_1_with_one_line(demo, tmp_path, args, message):
     r = CliRunner().invoke(main, ["export", str(demo.nwb_path), "-o", str(tmp_path / "bad.mp4"), *args])
     assert r.exit_code == 1

@@ -182,6 +182,7 @@ def test_signal_by_position_recovers_a_known_field():
     assert m.attrs["units"] == "Hz"
 
 
+@pytest.mark.slow
 def test_band_power_follows_theta_amplitude():
     fs = 1000.0
     t = np.arange(0, 20, 1 / fs)

@@ -38,6 +38,7 @@ def demo_after_make_demo(tmp_path_factory):
     return path, before, _messages(path)
 
 
+@pytest.mark.slow
 def test_the_demo_passes_the_inspector(demo_after_make_demo):
     _, before, _ = demo_after_make_demo
     bad = [m for m in before if m.importance.name in BAD]

@@ -61,6 +61,7 @@ def test_named_layouts_need_no_movement(demo_session, monkeypatch):
         to_movement(pose)  # the installed layout is asked for: movement is needed
 
 
+@pytest.mark.slow
 def test_to_movement_has_real_times_and_movement_attrs(written):
     movement = pytest.importorskip("movement")
     from movement.validators.datasets import ValidPosesInputs
@@ -86,6 +87,7 @@ def test_to_movement_has_real_times_and_movement_attrs(written):
           f"{abs(theirs.time.values - real).max():.3f} s; to_movement's by 0")
 
 
+@pytest.mark.slow
 def test_movement_functions_run_on_it(written):
     pytest.importorskip("movement")
     from movement.filtering import filter_by_confidence, interpolate_over_time
@@ -147,6 +149,7 @@ def test_to_movement_refuses_what_is_no_pose(written):
 # ---------------------------------------------------------------------------------------- pynapple
 
 
+@pytest.mark.slow
 def test_to_pynapple_gives_real_times_and_units(written):
     nap = pytest.importorskip("pynapple")
     objs = to_pynapple(written)

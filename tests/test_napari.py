@@ -181,6 +181,7 @@ def _centroid(mask: np.ndarray) -> np.ndarray:
     return np.array([ys.mean(), xs.mean()]) + 0.5
 
 
+@pytest.mark.slow
 def test_screenshot_places_world_points_on_their_pixels(cal_viewer):
     """A rendered marker at world (25, 55) cm covers the red cross painted at pixel (180, 156)."""
     sv = _sv(cal_viewer)
@@ -221,6 +222,8 @@ def test_screenshot_trail_follows_the_slider(cal_viewer):
     keep = {"video", "position trail"}
     for role, layer in sv.layers.items():
         layer.visible = role in keep
+    cal_viewer.reset_view()  # the view this test measures in, whatever ran before it (order-independent)
+    _process()
     camera = cal_viewer.scene.camera if hasattr(cal_viewer, "scene") else cal_viewer.camera
     pos = sv.session.position()
     idx = sv.timeline.nearest(pos)
@@ -775,6 +778,7 @@ def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
         viewer.close()
 
 
+@pytest.mark.slow
 def test_session_without_video_shows_the_arena_in_world_coordinates(tmp_path):
     from pynwb.testing.mock.file import mock_NWBFile
 

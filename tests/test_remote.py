@@ -209,6 +209,7 @@ def test_write_on_a_remote_session_makes_a_local_derived_file(served_demo, tmp_p
 # -- DANDI ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_dandi_source_through_the_api(served_demo, monkeypatch):
     pytest.importorskip("dandi")
     served_demo.add_dandiset("000123", {

@@ -24,6 +24,7 @@ def test_other_units():
     assert cm_per_unit("meters") == 100.0 and cm_per_unit("radians") is None
 
 
+@pytest.mark.slow
 def test_world_positions_in_another_length_unit_map_to_the_same_pixels(demo_copy):
     jobs.calibrate_job(demo_copy, landmarks=demo_copy.parent / "demo_landmarks.csv")  # unit="cm" as typed
     with nwbview.open(demo_copy) as s:

@@ -81,6 +81,7 @@ def test_probe_video(videos):
 
 
 @pytest.mark.parametrize("kind", ["h264", "mjpeg", "vfr", "series"])
+@pytest.mark.slow
 def test_reads_match_sequential_decode(videos, kind):
     entry = videos[kind]
     ref = entry["ref"]
@@ -432,6 +433,7 @@ def _remux_flagging_keyframes(src, dst, positions) -> None:
             out.mux(packet)
 
 
+@pytest.mark.slow
 def test_fresh_remote_readers_agree_with_the_file(tmp_path, http_server):
     """FFmpeg's MP4 demuxer over HTTP may give its first packets timestamps one frame off those
     it gives after a seek (seen in about half of the opens): the index must not take that clock,
@@ -444,6 +446,7 @@ def test_fresh_remote_readers_agree_with_the_file(tmp_path, http_server):
             assert read_frame_index(reader[3]) == 3, f"open {n}"
 
 
+@pytest.mark.slow
 def test_p_frames_flagged_as_keyframes_read_exactly(tmp_path, http_server):
     # The MP4's sync-sample table lists P-frames as keyframes; a remote reader takes its index
     # from that table, so its seek plan starts at frames that cannot be decoded on their own.

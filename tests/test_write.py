@@ -203,6 +203,7 @@ def test_written_file_validates_and_opens_without_nwbview(session_file):
     assert r.stdout.split() == ["pixels/s", "HeadDirection_nwbview"]
 
 
+@pytest.mark.slow
 def test_written_names_never_collide_with_what_the_file_holds(tmp_path):
     """A file that already holds head_direction, speed and acceleration (and a CompassDirection
     named HeadDirection) keeps them through an overwriting write-back, and no two objects share a name."""
