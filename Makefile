@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip
 EXT    := extensions/ndx-video-calibration
 OUT    ?= demo-output
 # extras the tests need beyond the core (comma-separated, e.g. napari,stream)
-TEST_EXTRAS ?= stream,dandi,napari,distributed,converters,interop,inspector
+TEST_EXTRAS ?= stream,dandi,napari,distributed,converters,interop,inspector,notebook,browser
 
 .PHONY: demo test bench install install-test sysdeps clean
 
