@@ -17,11 +17,40 @@ Examples
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from nwbview.render.browser.player import export_html, front_end
 
-__all__ = ["export_html", "front_end", "widget"]
+__all__ = ["export_html", "front_end", "widget", "brief_errors"]
+
+
+def brief_errors() -> bool:
+    """In IPython (Jupyter, VS Code): show nwbview's errors as one line, without a traceback.
+
+    A user error (a stream that is not there, a time outside the session) then reads like the
+    command line's ``error: ...``; bugs keep their traceback, and ``NWBVIEW_DEBUG=1`` keeps every
+    traceback. Returns whether it was set up (False outside IPython).
+
+    Examples
+    --------
+    >>> brief_errors()  # outside IPython: nothing to do
+    False
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or os.environ.get("NWBVIEW_DEBUG"):
+        return False
+    from nwbview.errors import NWBViewError, plain_numbers
+
+    def one_line(shell, etype, value, tb, tb_offset=None):
+        return [f"\x1b[0;31merror:\x1b[0m {plain_numbers(str(value))}"]
+
+    shell.set_custom_exc((NWBViewError,), one_line)
+    return True
 
 
 def widget(source: Any, start: float | None = None, stop: float | None = None, **options: Any) -> Any:
@@ -40,6 +69,7 @@ def widget(source: Any, start: float | None = None, stop: float | None = None, *
     """
     from nwbview.errors import require
 
+    brief_errors()
     require("anywidget", feature="nwbview.widget", extra="notebook")
     from nwbview.render.browser.notebook import session_widget
 

@@ -503,11 +503,20 @@ class ClipSource {
     v.playsInline = true;
     v.preload = "auto";
     v.disablePictureInPicture = true;
+    this.presented = 0; // frames presented so far (requestVideoFrameCallback's count)
     const onFrame = (_now, meta) => {
+      this.presented++;
       player.shown(nearest(this.table, meta.mediaTime));
       v.requestVideoFrameCallback(onFrame);
     };
     v.requestVideoFrameCallback(onFrame);
+    // a seek that lands on the frame already shown presents nothing new: the view is right as it is
+    v.addEventListener("seeking", () => (this.before = this.presented));
+    v.addEventListener("seeked", () => {
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        if (!v.seeking && this.presented === this.before && player.k >= 0) player.shown(player.k);
+      }));
+    });
     v.addEventListener("loadeddata", () => this.seek(player.wanted ?? 0), { once: true });
     v.addEventListener("pause", () => player.playingChanged(false));
     v.addEventListener("play", () => player.playingChanged(true));
@@ -521,6 +530,10 @@ class ClipSource {
 
   // Seek into the middle of frame k's presentation interval: that frame, whatever the rounding.
   seek(k) {
+    if (k === this.player.k && this.element.paused && !this.element.seeking) {
+      queueMicrotask(() => this.player.shown(k));
+      return;
+    }
     const t = this.table;
     const n = t.length;
     const next = k + 1 < n ? t[k + 1] : t[k] + (n > 1 ? t[n - 1] - t[n - 2] : 1 / 30);

@@ -164,21 +164,13 @@ def export_html(
     >>> nwbview.export_html("session.nwb", "clip.html", start=60, stop=90, show_head_direction=True)  # doctest: +SKIP
     PosixPath('clip.html')
     """
-    from nwbview.render.defaults import content_from
-
     out = check_output_path(output, "the HTML player", HTML_SUFFIXES, error=OutputPathError)
     start = None if start is None else check_time(start, "start")
     stop = None if stop is None else check_time(stop, "stop")
     session, own = open_source(source)
     try:
-        names = [] if video is None or video is False else ([video] if isinstance(video, str) else list(video))
-        if overlays is None or timeseries is None or content:
-            given = content_from(session, names, content, caller="export_html")
-            overlays = given["overlays"] if overlays is None else overlays
-            timeseries = given["timeseries"] if timeseries is None else timeseries
-            calibration = given["calibration"] if calibration is None else calibration
         scene = build_scene(session, start=start, stop=stop, video=video, overlays=overlays, timeseries=timeseries,
-                            calibration=calibration, size=size, title=title)
+                            calibration=calibration, size=size, title=title, content=content, caller="export_html")
         try:
             if scene.has_video:
                 _embed_clip(scene, session, out, start, stop, video, size, workers, crf, preset, progress)

@@ -217,12 +217,17 @@ def build_scene(
     calibration: Any = None,
     size: Any = None,
     title: str | None = None,
+    content: dict[str, Any] | None = None,
+    caller: str = "build_scene",
 ) -> Scene:
     """The scene of a view of ``session`` over ``[start, stop)``: what the front-end draws.
 
     Parameters are those of :func:`~nwbview.render.export_video` (``session`` is an open
     session). The layout is the export's without its column (the browser draws the column
     beside the frames), so the frames are those of a bare export with the same ``size``.
+    ``overlays``, ``timeseries`` and ``calibration`` not given come from the stream keywords in
+    ``content`` (:func:`~nwbview.render.defaults.content_from`; one it does not take is
+    refused naming ``caller``).
 
     Raises
     ------
@@ -235,17 +240,20 @@ def build_scene(
     >>> scene = build_scene(s, start=10, stop=20, timeseries=[])  # doctest: +SKIP
     """
     from nwbview.render.column import Column
+    from nwbview.render.defaults import content_from
     from nwbview.timeline import Timeline
 
+    if overlays is None or timeseries is None or content:
+        names = [] if video is None or video is False else ([video] if isinstance(video, str) else list(video))
+        given = content_from(session, names, dict(content or {}), caller=caller)
+        overlays = given["overlays"] if overlays is None else overlays
+        timeseries = given["timeseries"] if timeseries is None else timeseries
+        calibration = given["calibration"] if calibration is None else calibration
     no_video = _no_video(session, video)
     plan = build_plan(session, start=start, stop=stop, video=False if no_video else video, overlays=overlays, timeseries=[],
                       size=size, calibration=calibration)
     try:
         times = plan.times
-        if timeseries is None:
-            from nwbview.render.defaults import default_timeseries
-
-            timeseries = default_timeseries(session)
         shown = [t for t in timeseries if t.visible]
         rows = Column(shown, Timeline(times), (COLUMN_WIDTH, max(240, plan.size[1]))).data() if shown else []
         for row in rows:
