@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from nwbview.render.browser.player import export_html, front_end
@@ -47,7 +48,13 @@ def brief_errors() -> bool:
     from nwbview.errors import NWBViewError, plain_numbers
 
     def one_line(shell, etype, value, tb, tb_offset=None):
-        return [f"\x1b[0;31merror:\x1b[0m {plain_numbers(str(value))}"]
+        stb = [f"\x1b[0;31merror:\x1b[0m {plain_numbers(str(value))}"]
+        show = getattr(shell, "_showtraceback", None)  # IPython's own way to show an error output (run_code drops stb)
+        if show is not None:
+            show(etype, value, stb)
+        else:  # pragma: no cover - older shells
+            print(stb[0], file=sys.stderr)
+        return stb
 
     shell.set_custom_exc((NWBViewError,), one_line)
     return True

@@ -48,6 +48,14 @@ log = logging.getLogger(__name__)
 JPEG_QUALITY = 85
 
 
+class _Checked(traitlets.TraitType):
+    """A synced value that only the widget's validators check, None included (their errors are nwbview's)."""
+
+    default_value = None
+    allow_none = False
+    info_text = "a value the widget checks"
+
+
 class SessionWidget(anywidget.AnyWidget):
     """A view of a session: the video with overlays, the scrolling column, a time slider.
 
@@ -63,8 +71,9 @@ class SessionWidget(anywidget.AnyWidget):
     """
 
     _esm = front_end()
-    time = traitlets.Float(None, allow_none=True).tag(sync=True)
-    frame = traitlets.Int(None, allow_none=True).tag(sync=True)
+    # checked by the validators below, which raise nwbview's errors (a bad value is a user error)
+    time = _Checked().tag(sync=True)
+    frame = _Checked().tag(sync=True)
 
     def __init__(self, scene: Scene, **kwargs: Any):
         self._scene = scene
@@ -122,8 +131,8 @@ class SessionWidget(anywidget.AnyWidget):
             if value is not None:
                 raise NWBViewError("This view has no video, so it has no frame: move it with .time.")
             return None
-        if value is None:
-            raise NWBViewError("frame must be a video frame index, not None.")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise NWBViewError(f"frame must be a video frame index (an int), not {value!r}.")
         self._index_of_frame(value)
         return int(value)
 
@@ -179,7 +188,7 @@ class SessionWidget(anywidget.AnyWidget):
             try:
                 data = self.jpeg(int(k))
             except Exception as exc:  # noqa: BLE001 - shown in the widget, which keeps working
-                log.warning("nwbview widget: frame %s could not be read: %s", k, exc)
+                log.info("nwbview widget: frame %s could not be read: %s", k, exc)
                 self.send({"type": "error", "k": k, "message": f"Frame {k} could not be read: {exc}"})
             else:
                 self.send({"type": "frame", "k": k}, buffers=[data])
