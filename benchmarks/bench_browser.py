@@ -20,8 +20,6 @@ browser figures are skipped with a note. ``--data DIR`` keeps the generated sess
 from __future__ import annotations
 
 import argparse
-import base64
-import io
 import shutil
 import sys
 import tempfile
@@ -105,37 +103,14 @@ def bench_widget(nwb: Path, landmarks: Path, n: int) -> None:
 
 
 def open_browser():
-    """Headless Chromium through selenium (the system's binaries), or None with a note."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        print("browser figures skipped: selenium is not installed")
-        return None
-    browser = next((shutil.which(c) for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)), None)
-    driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        print("browser figures skipped: no chromium + chromedriver (make sysdeps)")
-        return None
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--mute-audio",
-                "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000", "--force-device-scale-factor=1"):
-        opts.add_argument(arg)
-    d = webdriver.Chrome(service=Service(driver), options=opts)
-    d.set_script_timeout(60)
-    return d
+    """Headless Chromium (nwbview.testing.browser), or None with a note."""
+    from nwbview.testing.browser import find_chromium, open_chromium
 
-
-def wait_for(d, script: str, *args, timeout: float = 20.0):
-    end = time.monotonic() + timeout
-    while True:
-        v = d.execute_script(script, *args)
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise RuntimeError(f"timed out waiting for {script}")
-        time.sleep(0.01)
+    why = find_chromium()[2]
+    if why:
+        print(f"browser figures skipped: {why}")
+        return None
+    return open_chromium()
 
 
 SHOWN = """
@@ -146,6 +121,8 @@ return [window.nwbview.k, document.querySelector('.nv-readout').textContent, c.t
 
 
 def bench_player_step(d, html: Path, seconds: float) -> None:
+    from nwbview.testing.browser import wait_for
+
     d.get(html.resolve().as_uri())
     wait_for(d, "return window.nwbview && window.nwbview.k >= 0")
     d.execute_script("window.nwbview.stepMs.length = 0; window.nwbview.log.length = 0; window.nwbview.play()")
@@ -156,8 +133,7 @@ def bench_player_step(d, html: Path, seconds: float) -> None:
 
 
 def bench_seeks(d, html: Path, n: int) -> None:
-    from PIL import Image
-
+    from nwbview.testing.browser import image_from_data_url, wait_for
     from nwbview.testing.video import read_frame_index
 
     d.get(html.resolve().as_uri())
@@ -176,8 +152,7 @@ def bench_seeks(d, html: Path, n: int) -> None:
         wait_for(d, "const p = window.nwbview; return p.k === arguments[0] && p.wanted === null && !document.querySelector('video').seeking", k)
         took.append((time.perf_counter() - t0) * 1e3)
         cursor, text, url = d.execute_script(SHOWN)
-        img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
-        shown = read_frame_index(img)
+        shown = read_frame_index(image_from_data_url(url))
         wrong_frame += shown != frames[k]
         value = float(text.split()[1])
         disagree += shown != frames[cursor] or abs(value - 10 * times[cursor]) > tolerance

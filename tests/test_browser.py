@@ -22,8 +22,8 @@ from nwbview.render.browser.scene import build_scene
 from nwbview.render.export_errors import OutputPathError
 from nwbview.testing.video import read_frame_index
 from nwbview.timeline import Timeline
-from tests.fixtures.browser import CM_PER_PX, CODED_SIZE, FRAME_PIXELS, data_url_image, png_image, signal, wait_for, \
-    write_coded_session
+from tests.fixtures.browser import CM_PER_PX, CODED_SIZE, FRAME_PIXELS, click_trace, image_from_data_url, image_from_png, signal, \
+    wait_for, write_coded_session
 
 START, STOP = 1.5, 4.5  # frames 15 ... 104 of the coded video
 
@@ -187,13 +187,13 @@ def test_the_content_keywords_agree_with_export_job():
 
 
 def shown_frame(driver) -> int:
-    return read_frame_index(data_url_image(driver.execute_script(FRAME_PIXELS)))
+    return read_frame_index(image_from_data_url(driver.execute_script(FRAME_PIXELS)))
 
 
 def seek(driver, k: int) -> None:
     driver.execute_script("window.nwbview.seekFrame(arguments[0])", k)
     wait_for(driver, "const p = window.nwbview, v = document.querySelector('video.nv-frame');"
-                     "return p.k === arguments[0] && p.wanted === null && !v.seeking", 20, k)
+                     "return p.k === arguments[0] && p.wanted === null && !v.seeking", k, timeout=20)
 
 
 def readout(driver) -> str:
@@ -223,7 +223,7 @@ def test_a_seek_shows_that_frame_and_its_readout(page, player):
             f"t = {scene['times'][k]:.3f} s · frame {scene['frames'][k]}"
     # the page as a user sees it: a screenshot of the stage (overlays over the video; the code is above them)
     seek(d, 33)
-    shot = png_image(stage.screenshot_as_png)
+    shot = image_from_png(stage.screenshot_as_png)
     assert read_frame_index(shot[: shot.shape[0], : shot.shape[1]]) == scene["frames"][33]
     magenta = np.all(shot == (255, 0, 255), axis=-1)  # the snout, drawn by the browser where the export draws it
     ys, xs = np.nonzero(magenta)
@@ -240,7 +240,7 @@ def test_arrow_keys_step_one_frame(page, player):
     root = d.find_element("css selector", ".nwbview")
     for key, k in [(Keys.ARROW_RIGHT, 11), (Keys.ARROW_RIGHT, 12), (Keys.ARROW_LEFT, 11)]:
         root.send_keys(key)
-        wait_for(d, "return window.nwbview.k === arguments[0] && !document.querySelector('video').seeking", 10, k)
+        wait_for(d, "return window.nwbview.k === arguments[0] && !document.querySelector('video').seeking", k, timeout=10)
         assert shown_frame(d) == scene["frames"][k]
 
 
@@ -250,7 +250,7 @@ def test_playing_advances_frames_in_order(page, player):
     d = page(player)
     seek(d, 0)
     d.execute_script("window.nwbview.log.length = 0; window.nwbview.setSpeed(2); window.nwbview.play()")
-    wait_for(d, "return window.nwbview.k >= 60", 20)
+    wait_for(d, "return window.nwbview.k >= 60", timeout=20)
     d.execute_script("window.nwbview.pause()")
     log = d.execute_script("return window.nwbview.log")
     assert len(log) >= 20 and all(b > a for a, b in zip(log, log[1:])), log
@@ -261,19 +261,14 @@ def test_playing_advances_frames_in_order(page, player):
 
 @pytest.mark.browser
 def test_a_click_on_a_trace_jumps_there(page, player):
-    from selenium.webdriver.common.action_chains import ActionChains
-
     scene = scene_of(player)
     d = page(player)
     seek(d, 40)
-    col = d.find_element("css selector", ".nv-column")
-    x, y, w, h = d.execute_script("return window.nwbview.column.rects[0]")
-    size = col.size
-    ActionChains(d).move_to_element_with_offset(col, x + 0.75 * w - size["width"] / 2, y + h / 2 - size["height"] / 2).click().perform()
+    click_trace(d, 0.75)
     target = scene["times"][40] + 0.25 * 2.0  # a quarter of the 2 s window right of the cursor
     k = int(np.argmin(np.abs(scene["times"] - target)))
     assert abs(k - 40 - 15) <= 1
-    wait_for(d, "return window.nwbview.k === arguments[0] && !document.querySelector('video').seeking", 10, k)
+    wait_for(d, "return window.nwbview.k === arguments[0] && !document.querySelector('video').seeking", k, timeout=10)
     assert shown_frame(d) == scene["frames"][k]
     check_readout(readout(d), scene["times"][k])
 
@@ -289,13 +284,13 @@ def test_no_video_page_draws_the_arena(page, tmp_path):
     assert "no video" in d.find_element("css selector", ".nv-note").text
     for k in [5, 37, 12]:
         d.execute_script("window.nwbview.seekFrame(arguments[0])", k)
-        wait_for(d, "return window.nwbview.k === arguments[0]", 10, k)
+        wait_for(d, "return window.nwbview.k === arguments[0]", k, timeout=10)
         check_readout(readout(d), scene["times"][k])
     d.execute_script("window.nwbview.log.length = 0; window.nwbview.setSpeed(4); window.nwbview.play()")
     wait_for(d, "return window.nwbview.log.length > 10")
     log = d.execute_script("window.nwbview.pause(); return window.nwbview.log")
     assert all(b > a for a, b in zip(log, log[1:]))
-    shot = png_image(d.find_element("css selector", ".nv-stage").screenshot_as_png)
+    shot = image_from_png(d.find_element("css selector", ".nv-stage").screenshot_as_png)
     assert np.all(shot == (0, 255, 0), axis=-1).sum() > 10  # the position, on the arena
 
 

@@ -14,7 +14,7 @@ import nwbview
 from nwbview.errors import MissingDependencyError, NWBViewError
 from nwbview.render import TimeSeriesOverlay
 from nwbview.testing.video import read_frame_index
-from tests.fixtures.browser import FRAME_PIXELS, data_url_image, signal, wait_for
+from tests.fixtures.browser import FRAME_PIXELS, click_trace, image_from_data_url, signal, wait_for
 
 pytest.importorskip("anywidget", reason="the widget needs the notebook extra: pip install -e '.[notebook]'")
 
@@ -171,11 +171,11 @@ def widget_page(coded_session, tmp_path_factory):
 
 
 def canvas_frame(d) -> int:
-    return read_frame_index(data_url_image(d.execute_script(FRAME_PIXELS)))
+    return read_frame_index(image_from_data_url(d.execute_script(FRAME_PIXELS)))
 
 
 def settled(d, k):
-    wait_for(d, "return window.nwbview.k === arguments[0] && window.nwbview.wanted === null", 10, k)
+    wait_for(d, "return window.nwbview.k === arguments[0] && window.nwbview.wanted === null", k, timeout=10)
 
 
 @pytest.mark.browser
@@ -196,7 +196,6 @@ def test_the_front_end_shows_the_frame_the_kernel_sets(page, widget_page, coded_
 
 @pytest.mark.browser
 def test_the_front_end_moves_the_model_steps_plays_and_jumps(page, widget_page, coded_session):
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     path, scene = widget_page
@@ -209,18 +208,16 @@ def test_the_front_end_moves_the_model_steps_plays_and_jumps(page, widget_page, 
     assert canvas_frame(d) == 36 and d.execute_script("return [model.get('frame'), model.get('time')]") == [36, t[36]]
     # playing: frames asked ahead, shown in order
     d.execute_script("window.nwbview.log.length = 0; model.sent.length = 0; window.nwbview.play()")
-    wait_for(d, "return window.nwbview.k >= 50", 20)
+    wait_for(d, "return window.nwbview.k >= 50", timeout=20)
     d.execute_script("window.nwbview.pause()")
     log, asked = d.execute_script("return [window.nwbview.log, model.sent.filter((m) => m.type === 'frame').map((m) => m.k)]")
     assert len(log) > 10 and all(b > a for a, b in zip(log, log[1:]))
     assert max(asked) > max(log)  # prefetched
     k = d.execute_script("return window.nwbview.k")
     assert canvas_frame(d) == 15 + k
-    wait_for(d, "return model.get('frame') === arguments[0]", 5, 15 + k)  # paused: the model knows where
+    wait_for(d, "return model.get('frame') === arguments[0]", 15 + k, timeout=5)  # paused: the model knows where
     # a click on the trace, a quarter window right of the cursor
-    col = d.find_element("css selector", ".nv-column")
-    x, y, w, h = d.execute_script("return window.nwbview.column.rects[0]")
-    ActionChains(d).move_to_element_with_offset(col, x + 0.75 * w - col.size["width"] / 2, y + h / 2 - col.size["height"] / 2).click().perform()
+    click_trace(d, 0.75)
     target = int(np.argmin(np.abs(np.asarray(scene_times(scene)) - (t[15 + k] + 0.5))))
     settled(d, target)
     assert canvas_frame(d) == 15 + target

@@ -424,6 +424,22 @@ def _default_output(source: Any, ending: str) -> Path:
     return base / f"{stem}{ending}"
 
 
+def _content_keywords(job):
+    """A job taking the stream keywords as ``**content`` shows them in its signature, with their
+    defaults (:func:`~nwbview.render.defaults.default_content`'s, the one place they are set):
+    ``help()`` lists them and ``nwbview batch`` checks its options against them."""
+    import inspect
+
+    from nwbview.render.defaults import default_content
+
+    sig = inspect.signature(job)
+    own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    content = [p for p in inspect.signature(default_content).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    job.__signature__ = sig.replace(parameters=own + content)
+    return job
+
+
+@_content_keywords
 @renamed_keywords(trail="trail_s", window="window_s", speed="show_speed", no_lfp="use show_lfp=False instead.")
 def export_job(
     source: Any,
@@ -432,34 +448,21 @@ def export_job(
     start: float | None = None,
     stop: float | None = None,
     video: str | Sequence[str] | None = None,
-    pose: str | None = None,
-    position: str | None = None,
-    head_direction: str | None = None,
-    lfp: str | None = None,
-    show_pose: bool = True,
-    show_position: bool = True,
-    show_head_direction: bool = False,
-    show_speed: bool = True,
-    show_lfp: bool = True,
-    show_time: bool = True,
-    trail_s: float = 2.0,
-    window_s: float = 2.0,
-    events: Sequence[str] = (),
-    lfp_channel: int | None = None,
-    min_confidence: float | None = None,
-    landmarks: str | os.PathLike | None = None,
     size: str | None = None,
     fps: float | None = None,
     workers: int | None = None,
     crf: int = 23,
     preset: str = "veryfast",
     progress: bool = False,
+    **content: Any,
 ) -> JobResult:
     """Export an annotated video clip of a session (what ``nwbview export`` makes).
 
     The clip goes to ``output`` (default ``<session>_clip.mp4`` next to a local
     session, or in the working folder for a remote one). The options are those
-    of ``nwbview export``: ``pose``, ``position``, ``head_direction`` and ``lfp``
+    of ``nwbview export``; what is shown is set by the stream keywords in
+    ``content`` (:func:`~nwbview.render.defaults.default_content`, listed in this
+    function's signature): ``pose``, ``position``, ``head_direction`` and ``lfp``
     name the streams to draw (None: the file's own; naming one shows it) and the
     ``show_*`` switches say what is drawn (the head direction only on request);
     ``min_confidence`` hides keypoints below it; ``video`` may be one name or
@@ -481,12 +484,8 @@ def export_job(
     s, videos = open_session(source, video)
     with s:
         _require_pose_video(s, videos)
-        shown = dict(pose=pose, position=position, head_direction=head_direction, lfp=lfp, show_pose=show_pose, show_position=show_position,
-                     show_head_direction=show_head_direction, show_speed=show_speed, show_lfp=show_lfp, show_time=show_time, trail_s=trail_s,
-                     window_s=window_s, events=events, lfp_channel=lfp_channel, min_confidence=min_confidence, landmarks=landmarks)
-        content = content_from(s, videos, shown, caller="export_job")
         out = export_video(s, output, start=start, stop=stop, fps=fps, size=size, workers=workers, crf=crf, preset=preset, progress=progress,
-                           **content)
+                           **content_from(s, videos, content, caller="export_job"))
     with av.open(str(out)) as c:
         st = c.streams.video[0]
         n, w, h = st.frames, st.codec_context.width, st.codec_context.height
@@ -532,30 +531,18 @@ def snapshot_job(
 
 
 @renamed_keywords(trail="trail_s", window="window_s", speed="show_speed", no_lfp="use show_lfp=False instead.")
-def html_job(
-    source: Any,
-    *,
-    output: str | os.PathLike | None = None,
-    start: float | None = None,
-    stop: float | None = None,
-    video: str | Sequence[str] | None = None,
-    size: str | None = None,
-    workers: int | None = None,
-    crf: int = 23,
-    preset: str = "veryfast",
-    progress: bool = False,
-    **content: Any,
-) -> JobResult:
+def html_job(source: Any, *, output: str | os.PathLike | None = None, video: str | Sequence[str] | None = None, **options: Any) -> JobResult:
     """A one-file HTML player of a session clip (what ``nwbview html`` makes).
 
     The page goes to ``output`` (default ``<session>_clip.html``, placed as
-    :func:`export_job` places its clip). ``video``, ``size``, ``workers``, ``crf``
-    and ``preset`` are as for :func:`export_job` (they make the embedded clip);
-    ``content`` takes the keywords of :func:`export_job` that say what is shown
-    (``pose``, ``position``, ``head_direction``, ``lfp``, the ``show_*``
-    switches, ``trail_s``, ``window_s``, ``events``, ``lfp_channel``,
-    ``min_confidence``, ``landmarks``), with the same defaults. See
-    :func:`nwbview.render.browser.export_html`.
+    :func:`export_job` places its clip); ``video`` is as for :func:`export_job`
+    (one of its values may be a video file, the video of a pose-only file).
+    ``options`` are the keywords of :func:`nwbview.render.browser.export_html`:
+    ``start``, ``stop``, ``size``, ``workers``, ``crf``, ``preset``,
+    ``progress`` (default False here) and the stream keywords of
+    :func:`export_job` (``pose``, ``position``, ``head_direction``, ``lfp``, the
+    ``show_*`` switches, ``trail_s``, ``window_s``, ``events``,
+    ``lfp_channel``, ``min_confidence``, ``landmarks``), with the same defaults.
 
     Examples
     --------
@@ -567,8 +554,7 @@ def html_job(
     s, videos = open_session(source, video)
     with s:
         _require_pose_video(s, videos)
-        out = export_html(s, output, start=start, stop=stop, video=videos or None, size=size, workers=workers, crf=crf, preset=preset,
-                          progress=progress, **content)
+        out = export_html(s, output, video=videos or None, **{"progress": False, **options})
     size_mb = out.stat().st_size / 1e6
     return JobResult(str(source), "html", outputs=[str(out)], summary=f"wrote {out} ({size_mb:.1f} MB, one self-contained page)",
                      data={"bytes": int(out.stat().st_size)})

@@ -36,9 +36,9 @@ import traitlets
 
 from nwbview.errors import NWBViewError, renamed_keywords
 from nwbview.render.browser.player import front_end
-from nwbview.render.browser.scene import Scene, build_scene
+from nwbview.render.browser.scene import Scene, opened_scene, scene_keywords
 from nwbview.render.export_errors import TimeRangeError
-from nwbview.render.plan import check_time, open_source
+from nwbview.render.plan import check_time
 
 __all__ = ["SessionWidget", "session_widget"]
 
@@ -200,19 +200,7 @@ class SessionWidget(anywidget.AnyWidget):
 
 
 @renamed_keywords(trail="trail_s", window="window_s", speed="show_speed", no_lfp="use show_lfp=False instead.")
-def session_widget(
-    source: Any,
-    start: float | None = None,
-    stop: float | None = None,
-    *,
-    video: str | Sequence[str] | None = None,
-    overlays: Sequence[Any] | None = None,
-    timeseries: Sequence[Any] | None = None,
-    calibration: Any = None,
-    size: tuple[int, int] | str | None = None,
-    title: str | None = None,
-    **content: Any,
-) -> SessionWidget:
+def session_widget(source: Any, start: float | None = None, stop: float | None = None, **options: Any) -> SessionWidget:
     """A notebook widget of a session over ``[start, stop)`` (default: the whole video).
 
     Parameters
@@ -223,14 +211,12 @@ def session_widget(
     start, stop : float, optional
         Session time range in seconds (the export's rule: a range reaching outside the
         recording is cut to it with a warning; one holding no frame is refused).
-    video, overlays, timeseries, calibration, size
-        As for :func:`~nwbview.render.export_video`.
-    title : str, optional
-        The title shown above the view.
-    **content
-        The stream keywords of :func:`nwbview.jobs.export_job` (``pose``, ``position``,
-        ``head_direction``, ``lfp``, ``show_*``, ``trail_s``, ``window_s``, ``events``,
-        ``lfp_channel``, ``min_confidence``, ``landmarks``).
+    **options
+        What is shown, as for :func:`~nwbview.render.browser.export_html`: ``video``,
+        ``overlays``, ``timeseries``, ``calibration``, ``size``, ``title`` and the stream
+        keywords of :func:`nwbview.jobs.export_job` (``pose``, ``position``, ``head_direction``,
+        ``lfp``, ``show_*``, ``trail_s``, ``window_s``, ``events``, ``lfp_channel``,
+        ``min_confidence``, ``landmarks``).
 
     Returns
     -------
@@ -240,15 +226,8 @@ def session_widget(
     --------
     >>> w = session_widget("session.nwb", 60, 90, show_head_direction=True)  # doctest: +SKIP
     """
-    start = None if start is None else check_time(start, "start")
-    stop = None if stop is None else check_time(stop, "stop")
-    session, own = open_source(source)
-    try:
-        scene = build_scene(session, start=start, stop=stop, video=video, overlays=overlays, timeseries=timeseries,
-                            calibration=calibration, size=size, title=title, content=content, caller="widget")
-    finally:
-        if own:  # the scene holds its data and its own video readers
-            session.close()
+    with opened_scene(source, start=start, stop=stop, caller="widget", **scene_keywords(options)) as (_, scene):
+        pass
     try:
         return SessionWidget(scene)
     except BaseException:

@@ -96,6 +96,16 @@ function formatParts(parts, t, k) {
   return parts.map((p) => (p[0] === "text" ? p[1] : p[0] === "t" ? (p[1] === null ? String(t) : t.toFixed(p[1])) : String(k))).join("");
 }
 
+// Size a canvas to w x h CSS pixels at the screen's resolution; its context draws in CSS pixels.
+function sizeCanvas(canvas, w, h) {
+  const dpr = globalThis.devicePixelRatio || 1;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
 function loadImage(bytes, type = "image/png") {
   return new Promise((resolve, reject) => {
     const img = new Image();
@@ -280,13 +290,9 @@ export class ColumnView {
   }
 
   layout(w, h) {
-    const dpr = globalThis.devicePixelRatio || 1;
     this.w = w;
     this.h = h;
-    this.canvas.width = Math.round(w * dpr);
-    this.canvas.height = Math.round(h * dpr);
-    this.ctx = this.canvas.getContext("2d");
-    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.ctx = sizeCanvas(this.canvas, w, h);
     const n = this.rows.length;
     const fs = clamp(h / Math.max(1, n) / 22, 9, 12);
     this.fs = fs;
@@ -435,22 +441,15 @@ class Overview {
   }
 
   layout(w, h) {
-    const dpr = globalThis.devicePixelRatio || 1;
     this.w = w;
     this.h = h;
-    this.canvas.width = Math.round(w * dpr);
-    this.canvas.height = Math.round(h * dpr);
-    this.ctx = this.canvas.getContext("2d");
-    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    this.background = this.paint(w, h, dpr);
+    this.ctx = sizeCanvas(this.canvas, w, h);
+    this.background = this.paint(w, h);
   }
 
-  paint(w, h, dpr) {
+  paint(w, h) {
     const off = document.createElement("canvas");
-    off.width = this.canvas.width;
-    off.height = this.canvas.height;
-    const ctx = off.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = sizeCanvas(off, w, h);
     ctx.fillStyle = "#f0f0f0";
     ctx.fillRect(0, 0, w, h);
     const rows = this.scene.column || [];
@@ -812,11 +811,7 @@ export class Player {
     stage.style.width = `${W}px`;
     stage.style.maxWidth = scene.column_width ? `calc(100% - ${scene.column_width + 8}px)` : "100%";
     stage.style.aspectRatio = `${W} / ${H}`;
-    const dpr = globalThis.devicePixelRatio || 1;
-    this.el.overlay.width = Math.round(W * dpr);
-    this.el.overlay.height = Math.round(H * dpr);
-    this.octx = this.el.overlay.getContext("2d");
-    this.octx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.octx = sizeCanvas(this.el.overlay, W, H);
 
     const kind = this.host.kind;
     this.source = kind === "clip" ? new ClipSource(this, scene) : kind === "remote" ? new RemoteSource(this, scene, this.host.model) : new StaticSource(this, scene);

@@ -27,9 +27,8 @@ import numpy as np
 
 from nwbview.errors import NWBViewWarning, renamed_keywords
 from nwbview.io.atomic import check_output_path, save_output, temp_dir
-from nwbview.render.browser.scene import Scene, build_scene
+from nwbview.render.browser.scene import Scene, opened_scene, scene_keywords
 from nwbview.render.export_errors import OutputPathError
-from nwbview.render.plan import check_time, open_source
 
 __all__ = ["export_html", "front_end", "clip_times", "page"]
 
@@ -103,16 +102,12 @@ def export_html(
     start: float | None = None,
     stop: float | None = None,
     video: str | Sequence[str] | None = None,
-    overlays: Sequence[Any] | None = None,
-    timeseries: Sequence[Any] | None = None,
-    calibration: Any = None,
     size: tuple[int, int] | str | None = None,
     workers: int | None = None,
     crf: int = 23,
     preset: str = "veryfast",
-    title: str | None = None,
     progress: bool = True,
-    **content: Any,
+    **view: Any,
 ) -> Path:
     """Write a one-file HTML player of a session: the clip, its overlays and traces, and the front-end.
 
@@ -130,20 +125,18 @@ def export_html(
     start, stop : float, optional
         Session time range in seconds, half-open; default the whole video. A range reaching
         outside the recording is cut to it with a warning; one holding no frame is refused.
-    video, calibration, size, workers, crf, preset
+    video, size, workers, crf, preset
         As for :func:`~nwbview.render.export_video` (they make the embedded clip; ``size``
         scales it, ``crf``/``preset`` trade its size for quality).
-    overlays, timeseries : list of specs, optional
-        What is drawn, as for :func:`~nwbview.render.export_video`; default: what the stream
-        keywords say.
-    title : str, optional
-        The page's title (default: the file name and the range).
     progress : bool
         A progress bar while the clip is encoded (on a terminal).
-    **content
-        The stream keywords of :func:`nwbview.jobs.export_job` (``pose``, ``position``,
-        ``head_direction``, ``lfp``, ``show_*``, ``trail_s``, ``window_s``, ``events``,
-        ``lfp_channel``, ``min_confidence``, ``landmarks``), with its defaults.
+    **view
+        What is shown: ``overlays``, ``timeseries`` and ``calibration`` as for
+        :func:`~nwbview.render.export_video` (default: what the stream keywords say), ``title``
+        (default: the file name and the range), and the stream keywords of
+        :func:`nwbview.jobs.export_job` (``pose``, ``position``, ``head_direction``, ``lfp``,
+        ``show_*``, ``trail_s``, ``window_s``, ``events``, ``lfp_channel``, ``min_confidence``,
+        ``landmarks``), with its defaults.
 
     Returns
     -------
@@ -165,36 +158,31 @@ def export_html(
     PosixPath('clip.html')
     """
     out = check_output_path(output, "the HTML player", HTML_SUFFIXES, error=OutputPathError)
-    start = None if start is None else check_time(start, "start")
-    stop = None if stop is None else check_time(stop, "stop")
-    session, own = open_source(source)
-    try:
-        scene = build_scene(session, start=start, stop=stop, video=video, overlays=overlays, timeseries=timeseries,
-                            calibration=calibration, size=size, title=title, content=content, caller="export_html")
+    keywords = scene_keywords({"video": video, "size": size, **view})
+    with opened_scene(source, start=start, stop=stop, caller="export_html", **keywords) as (session, scene):
         try:
             if scene.has_video:
-                _embed_clip(scene, session, out, start, stop, video, size, workers, crf, preset, progress)
+                _embed_clip(scene, session, out, scene.plan.times, video, size, workers, crf, preset, progress)
             text = page(scene)
         finally:
             scene.close()
-    finally:
-        if own:
-            session.close()
     return save_output(out, "the HTML player", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), HTML_SUFFIXES)
 
 
-def _embed_clip(scene: Scene, session, out: Path, start, stop, video, size, workers, crf, preset, progress) -> None:
-    """The bare clip of the scene's range (the export's frames, no overlays), and its frame-time table."""
+def _embed_clip(scene: Scene, session, out: Path, times, video, size, workers, crf, preset, progress) -> None:
+    """The bare clip of the scene's frames (the export's, no overlays), and its frame-time table."""
     from nwbview.render.export import export_video
 
     with temp_dir(out) as folder:
         with warnings.catch_warnings():  # the scene said it already (a range cut to the recording, ...)
             warnings.simplefilter("ignore", NWBViewWarning)
-            clip = export_video(session, Path(folder) / "clip.mp4", start=start, stop=stop, video=video, overlays=[], timeseries=[],
+            # the scene's frames exactly: from the first frame's time to just after the last one's
+            stop = float(times[-1]) + (float(times[-1] - times[-2]) / 2 if times.size > 1 else 1e-3)
+            clip = export_video(session, Path(folder) / "clip.mp4", start=float(times[0]), stop=stop, video=video, overlays=[], timeseries=[],
                                 size=size, workers=workers, crf=crf, preset=preset, progress=progress)
         table = clip_times(clip)
         data = clip.read_bytes()
-    n = scene.plan.times.size
+    n = times.size
     if table.size != n:  # pragma: no cover - the export writes one frame per timeline frame
         raise RuntimeError(f"the clip has {table.size} frames, the scene {n}")
     scene.add("clip", data)

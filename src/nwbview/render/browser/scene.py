@@ -32,14 +32,15 @@ import json
 import math
 import re
 import string
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from nwbview.render.plan import ExportPlan, build_plan
+from nwbview.render.plan import ExportPlan, build_plan, check_time, open_source
 
-__all__ = ["Scene", "build_scene", "pack", "png_bytes", "value_format", "text_format"]
+__all__ = ["Scene", "build_scene", "opened_scene", "scene_keywords", "pack", "png_bytes", "value_format", "text_format"]
 
 #: bumped when the front-end cannot read an older scene
 SCENE_VERSION = 1
@@ -286,6 +287,47 @@ def build_scene(
     except BaseException:
         plan.close()
         raise
+
+
+#: the keywords of a view that are not stream keywords (build_scene's own)
+VIEW_KEYWORDS = ("video", "overlays", "timeseries", "calibration", "size", "title")
+
+
+def scene_keywords(options: dict[str, Any]) -> dict[str, Any]:
+    """A host's keywords for :func:`build_scene`: the view's own (``video``, ``overlays``,
+    ``timeseries``, ``calibration``, ``size``, ``title``), the others as the stream keywords
+    (``content``).
+
+    Examples
+    --------
+    >>> scene_keywords({"video": "cam", "trail_s": 4})
+    {'video': 'cam', 'content': {'trail_s': 4}}
+    """
+    own = {k: v for k, v in options.items() if k in VIEW_KEYWORDS}
+    return {**own, "content": {k: v for k, v in options.items() if k not in VIEW_KEYWORDS}}
+
+
+@contextmanager
+def opened_scene(source: Any, *, start: Any = None, stop: Any = None, **options: Any) -> Iterator[tuple[Any, Scene]]:
+    """``(session, scene)`` of a view of ``source`` (a session or what ``nwbview.open`` takes).
+
+    ``start`` and ``stop`` are checked before anything is opened; a path is opened here and
+    closed on leaving (the scene keeps its data and its own video readers: close it when done).
+    ``options`` are :func:`build_scene`'s.
+
+    Examples
+    --------
+    >>> with opened_scene("session.nwb", start=10, stop=20, caller="widget") as (session, scene):  # doctest: +SKIP
+    ...     pass
+    """
+    start = None if start is None else check_time(start, "start")
+    stop = None if stop is None else check_time(stop, "stop")
+    session, own = open_source(source)
+    try:
+        yield session, build_scene(session, start=start, stop=stop, **options)
+    finally:
+        if own:
+            session.close()
 
 
 def _title(session: Any, times: np.ndarray) -> str:
