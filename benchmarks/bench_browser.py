@@ -82,7 +82,7 @@ def bench_widget(nwb: Path, landmarks: Path, n: int) -> None:
 
     w = nwbview.widget(nwb, start=5, stop=35, landmarks=landmarks, show_head_direction=True)
     try:
-        size = w._scene.plan.size
+        size = w.scene.plan.size
         sent = []
         w.send = lambda content, buffers=None: sent.append(len(buffers[0]) if buffers else 0)
 

@@ -21,24 +21,7 @@ import time
 from pathlib import Path
 
 import nwbview
-
-
-def screenshot(page: Path, output: Path, time_s: float) -> bool:
-    """A picture of the player at ``time_s``, in headless Chromium; False when there is none."""
-    from nwbview.testing.browser import find_chromium, open_chromium, wait_for
-
-    if find_chromium()[2]:
-        return False
-    d = open_chromium(window=(1080, 820))
-    try:
-        d.get(page.resolve().as_uri())
-        wait_for(d, "return !!(window.nwbview && window.nwbview.k >= 0)", timeout=30)
-        d.execute_script("window.nwbview.seekTime(arguments[0])", time_s)
-        time.sleep(1.0)
-        d.find_element("css selector", ".nwbview").screenshot(str(output))
-    finally:
-        d.quit()
-    return True
+from nwbview.testing.browser import screenshot_page
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, one self-contained page) in {time.perf_counter() - t0:.1f} s")
     if args.screenshot:
         shot = Path(args.screenshot)
-        if screenshot(out, shot, 10.0):
+        if screenshot_page(out, shot, time_s=10.0):
             print(f"screenshot {shot}")
         else:
             print("no screenshot: headless Chromium (chromium + chromedriver, selenium) is not available here")

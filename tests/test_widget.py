@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import textwrap
 
 import numpy as np
@@ -121,53 +122,19 @@ def test_the_kernel_side_through_a_real_kernel(coded_session, tmp_path):
 
 FAILING = 13  # the step whose frame the fake kernel cannot read
 
-FAKE_HOST = """
-class FakeModel {
-  constructor(state) { this.state = state; this.handlers = {}; this.saves = 0; this.sent = []; }
-  get(key) { return this.state[key]; }
-  set(key, value) { if (this.state[key] === value) return; this.state[key] = value; this.emit("change:" + key); }
-  save_changes() { this.saves++; }
-  on(name, fn) { (this.handlers[name] = this.handlers[name] || []).push(fn); }
-  off(name, fn) { this.handlers[name] = (this.handlers[name] || []).filter((f) => f !== fn); }
-  emit(name, ...args) { for (const fn of [...(this.handlers[name] || [])]) fn(...args); }
-  send(msg) { this.sent.push(msg); setTimeout(() => kernel(this, msg), 3); }
-}
-const SCENE = JSON.parse(document.getElementById("scene").textContent);
-const JPEGS = JSON.parse(document.getElementById("jpegs").textContent);
-const view = (bytes) => new DataView(bytes.buffer);
-function kernel(model, msg) {
-  if (msg.type === "scene") model.emit("msg:custom", { type: "scene", meta: SCENE.meta }, SCENE.buffers.map((b) => view(bytesFromBase64(b))));
-  else if (msg.type === "frame" && msg.k === %(failing)d) model.emit("msg:custom", { type: "error", k: msg.k, message: `Frame ${msg.k} could not be read: the server did not answer` });
-  else if (msg.type === "frame") model.emit("msg:custom", { type: "frame", k: msg.k }, [view(bytesFromBase64(JPEGS[msg.k]))]);
-}
-const model = (window.model = new FakeModel(%(state)s));
-const el = document.getElementById("app");
-render({ model, el }).then(() => { window.nwbview = el.nwbview; });
-"""
-
 
 @pytest.fixture(scope="module")
 def widget_page(coded_session, tmp_path_factory):
     """A test page holding the widget's front-end, a fake model and the kernel's answers (scene, JPEGs)."""
-    from nwbview.render.browser import front_end
+    from nwbview.testing.browser import widget_page as make_page
 
     w = nwbview.widget(coded_session["nwb"], start=START, stop=STOP, timeseries=[TimeSeriesOverlay(signal(), label="sig")])
     try:
-        scene = json.loads(w._scene.to_json().replace("<\\/", "</"))
-        jpegs = {k: base64.b64encode(w.jpeg(k)).decode() for k in range(w.times.size)}
-        state = json.dumps({"frame": int(w.frames[20]), "time": float(w.times[20])})
+        w.frame = int(w.frames[20])  # where the view opens
+        path = make_page(w, tmp_path_factory.mktemp("widget") / "widget.html", failing=(FAILING,))
     finally:
         w.close()
-    html = f"""<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div id="app"></div>
-<script type="application/json" id="scene">{json.dumps(scene)}</script>
-<script type="application/json" id="jpegs">{json.dumps(jpegs)}</script>
-<script type="module">
-{front_end()}
-{FAKE_HOST % {"failing": FAILING, "state": state}}
-</script></body></html>"""
-    path = tmp_path_factory.mktemp("widget") / "widget.html"
-    path.write_text(html, encoding="utf-8")
-    return path, scene
+    return path, json.loads(re.search(r'<script type="application/json" id="scene">(.*?)</script>', path.read_text(), re.S).group(1).replace("<\\/", "</"))
 
 
 def canvas_frame(d) -> int:

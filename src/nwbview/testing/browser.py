@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FRAME_PIXELS", "find_chromium", "open_chromium", "wait_for", "image_from_data_url", "image_from_png"]
+__all__ = ["FRAME_PIXELS", "find_chromium", "open_chromium", "wait_for", "image_from_data_url", "image_from_png", "widget_page",
+           "screenshot_page"]
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 DRIVERS = ("chromedriver", "/usr/lib/chromium/chromedriver", "/usr/bin/chromedriver")
@@ -130,3 +131,91 @@ def image_from_png(data: bytes) -> np.ndarray:
 def image_from_data_url(url: str) -> np.ndarray:
     """A ``data:image/png;base64,...`` URL (:data:`FRAME_PIXELS`) as an RGB array."""
     return image_from_png(base64.b64decode(url.split(",", 1)[1]))
+
+
+#: the notebook's side of a widget page: a model the page (or a test) drives, and the kernel's answers
+FAKE_HOST = """
+class FakeModel {
+  constructor(state) { this.state = state; this.handlers = {}; this.saves = 0; this.sent = []; }
+  get(key) { return this.state[key]; }
+  set(key, value) { if (this.state[key] === value) return; this.state[key] = value; this.emit("change:" + key); }
+  save_changes() { this.saves++; }
+  on(name, fn) { (this.handlers[name] = this.handlers[name] || []).push(fn); }
+  off(name, fn) { this.handlers[name] = (this.handlers[name] || []).filter((f) => f !== fn); }
+  emit(name, ...args) { for (const fn of [...(this.handlers[name] || [])]) fn(...args); }
+  send(msg) { this.sent.push(msg); setTimeout(() => kernel(this, msg), 3); }
+}
+const SCENE = JSON.parse(document.getElementById("scene").textContent);
+const JPEGS = JSON.parse(document.getElementById("jpegs").textContent);
+const FAILING = %(failing)s;
+const view = (bytes) => new DataView(bytes.buffer);
+function kernel(model, msg) {
+  if (msg.type === "scene") model.emit("msg:custom", { type: "scene", meta: SCENE.meta }, SCENE.buffers.map((b) => view(bytesFromBase64(b))));
+  else if (msg.type === "frame" && (FAILING.includes(msg.k) || !(msg.k in JPEGS)))
+    model.emit("msg:custom", { type: "error", k: msg.k, message: `Frame ${msg.k} could not be read: the server did not answer` });
+  else if (msg.type === "frame") model.emit("msg:custom", { type: "frame", k: msg.k }, [view(bytesFromBase64(JPEGS[msg.k]))]);
+}
+const model = (window.model = new FakeModel(%(state)s));
+const el = document.getElementById("app");
+render({ model, el }).then(() => { window.nwbview = el.nwbview; });
+"""
+
+
+def widget_page(widget: Any, output: Any, *, failing: tuple[int, ...] = ()) -> Any:
+    """A page holding a widget's front-end (``nwbview.js``) and, in place of the notebook, a model
+    the page drives (``window.model``) and the kernel's answers: the widget's scene and the JPEG of
+    every step (the steps in ``failing`` answer with an error, as a remote read that fails).
+
+    For tests and screenshots of the widget without a notebook server. Returns the path.
+
+    Examples
+    --------
+    >>> widget_page(nwbview.widget("session.nwb", start=1, stop=3), "widget.html")  # doctest: +SKIP
+    PosixPath('widget.html')
+    """
+    import json
+    from pathlib import Path
+
+    from nwbview.render.browser import front_end
+
+    jpegs = {k: base64.b64encode(widget.jpeg(k)).decode() for k in range(widget.times.size)} if widget.frames is not None else {}
+    state = json.dumps({"frame": None if widget.frame is None else int(widget.frame), "time": float(widget.time)})
+    host = FAKE_HOST % {"failing": json.dumps([int(k) for k in failing]), "state": state}
+    scene_json = widget.scene.to_json()
+    text = f"""<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin: 8px"><div id="app"></div>
+<script type="application/json" id="scene">{scene_json}</script>
+<script type="application/json" id="jpegs">{json.dumps(jpegs)}</script>
+<script type="module">
+{front_end()}
+{host}
+</script></body></html>"""
+    out = Path(output)
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def screenshot_page(page: Any, output: Any, *, time_s: float | None = None, window: tuple[int, int] = (1080, 820)) -> bool:
+    """A picture (PNG) of the player or widget a page holds, at session time ``time_s`` (default:
+    where it opens), in headless Chromium. False when there is no usable Chromium.
+
+    Examples
+    --------
+    >>> screenshot_page("clip.html", "player.png", time_s=10.0)  # doctest: +SKIP
+    True
+    """
+    from pathlib import Path
+
+    if find_chromium()[2]:
+        return False
+    d = open_chromium(window=window)
+    try:
+        d.get(Path(page).resolve().as_uri())
+        wait_for(d, "return !!(window.nwbview && window.nwbview.k >= 0)", timeout=30)
+        if time_s is not None:
+            d.execute_script("window.nwbview.seekTime(arguments[0])", time_s)
+            wait_for(d, "return window.nwbview.wanted === null", timeout=30)
+        time.sleep(0.5)  # the column and the overview settle on the page's final size
+        d.find_element("css selector", ".nwbview").screenshot(str(output))
+    finally:
+        d.quit()
+    return True

@@ -88,6 +88,11 @@ class SessionWidget(anywidget.AnyWidget):
 
     # -- what the view shows --------------------------------------------------------------------
     @property
+    def scene(self) -> Scene:
+        """What the front-end draws (:class:`~nwbview.render.browser.scene.Scene`), sent to it once."""
+        return self._scene
+
+    @property
     def times(self) -> np.ndarray:
         """Session time of each step of the view (the video's frame times in the range)."""
         return self._times
