@@ -1,6 +1,6 @@
 # nwbview: two commands on a fresh machine.
 #   make demo   create .venv, install nwbview, make the demo session and run the main job on it
-#   make test   install what the tests need (Python packages; Xvfb + Mesa through apt-get) and run pytest
+#   make test   install what the tests need (Python packages; Xvfb + Mesa, Chromium through apt-get) and run pytest
 #   make bench  run the benchmarks (figures printed; record them in BENCHMARKS.md)
 
 PYTHON ?= python3
@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip
 EXT    := extensions/ndx-video-calibration
 OUT    ?= demo-output
 # extras the tests need beyond the core (comma-separated, e.g. napari,stream)
-TEST_EXTRAS ?= stream,dandi,napari,distributed,converters,interop,inspector
+TEST_EXTRAS ?= stream,dandi,napari,distributed,converters,interop,inspector,notebook,browser
 
 .PHONY: demo test bench install install-test sysdeps clean
 
@@ -30,7 +30,8 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test sysdeps
 
-# Xvfb and Mesa's GL for the napari tests: installed with apt-get when missing and we are root.
+# Xvfb and Mesa's GL for the napari tests, Chromium and its driver for the browser tests (no browser
+# downloads: Debian's packages): installed with apt-get when missing and we are root.
 sysdeps:
 	@if command -v xvfb-run >/dev/null 2>&1 && ldconfig -p | grep -q 'libGL.so.1' && ldconfig -p | grep -q 'libEGL.so.1'; then \
 	  :; \
@@ -42,6 +43,14 @@ sysdeps:
 	    libxcb-shape0 libxcb-cursor0 libdbus-1-3 libfontconfig1 >/dev/null; \
 	else \
 	  echo "note: xvfb-run or Mesa GL is missing and this is not a root Debian machine: napari tests will be skipped"; \
+	fi
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium and chromium-driver for the browser tests (apt-get)"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+	  echo "note: chromium or chromedriver is missing and this is not a root Debian machine: browser tests will be skipped"; \
 	fi
 
 NV := $(VENV)/bin/nwbview

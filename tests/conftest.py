@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sessions", "tests.fixtures.demo", "tests.fixtures.http", "tests.fixtures.converters"]
+pytest_plugins = ["tests.fixtures.sessions", "tests.fixtures.demo", "tests.fixtures.http", "tests.fixtures.converters", "tests.fixtures.browser"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 

@@ -25,6 +25,8 @@ def _modules() -> list[str]:
 def test_docstring_examples_run(name):
     if name.startswith("nwbview.render.napari"):
         pytest.importorskip("napari", reason="the napari extra is not installed")
+    if name == "nwbview.render.browser.notebook":
+        pytest.importorskip("anywidget", reason="the notebook extra is not installed")
     module = importlib.import_module(name)
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     result = doctest.testmod(module, optionflags=flags, verbose=False, report=True)

@@ -443,17 +443,27 @@ def _content_options(fn):
     return fn
 
 
+def _clip_options(fn):
+    """The range and the encoding of a clip: shared by export and html."""
+    opts = [
+        click.option("--start", type=float, default=None, help="Start time, seconds on the session clock [default: first frame]."),
+        click.option("--stop", type=float, default=None, help="Stop time, seconds (exclusive) [default: last frame]."),
+        _content_options,
+        click.option("--workers", type=int, default=None, help="Parallel render processes [default: CPU count]. The output is identical whatever the number."),
+        click.option("--crf", type=int, default=23, show_default=True, help="x264 quality: lower is better (0-51)."),
+        click.option("--preset", default="veryfast", show_default=True, help="x264 speed preset (ultrafast ... veryslow)."),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
 @main.command()
 @click.argument("file")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output video (.mp4).")
-@click.option("--start", type=float, default=None, help="Start time, seconds on the session clock [default: first frame].")
-@click.option("--stop", type=float, default=None, help="Stop time, seconds (exclusive) [default: last frame].")
-@_content_options
+@_clip_options
 @click.option("--fps", type=float, default=None, help="Resample to a constant frame rate (default: the video's own frames and times).")
-@click.option("--workers", type=int, default=None, help="Parallel render processes [default: CPU count]. The output is identical whatever the number.")
-@click.option("--crf", type=int, default=23, show_default=True, help="x264 quality: lower is better (0-51).")
-@click.option("--preset", default="veryfast", show_default=True, help="x264 speed preset (ultrafast ... veryslow).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
 @_run
 def export(file, videos, events, quiet, **options):
     """Export an annotated video of FILE: the behavioral video with pose, position trail and a
@@ -466,6 +476,23 @@ def export(file, videos, events, quiet, **options):
     t0 = time.perf_counter()
     r = export_job(file, video=list(videos), events=list(events), progress=not quiet, **content_kwargs(options))
     click.echo(f"{r.summary} in {time.perf_counter() - t0:.1f} s")
+
+
+@main.command()
+@click.argument("file")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output page (.html).")
+@_clip_options
+@_run
+def html(file, videos, events, quiet, **options):
+    """Write a one-file HTML player of FILE: the clip (H.264, embedded) with the pose and the
+    position trail drawn over it in the browser, and a scrolling column of speed and LFP. It opens
+    in any browser with nothing else (no server, no network): play/pause at 0.25x-4x, arrow keys
+    step one frame, a click on a trace jumps there.
+    """
+    from nwbview.jobs import html_job
+
+    r = html_job(file, video=list(videos), events=list(events), progress=not quiet, **content_kwargs(options))
+    click.echo(r.summary)
 
 
 @main.command()

@@ -415,41 +415,31 @@ def heatmap_job(
                    dict(mode=mode, overwrite=overwrite, new_file=new_file, module=module, since=since))
 
 
-def _export_content(session, videos, given: dict, *, caller: str, exclude: Sequence[str] = ()) -> dict:
-    """What an export shows (video, overlays, column), as ``nwbview export`` builds it.
+def _default_output(source: Any, ending: str) -> Path:
+    """``<session><ending>`` next to a local session, or in the working folder for a remote one."""
+    from nwbview.io.paths import is_remote
 
-    ``given`` holds keywords of :func:`export_job` that say what is shown: ``pose``,
-    ``position``, ``head_direction`` and ``lfp`` name streams (None: the file's own), the
-    ``show_*`` switches say what is drawn (naming a stream shows it), then ``trail_s``,
-    ``window_s``, ``events``, ``lfp_channel``, ``min_confidence``, ``landmarks``. Those not
-    given take export_job's defaults; any other keyword (or one in ``exclude``) is refused,
-    naming ``caller``.
-    """
+    stem = Path(str(source).split("?")[0]).stem
+    base = Path.cwd() if is_remote(str(source)) else Path(source).parent
+    return base / f"{stem}{ending}"
+
+
+def _content_keywords(job):
+    """A job taking the stream keywords as ``**content`` shows them in its signature, with their
+    defaults (:func:`~nwbview.render.defaults.default_content`'s, the one place they are set):
+    ``help()`` lists them and ``nwbview batch`` checks its options against them."""
     import inspect
 
-    from nwbview.errors import NWBViewError
-    from nwbview.render.defaults import default_overlays, default_timeseries
+    from nwbview.render.defaults import default_content
 
-    clip = {"output", "start", "stop", "video", "size", "fps", "workers", "crf", "preset", "progress", *exclude}
-    o = {n: p.default for n, p in inspect.signature(export_job).parameters.items() if p.kind is p.KEYWORD_ONLY and n not in clip}
-    unknown = sorted(set(given) - set(o))
-    if unknown:
-        raise NWBViewError(f"{caller}() has no option {', '.join(map(repr, unknown))}; what it shows is set with {', '.join(o)}.")
-    o.update(given)
-    calibration = None
-    if o.get("landmarks"):
-        calibration = session.fit_calibration(videos[0] if videos else None, landmarks=o["landmarks"])
-    overlays = default_overlays(session, pose=o["pose"], position=o["position"], head_direction=o["head_direction"],
-                                show_pose=o["show_pose"], show_position=o["show_position"], show_head_direction=o["show_head_direction"],
-                                show_time=o["show_time"], trail_s=o["trail_s"], events=list(o.get("events", ())),
-                                min_confidence=o["min_confidence"])
-    channel = o["lfp_channel"]
-    timeseries = default_timeseries(session, position=o["position"], lfp=o["lfp"], show_speed=o["show_speed"], show_lfp=o["show_lfp"],
-                                    lfp_channel=0 if channel is None else channel, lfp_required=channel is not None or o["lfp"] is not None,
-                                    window_s=o["window_s"])
-    return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
+    sig = inspect.signature(job)
+    own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    content = [p for p in inspect.signature(default_content).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    job.__signature__ = sig.replace(parameters=own + content)
+    return job
 
 
+@_content_keywords
 @renamed_keywords(trail="trail_s", window="window_s", speed="show_speed", no_lfp="use show_lfp=False instead.")
 def export_job(
     source: Any,
@@ -458,34 +448,21 @@ def export_job(
     start: float | None = None,
     stop: float | None = None,
     video: str | Sequence[str] | None = None,
-    pose: str | None = None,
-    position: str | None = None,
-    head_direction: str | None = None,
-    lfp: str | None = None,
-    show_pose: bool = True,
-    show_position: bool = True,
-    show_head_direction: bool = False,
-    show_speed: bool = True,
-    show_lfp: bool = True,
-    show_time: bool = True,
-    trail_s: float = 2.0,
-    window_s: float = 2.0,
-    events: Sequence[str] = (),
-    lfp_channel: int | None = None,
-    min_confidence: float | None = None,
-    landmarks: str | os.PathLike | None = None,
     size: str | None = None,
     fps: float | None = None,
     workers: int | None = None,
     crf: int = 23,
     preset: str = "veryfast",
     progress: bool = False,
+    **content: Any,
 ) -> JobResult:
     """Export an annotated video clip of a session (what ``nwbview export`` makes).
 
     The clip goes to ``output`` (default ``<session>_clip.mp4`` next to a local
     session, or in the working folder for a remote one). The options are those
-    of ``nwbview export``: ``pose``, ``position``, ``head_direction`` and ``lfp``
+    of ``nwbview export``; what is shown is set by the stream keywords in
+    ``content`` (:func:`~nwbview.render.defaults.default_content`, listed in this
+    function's signature): ``pose``, ``position``, ``head_direction`` and ``lfp``
     name the streams to draw (None: the file's own; naming one shows it) and the
     ``show_*`` switches say what is drawn (the head direction only on request);
     ``min_confidence`` hides keypoints below it; ``video`` may be one name or
@@ -500,22 +477,15 @@ def export_job(
     """
     import av
 
-    from nwbview.io.paths import is_remote
+    from nwbview.render.defaults import content_from
     from nwbview.render.export import export_video
 
-    if output is None:
-        stem = Path(str(source).split("?")[0]).stem
-        base = Path.cwd() if is_remote(str(source)) else Path(source).parent
-        output = base / f"{stem}_clip.mp4"
+    output = _default_output(source, "_clip.mp4") if output is None else output
     s, videos = open_session(source, video)
     with s:
         _require_pose_video(s, videos)
-        shown = dict(pose=pose, position=position, head_direction=head_direction, lfp=lfp, show_pose=show_pose, show_position=show_position,
-                     show_head_direction=show_head_direction, show_speed=show_speed, show_lfp=show_lfp, show_time=show_time, trail_s=trail_s,
-                     window_s=window_s, events=events, lfp_channel=lfp_channel, min_confidence=min_confidence, landmarks=landmarks)
-        content = _export_content(s, videos, shown, caller="export_job")
         out = export_video(s, output, start=start, stop=stop, fps=fps, size=size, workers=workers, crf=crf, preset=preset, progress=progress,
-                           **content)
+                           **content_from(s, videos, content, caller="export_job"))
     with av.open(str(out)) as c:
         st = c.streams.video[0]
         n, w, h = st.frames, st.codec_context.width, st.codec_context.height
@@ -550,13 +520,44 @@ def snapshot_job(
     --------
     >>> snapshot_job("session.nwb", "frame.png", time=12.5, show_head_direction=True)  # doctest: +SKIP
     """
+    from nwbview.render.defaults import content_from
     from nwbview.render.export import snapshot
 
     s, videos = open_session(source, video)
     with s:
         _require_pose_video(s, videos)
-        out = snapshot(s, output, time=time, size=size, **_export_content(s, videos, content, caller="snapshot_job"))
+        out = snapshot(s, output, time=time, size=size, **content_from(s, videos, content, caller="snapshot_job"))
     return JobResult(str(source), "snapshot", outputs=[str(out)], summary=f"wrote {out}")
 
 
-__all__ += ["export_job", "snapshot_job"]
+@renamed_keywords(trail="trail_s", window="window_s", speed="show_speed", no_lfp="use show_lfp=False instead.")
+def html_job(source: Any, *, output: str | os.PathLike | None = None, video: str | Sequence[str] | None = None, **options: Any) -> JobResult:
+    """A one-file HTML player of a session clip (what ``nwbview html`` makes).
+
+    The page goes to ``output`` (default ``<session>_clip.html``, placed as
+    :func:`export_job` places its clip); ``video`` is as for :func:`export_job`
+    (one of its values may be a video file, the video of a pose-only file).
+    ``options`` are the keywords of :func:`nwbview.render.browser.export_html`:
+    ``start``, ``stop``, ``size``, ``workers``, ``crf``, ``preset``,
+    ``progress`` (default False here) and the stream keywords of
+    :func:`export_job` (``pose``, ``position``, ``head_direction``, ``lfp``, the
+    ``show_*`` switches, ``trail_s``, ``window_s``, ``events``,
+    ``lfp_channel``, ``min_confidence``, ``landmarks``), with the same defaults.
+
+    Examples
+    --------
+    >>> html_job("session.nwb", output="clip.html", start=60, stop=90, show_head_direction=True)  # doctest: +SKIP
+    """
+    from nwbview.render.browser import export_html
+
+    output = _default_output(source, "_clip.html") if output is None else output
+    s, videos = open_session(source, video)
+    with s:
+        _require_pose_video(s, videos)
+        out = export_html(s, output, video=videos or None, **{"progress": False, **options})
+    size_mb = out.stat().st_size / 1e6
+    return JobResult(str(source), "html", outputs=[str(out)], summary=f"wrote {out} ({size_mb:.1f} MB, one self-contained page)",
+                     data={"bytes": int(out.stat().st_size)})
+
+
+__all__ += ["export_job", "snapshot_job", "html_job"]

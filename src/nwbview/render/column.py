@@ -130,6 +130,7 @@ class _Trace:
     thickness: int
     t: np.ndarray  # sample times (float64)
     y: np.ndarray  # y in axes pixels (float32; NaN at gaps)
+    value: np.ndarray  # the values drawn, in the row's y units (normalized when the row is)
     win: np.ndarray  # (n_frames, 2) sample window per frame
     run_starts: np.ndarray  # runs of finite samples [start, stop)
     run_stops: np.ndarray
@@ -142,6 +143,8 @@ class _Row:
     rect: tuple[int, int, int, int]  # x, y, w, h of the axes in column pixels
     window: float
     traces: list[_Trace] = field(default_factory=list)
+    limits: tuple[float, float] = (0.0, 1.0)  # the stable y-limits (y_limits)
+    label: str = ""  # the y-axis label (group_ylabel)
 
 
 class Column:
@@ -216,6 +219,7 @@ class Column:
                 norm = [None] * len(loaded)
                 lo, hi = y_limits(shown, settings["vmin"], settings["vmax"])
             limits.append((lo, hi))
+            row.limits, row.label = (float(lo), float(hi)), group_ylabel(settings, members)
             for (spec, t, v), nm in zip(loaded, norm):
                 color = to_rgb(spec.color) if spec.color is not None else PALETTE[color_i % len(PALETTE)]
                 color_i += 1
@@ -233,6 +237,7 @@ class Column:
                         thickness=max(1, int(round(spec.thickness))),
                         t=t,
                         y=y.astype(np.float32),
+                        value=np.asarray(vv, dtype=np.float32),
                         win=timeline.windows(t, w) if t.size else np.zeros((self.times.size, 2), np.int64),
                         run_starts=np.flatnonzero(edges == 1),
                         run_stops=np.flatnonzero(edges == -1),
@@ -269,6 +274,7 @@ class Column:
                         tr,
                         t=tr.t[a:b].copy(),
                         y=tr.y[a:b].copy(),
+                        value=tr.value[a:b].copy(),
                         win=np.clip(tr.win - a, 0, b - a),
                         run_starts=np.clip(tr.run_starts[keep], a, b) - a,
                         run_stops=np.clip(tr.run_stops[keep], a, b) - a,
@@ -276,6 +282,26 @@ class Column:
                 )
             new.rows.append(replace(row, traces=traces))
         return new
+
+    def data(self) -> list[dict[str, Any]]:
+        """The rows as data, for front-ends that draw the column themselves (the browser).
+
+        Per row: ``window_s``, the stable ``limits`` (:func:`y_limits`), the y ``label``; per
+        trace: ``label``, ``units``, ``color``, ``thickness``, the samples ``t`` and ``value`` of
+        the bound range (NaN at gaps, normalized when the row is), the ``readout`` at each timeline
+        frame (raw units) and its format ``fmt``.
+
+        Examples
+        --------
+        >>> [row["limits"] for row in col.data()]  # doctest: +SKIP
+        [(-0.6, 10.6)]
+        """
+        return [
+            {"window_s": row.window, "limits": row.limits, "label": row.label,
+             "traces": [{"label": tr.label, "units": tr.units, "color": tr.color, "thickness": tr.thickness, "t": tr.t,
+                         "value": tr.value, "readout": tr.readout, "fmt": tr.fmt} for tr in row.traces]}
+            for row in self.rows
+        ]  # fmt: skip
 
     # -- per frame -----------------------------------------------------------------------
     def draw(self, img: np.ndarray, k: int) -> None:

@@ -34,7 +34,7 @@ from nwbview.render.overlays import (
     TimestampOverlay,
 )
 
-__all__ = ["default_overlays", "default_timeseries", "stream_shown"]
+__all__ = ["content_from", "default_content", "default_overlays", "default_timeseries", "stream_shown"]
 
 
 def _has(session: Any, kind: str) -> bool:
@@ -209,3 +209,67 @@ def default_timeseries(
             da = data.isel(channel=ch) if "channel" in data.dims else data
             out.append(TimeSeriesOverlay(da, label=f"LFP ch{ch}", window_s=window_s, color=(31, 119, 180)))
     return out
+
+
+def default_content(
+    session: Any,
+    videos: Sequence[str] = (),
+    *,
+    pose: str | None = None,
+    position: str | None = None,
+    head_direction: str | None = None,
+    lfp: str | None = None,
+    show_pose: bool = True,
+    show_position: bool = True,
+    show_head_direction: bool = False,
+    show_speed: bool = True,
+    show_lfp: bool = True,
+    show_time: bool = True,
+    trail_s: float = 2.0,
+    window_s: float = 2.0,
+    events: Sequence[str] = (),
+    lfp_channel: int | None = None,
+    min_confidence: float | None = None,
+    landmarks: Any = None,
+) -> dict[str, Any]:
+    """What ``nwbview export`` shows, from its stream keywords: ``video``, ``overlays``, ``timeseries``, ``calibration``.
+
+    The keywords are those of :func:`nwbview.jobs.export_job` that say what is shown, with the
+    same defaults: ``pose``, ``position``, ``head_direction`` and ``lfp`` name streams (None: the
+    file's own; naming one shows it), the ``show_*`` switches say what is drawn, then
+    ``trail_s``, ``window_s``, ``events`` (TimeIntervals names), ``lfp_channel`` (default 0; one
+    given must exist), ``min_confidence`` and ``landmarks`` (a CSV the first video is calibrated
+    from). ``videos`` are the names of the videos shown (empty: the session's).
+
+    Examples
+    --------
+    >>> content = default_content(s, show_head_direction=True, trail_s=4)  # doctest: +SKIP
+    >>> export_video(s, "clip.mp4", start=10, stop=20, **content)  # doctest: +SKIP
+    """
+    calibration = None
+    if landmarks:
+        calibration = session.fit_calibration(videos[0] if videos else None, landmarks=landmarks)
+    overlays = default_overlays(session, pose=pose, position=position, head_direction=head_direction, show_pose=show_pose,
+                                show_position=show_position, show_head_direction=show_head_direction, show_time=show_time,
+                                trail_s=trail_s, events=list(events or ()), min_confidence=min_confidence)
+    timeseries = default_timeseries(session, position=position, lfp=lfp, show_speed=show_speed, show_lfp=show_lfp,
+                                    lfp_channel=0 if lfp_channel is None else lfp_channel,
+                                    lfp_required=lfp_channel is not None or lfp is not None, window_s=window_s)
+    return dict(video=list(videos) or None, overlays=overlays, timeseries=timeseries, calibration=calibration)
+
+
+def content_from(session: Any, videos: Sequence[str], given: dict[str, Any], *, caller: str, exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """:func:`default_content` with the keywords ``given``; one it does not take (or one in
+    ``exclude``) is refused with an error naming ``caller``.
+
+    Examples
+    --------
+    >>> content_from(s, [], {"trail_s": 4}, caller="export_html")["overlays"]  # doctest: +SKIP
+    """
+    import inspect
+
+    names = [n for n, p in inspect.signature(default_content).parameters.items() if p.kind is p.KEYWORD_ONLY and n not in exclude]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise NWBViewError(f"{caller}() has no option {', '.join(map(repr, unknown))}; what it shows is set with {', '.join(names)}.")
+    return default_content(session, videos, **given)

@@ -43,6 +43,7 @@ __all__ = [
     "PALETTE",
     "to_rgb",
     "fixed",
+    "unfixed",
     "GlyphAtlas",
     "PanelGeometry",
     "bind_overlay",
@@ -97,6 +98,18 @@ def fixed(xy: np.ndarray) -> np.ndarray:
     [[0, 160]]
     """
     return np.rint((np.asarray(xy, dtype=np.float64) - 0.5) * _ONE).astype(np.int32)
+
+
+def unfixed(fx: np.ndarray) -> np.ndarray:
+    """OpenCV fixed-point coordinates (:func:`fixed`) -> continuous pixel coordinates: where the
+    export draws, for front-ends that draw the same points themselves (the browser).
+
+    Examples
+    --------
+    >>> unfixed(fixed(np.array([[3.25, 10.5]]))).tolist()
+    [[3.25, 10.5]]
+    """
+    return np.asarray(fx, dtype=np.float64) / _ONE + 0.5
 
 
 def _cv2():
@@ -401,6 +414,12 @@ class _PositionDrawer:
         self.radius = float(spec.radius)
         self.thickness = max(1, int(round(spec.thickness)))
 
+    def data(self) -> dict[str, Any]:
+        """What this drawer draws, as arrays (panel pixels, NaN at gaps; per timeline frame: the
+        current sample ``now`` and the trail's first sample ``lo``), for the browser front-end."""
+        return {"kind": "position", "t": self.t, "xy": unfixed(np.where(self.fin[:, None], self.fx, np.nan)), "now": self.now,
+                "lo": self.lo, "trail_s": self.trail, "color": self.color, "radius": self.radius, "thickness": self.thickness}
+
     def draw(self, img: np.ndarray, k: int) -> None:
         i = int(self.now[k])
         if i < 0:
@@ -477,6 +496,14 @@ class _PoseDrawer:
         self.radius = int(round(float(spec.radius) * _ONE))
         self.thickness = max(1, int(round(spec.thickness)))
         self.n_ind, self.n_kp = n_ind, n_kp
+        self.names = names
+
+    def data(self) -> dict[str, Any]:
+        """Keypoints ``(sample, individual, keypoint, 2)`` in panel pixels, NaN where hidden, the
+        sample shown per timeline frame (``now``), colours and edges, for the browser front-end."""
+        return {"kind": "pose", "xy": unfixed(np.where(self.visible[..., None], self.fx, np.nan)), "now": self.now, "names": self.names,
+                "colors": self.kp_colors, "edges": self.edges, "edge_color": self.edge_color, "radius": self.radius / _ONE,
+                "thickness": self.thickness}
 
     def draw(self, img: np.ndarray, k: int) -> None:
         i = int(self.now[k])
@@ -518,6 +545,12 @@ class _HeadDirectionDrawer:
         self.p1 = fixed(np.where(self.ok[:, None], p1, 0.0))
         self.color = to_rgb(spec.color)
         self.thickness = max(1, int(round(spec.thickness)))
+
+    def data(self) -> dict[str, Any]:
+        """The arrow's tail and tip per timeline frame (panel pixels, NaN where none), for the browser front-end."""
+        ok = self.ok[:, None]
+        return {"kind": "head_direction", "p0": unfixed(np.where(ok, self.p0, np.nan)), "p1": unfixed(np.where(ok, self.p1, np.nan)),
+                "color": self.color, "thickness": self.thickness}
 
     def draw(self, img: np.ndarray, k: int) -> None:
         if not self.ok[k]:
@@ -571,6 +604,15 @@ class _FieldDrawer:
         self.mask = None if sub.all() else sub
         self.alpha = float(spec.alpha)
 
+    def data(self) -> dict[str, Any]:
+        """The map as RGBA over its box ``(row0, row1, col0, col1)`` of the panel, for the browser front-end."""
+        if self.rgb is None:
+            return {"kind": "field", "rgba": None}
+        a = np.full(self.rgb.shape[:2], round(255 * self.alpha), np.uint8)
+        if self.mask is not None:
+            a[~self.mask] = 0
+        return {"kind": "field", "rgba": np.dstack([self.rgb, a]), "box": self.box}
+
     def draw(self, img: np.ndarray, k: int) -> None:
         if self.rgb is None:
             return
@@ -621,6 +663,11 @@ class _EventDrawer:
         self.corner = spec.corner
         self.atlas = atlas
 
+    def data(self) -> dict[str, Any]:
+        """Per timeline frame: whether an interval is active and the index of its label, for the browser front-end."""
+        return {"kind": "events", "active": self.active, "label": self.label_idx, "labels": self.labels, "default": self.default,
+                "color": self.color, "corner": self.corner, "font_px": self.atlas.height}
+
     def draw(self, img: np.ndarray, k: int) -> None:
         if not self.active[k]:
             return
@@ -649,6 +696,10 @@ class _TimestampDrawer:
         self.corner = spec.corner
         self.color = to_rgb(spec.color)
         self.atlas = atlas
+
+    def data(self) -> dict[str, Any]:
+        """The time text's format (fields ``t`` and ``frame``), corner and colour, for the browser front-end."""
+        return {"kind": "time", "fmt": self.fmt, "corner": self.corner, "color": self.color, "font_px": self.atlas.height}
 
     def draw(self, img: np.ndarray, k: int) -> None:
         text = self.fmt.format(t=float(self.times[k]), frame=k)
