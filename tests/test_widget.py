@@ -58,6 +58,56 @@ def test_a_missing_anywidget_says_which_extra(monkeypatch, coded_session):
         nwbview.widget(coded_session["nwb"])
 
 
+def test_a_long_range_sends_its_traces_in_windows(coded_session, monkeypatch):
+    from nwbview.render.browser import notebook
+    from nwbview.render.browser.scene import build_scene
+
+    sig = TimeSeriesOverlay(signal(), label="sig", window_s=1.0)
+    whole = nwbview.widget(coded_session["nwb"], start=START, stop=STOP, timeseries=[sig])
+    monkeypatch.setattr(notebook, "MAX_SAMPLES", 100)  # as if the range were hours long
+    w = nwbview.widget(coded_session["nwb"], start=START, stop=STOP, timeseries=[sig])
+    try:
+        assert whole.scene.samples is None and not whole.scene.meta["traces_windowed"]
+        assert w.scene.meta["traces_windowed"] and w.scene.meta["trace_span_s"] == 20.0
+        assert sum(map(len, w.scene.buffers)) < sum(map(len, whole.scene.buffers)) - 300 * 12  # the samples stay in the kernel
+        sent = []
+        w.send = lambda content, buffers=None: sent.append((content, [bytes(b) for b in buffers or []]))
+        w._handle_custom_msg({"type": "traces", "t0": 2.0, "t1": 3.5}, [])
+        (reply, buffers), = sent
+        assert reply["type"] == "traces" and (reply["t0"], reply["t1"]) == (2.0, 3.5)
+        ref = reply["rows"][0][0]
+        t = np.frombuffer(buffers[ref["t"]["$b"]], "<f8")
+        v = np.frombuffer(buffers[ref["value"]["$b"]], "<f4")
+        # every sample of [2.0, 3.5] and one more each side, as the whole scene holds them (NaN gap included)
+        np.testing.assert_allclose(t, np.arange(199, 352) / 100.0)
+        np.testing.assert_allclose(v, np.where((t >= 3.0) & (t < 3.2), np.nan, 10 * t), rtol=1e-6)
+        assert np.isnan(v).sum() == 20
+    finally:
+        w.close()
+        whole.close()
+
+
+def test_a_streamed_session(http_server, coded_session):
+    """The widget on a session read over HTTP: frames exact, read on demand (a frame that cannot be
+    read is the front-end's test below: the kernel answers with an error, or not at all)."""
+    import shutil
+
+    for name in ("session.nwb", "cam.mp4"):
+        shutil.copy(coded_session["folder"] / name, http_server.root / name)
+    w = nwbview.widget(http_server.file_url("session.nwb"), start=START, stop=STOP, timeseries=[])
+    try:
+        assert w.scene.plan.panels[0].reader.files[0].startswith("http://")
+        sent = []
+        w.send = lambda content, buffers=None: sent.append((content, [bytes(b) for b in buffers or []]))
+        for k in (61, 40, 3, 89, 1000):  # random steps: seeks over HTTP; the last is not in the view
+            w._handle_custom_msg({"type": "frame", "k": k}, [])
+        for (msg, jpeg), k in zip(sent, (61, 40, 3, 89)):
+            assert msg == {"type": "frame", "k": k} and read_frame_index(decode_jpeg(jpeg[0])) == 15 + k
+        assert sent[-1][0]["type"] == "error" and sent[-1][0]["message"].startswith("Frame 1000 could not be read")
+    finally:
+        w.close()
+
+
 # -- the kernel side, in a real kernel -----------------------------------------------------------------
 
 
@@ -121,6 +171,7 @@ def test_the_kernel_side_through_a_real_kernel(coded_session, tmp_path):
 # -- the front-end, with a model the test drives ------------------------------------------------------
 
 FAILING = 13  # the step whose frame the fake kernel cannot read
+SILENT = 12  # the step whose frame never arrives (the fake kernel does not answer)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +182,7 @@ def widget_page(coded_session, tmp_path_factory):
     w = nwbview.widget(coded_session["nwb"], start=START, stop=STOP, timeseries=[TimeSeriesOverlay(signal(), label="sig")])
     try:
         w.frame = int(w.frames[20])  # where the view opens
-        path = make_page(w, tmp_path_factory.mktemp("widget") / "widget.html", failing=(FAILING,))
+        path = make_page(w, tmp_path_factory.mktemp("widget") / "widget.html", failing=(FAILING,), silent=(SILENT,), frame_timeout_s=1.0)
     finally:
         w.close()
     return path, json.loads(re.search(r'<script type="application/json" id="scene">(.*?)</script>', path.read_text(), re.S).group(1).replace("<\\/", "</"))
@@ -207,3 +258,58 @@ def test_a_frame_that_fails_shows_a_message_and_the_view_keeps_working(page, wid
     d.execute_script("window.nwbview.seekFrame(30)")
     settled(d, 30)
     assert canvas_frame(d) == 45
+
+
+@pytest.mark.browser
+def test_a_frame_that_never_arrives_is_reported_and_the_view_keeps_working(page, widget_page):
+    path, _ = widget_page
+    d = page(path)
+    settled(d, 20)
+    d.execute_script("window.nwbview.seekFrame(arguments[0])", SILENT)
+    message = wait_for(d, "const m = document.querySelector('.nv-message'); return m.style.display === 'block' && m.textContent", timeout=10)
+    assert f"Frame {SILENT} did not arrive from the kernel" in message
+    assert d.execute_script("return window.nwbview.k") == 20 and canvas_frame(d) == 35
+    d.execute_script("window.nwbview.seekFrame(25)")
+    settled(d, 25)
+    assert canvas_frame(d) == 40
+
+
+@pytest.fixture(scope="module")
+def windowed_page(coded_session, tmp_path_factory):
+    """The widget's test page over a 'long' range: its traces' samples come from the fake kernel in windows."""
+    from nwbview.render.browser import notebook
+    from nwbview.testing.browser import widget_page as make_page
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(notebook, "MAX_SAMPLES", 100)
+        w = nwbview.widget(coded_session["nwb"], start=START, stop=STOP, timeseries=[TimeSeriesOverlay(signal(), label="sig", window_s=1.0)])
+    try:
+        assert w.scene.meta["traces_windowed"]
+        w.scene.meta["trace_span_s"] = 0.5  # a narrow margin, so that a seek leaves the samples held
+        w.frame = int(w.frames[20])
+        return make_page(w, tmp_path_factory.mktemp("windowed") / "widget.html")
+    finally:
+        w.close()
+
+
+@pytest.mark.browser
+def test_the_front_end_asks_for_the_samples_around_the_cursor(page, windowed_page, coded_session):
+    t = coded_session["t"]
+    d = page(windowed_page)
+    settled(d, 20)
+    held = "const c = window.nwbview.column; const tr = c.rows[0].traces[0]; return [c.held, Array.from(tr.t), Array.from(tr.value)]"
+    for k in (20, 80, 5):
+        if k != 20:
+            d.execute_script("window.nwbview.seekFrame(arguments[0])", k)
+            settled(d, k)
+        now = t[15 + k]
+        covered = "const h = window.nwbview.column.held; return !!h && h[0] <= arguments[0] - 0.5 && arguments[0] + 0.5 <= h[1]"
+        wait_for(d, covered, now, timeout=10)
+        (t0, t1), ts, vs = d.execute_script(held)
+        assert t0 == pytest.approx(now - 1.0) and t1 == pytest.approx(now + 1.0)
+        ts, vs = np.asarray(ts), np.asarray(vs, float)
+        assert ts[0] <= t0 and ts[-1] >= t1 and ts.size < 250  # the window and its margin, not the whole signal
+        ok = np.isfinite(vs)
+        np.testing.assert_allclose(vs[ok], 10 * ts[ok], rtol=1e-6)
+    asked = d.execute_script("return model.sent.filter((m) => m.type === 'traces').length")
+    assert 3 <= asked <= 6

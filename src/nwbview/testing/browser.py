@@ -148,9 +148,30 @@ class FakeModel {
 const SCENE = JSON.parse(document.getElementById("scene").textContent);
 const JPEGS = JSON.parse(document.getElementById("jpegs").textContent);
 const FAILING = %(failing)s;
+const SILENT = %(silent)s;
+const TIMEOUT = %(timeout)s;
+const SAMPLES = %(samples)s;
 const view = (bytes) => new DataView(bytes.buffer);
+const f8 = (b64) => new Float64Array(bytesFromBase64(b64).buffer);
+const f4 = (b64) => new Float32Array(bytesFromBase64(b64).buffer);
+const HELD = SAMPLES && SAMPLES.map((row) => row.map(([t, v]) => [f8(t), f4(v)]));
+function traces(model, t0, t1) {
+  // the kernel's answer (Scene.traces_between): the samples of [t0, t1], one more each side
+  const buffers = [];
+  const ref = (arr, dtype) => (buffers.push(new DataView(arr.buffer)), { $b: buffers.length - 1, dtype, shape: [arr.length] });
+  const rows = HELD.map((row) => row.map(([t, v]) => {
+    const a = Math.max(lowerBound(t, t0) - 1, 0), b = Math.min(lowerBound(t, t1 + 1e-12) + 1, t.length);
+    return { t: ref(t.slice(a, b), "f8"), value: ref(v.slice(a, b), "f4") };
+  }));
+  model.sent.push({ answered: "traces", t0, t1 });
+  model.emit("msg:custom", { type: "traces", t0, t1, rows }, buffers);
+}
 function kernel(model, msg) {
-  if (msg.type === "scene") model.emit("msg:custom", { type: "scene", meta: SCENE.meta }, SCENE.buffers.map((b) => view(bytesFromBase64(b))));
+  if (msg.type === "scene") {
+    const meta = TIMEOUT === null ? SCENE.meta : { ...SCENE.meta, frame_timeout_s: TIMEOUT };
+    model.emit("msg:custom", { type: "scene", meta }, SCENE.buffers.map((b) => view(bytesFromBase64(b))));
+  } else if (msg.type === "traces") traces(model, msg.t0, msg.t1);
+  else if (msg.type === "frame" && SILENT.includes(msg.k)) return;
   else if (msg.type === "frame" && (FAILING.includes(msg.k) || !(msg.k in JPEGS)))
     model.emit("msg:custom", { type: "error", k: msg.k, message: `Frame ${msg.k} could not be read: the server did not answer` });
   else if (msg.type === "frame") model.emit("msg:custom", { type: "frame", k: msg.k }, [view(bytesFromBase64(JPEGS[msg.k]))]);
@@ -161,10 +182,14 @@ render({ model, el }).then(() => { window.nwbview = el.nwbview; });
 """
 
 
-def widget_page(widget: Any, output: Any, *, failing: tuple[int, ...] = ()) -> Any:
+def widget_page(
+    widget: Any, output: Any, *, failing: tuple[int, ...] = (), silent: tuple[int, ...] = (), frame_timeout_s: float | None = None
+) -> Any:
     """A page holding a widget's front-end (``nwbview.js``) and, in place of the notebook, a model
-    the page drives (``window.model``) and the kernel's answers: the widget's scene and the JPEG of
-    every step (the steps in ``failing`` answer with an error, as a remote read that fails).
+    the page drives (``window.model``) and the kernel's answers: the widget's scene, the JPEG of
+    every step (the steps in ``failing`` answer with an error, as a remote read that fails; those
+    in ``silent`` never answer, as a kernel gone; ``frame_timeout_s`` is how long the front-end
+    waits for them) and, over a long range, the traces' samples around the cursor.
 
     For tests and screenshots of the widget without a notebook server. Returns the path.
 
@@ -180,7 +205,11 @@ def widget_page(widget: Any, output: Any, *, failing: tuple[int, ...] = ()) -> A
 
     jpegs = {k: base64.b64encode(widget.jpeg(k)).decode() for k in range(widget.times.size)} if widget.frames is not None else {}
     state = json.dumps({"frame": None if widget.frame is None else int(widget.frame), "time": float(widget.time)})
-    host = FAKE_HOST % {"failing": json.dumps([int(k) for k in failing]), "state": state}
+    samples = widget.scene.samples
+    held = None if samples is None else [[[base64.b64encode(np.asarray(t, "<f8").tobytes()).decode(), base64.b64encode(np.asarray(v, "<f4").tobytes()).decode()]
+                                          for t, v in row] for row in samples]
+    host = FAKE_HOST % {"failing": json.dumps([int(k) for k in failing]), "silent": json.dumps([int(k) for k in silent]),
+                        "timeout": json.dumps(frame_timeout_s), "samples": json.dumps(held), "state": state}
     scene_json = widget.scene.to_json()
     text = f"""<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin: 8px"><div id="app"></div>
 <script type="application/json" id="scene">{scene_json}</script>

@@ -5,6 +5,9 @@ The front-end is ``nwbview.js`` (the HTML player's). The kernel side holds the s
 
 - the front-end asks for the scene once (a custom message ``{"type": "scene"}``); it gets the
   metadata and the binary buffers (overlays per frame, the traces of the range);
+- over a long range, the traces' samples go in windows: the front-end asks for those around
+  the cursor (``{"type": "traces", "t0": ..., "t1": ...}``) as it moves
+  (:data:`MAX_SAMPLES`, :meth:`~nwbview.render.browser.scene.Scene.traces_between`);
 - it asks for frames by timeline index (``{"type": "frame", "k": k}``); the kernel decodes the
   video frame (:class:`~nwbview.render.plan.Renderer`, frame-accurate, only the frames looked
   at) and answers with a JPEG, or with ``{"type": "error", "k": k, "message": ...}`` (the
@@ -46,6 +49,11 @@ log = logging.getLogger(__name__)
 
 #: JPEG quality of the frames sent to the browser
 JPEG_QUALITY = 85
+#: traces holding more samples than this in the view's range are sent in windows around the
+#: cursor (2 M samples: about 24 MB sent whole; one window of a 1,250 Hz LFP is under 1 MB)
+MAX_SAMPLES = 2_000_000
+#: seconds the front-end waits for a frame before saying it did not arrive
+FRAME_TIMEOUT_S = 15.0
 
 
 class _Checked(traitlets.TraitType):
@@ -187,7 +195,15 @@ class SessionWidget(anywidget.AnyWidget):
     def _on_message(self, _widget, content: dict, buffers: Sequence[bytes]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "scene":
-            self.send({"type": "scene", "meta": self._scene.meta}, buffers=self._scene.buffers)
+            self.send({"type": "scene", "meta": {**self._scene.meta, "frame_timeout_s": FRAME_TIMEOUT_S}}, buffers=self._scene.buffers)
+        elif kind == "traces":
+            try:
+                meta, buffers = self._scene.traces_between(float(content["t0"]), float(content["t1"]))
+            except Exception as exc:  # noqa: BLE001 - shown in the widget, which keeps working
+                log.info("nwbview widget: traces could not be sent: %s", exc)
+                self.send({"type": "traces", "error": f"The traces could not be read: {exc}"})
+            else:
+                self.send({"type": "traces", **meta}, buffers=buffers)
         elif kind == "frame":
             k = content.get("k")
             try:
@@ -231,7 +247,7 @@ def session_widget(source: Any, start: float | None = None, stop: float | None =
     --------
     >>> w = session_widget("session.nwb", 60, 90, show_head_direction=True)  # doctest: +SKIP
     """
-    with opened_scene(source, start=start, stop=stop, caller="widget", **scene_keywords(options)) as (_, scene):
+    with opened_scene(source, start=start, stop=stop, caller="widget", max_samples=MAX_SAMPLES, **scene_keywords(options)) as (_, scene):
         pass
     try:
         return SessionWidget(scene)

@@ -17,7 +17,7 @@ const TYPES = { f8: Float64Array, f4: Float32Array, i4: Int32Array, u1: Uint8Arr
 const TRAIL_LEVELS = 12; // the export's fading trail has 12 levels of opacity
 const PREFETCH = 8; // frames asked ahead of the one shown while playing (widget)
 const MAX_PENDING = 6; // frame requests in flight at once (widget)
-const FRAME_TIMEOUT_MS = 15000; // a frame that has not arrived by then is reported
+const FRAME_TIMEOUT_MS = 15000; // a frame that has not arrived by then is reported (the widget's scene may say otherwise)
 const CACHE_FRAMES = 240; // decoded frames kept (widget)
 
 // -- data --------------------------------------------------------------------------------------
@@ -282,11 +282,36 @@ function tickText(v, step) {
 }
 
 export class ColumnView {
-  constructor(canvas, rows, times) {
+  // windowed: the rows arrive without samples; `onNeed(t0, t1)` is called when the cursor's
+  // windows leave the samples held, and `hold` puts the samples that came back.
+  constructor(canvas, rows, times, windowed = false, span = 20) {
     this.canvas = canvas;
     this.rows = rows;
     this.times = times;
+    this.windowed = windowed;
+    this.span = span;
+    this.held = windowed ? null : [-Infinity, Infinity];
+    this.onNeed = null;
+    this.halfWidest = Math.max(0, ...rows.map((row) => row.window_s / 2));
     this.layout(canvas.clientWidth || 360, canvas.clientHeight || 240);
+  }
+
+  // Samples of [t0, t1] arrived: rows[r][j] = {t, value} of trace j of row r.
+  hold(t0, t1, rows) {
+    rows.forEach((row, r) => row.forEach((tr, j) => Object.assign(this.rows[r].traces[j], { t: tr.t, value: tr.value })));
+    this.held = [t0, t1];
+  }
+
+  // Ask for the samples of the windows around `now` and `span` seconds more each side, when the
+  // windows and a quarter of that margin reach past the samples held.
+  need(now) {
+    if (!this.windowed || !this.onNeed) return;
+    const n = this.times.length;
+    const half = this.halfWidest;
+    const lo = Math.max(now - half - this.span / 4, this.times[0] - half);
+    const hi = Math.min(now + half + this.span / 4, this.times[n - 1] + half);
+    if (this.held && this.held[0] <= lo && hi <= this.held[1]) return;
+    this.onNeed(now - half - this.span, now + half + this.span);
   }
 
   layout(w, h) {
@@ -317,6 +342,7 @@ export class ColumnView {
     const ctx = this.ctx;
     const fs = this.fs;
     const now = this.times[k];
+    this.need(now);
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, this.w, this.h);
     ctx.font = `${fs}px system-ui, sans-serif`;
@@ -517,7 +543,12 @@ class ClipSource {
       }));
     });
     v.addEventListener("loadeddata", () => this.seek(player.wanted ?? 0), { once: true });
-    v.addEventListener("pause", () => player.playingChanged(false));
+    v.addEventListener("pause", () => {
+      player.playingChanged(false);
+      // paused between two frame callbacks: settle on the frame of the paused time, so the frame and the traces agree
+      const k = clamp(lowerBound(this.table, v.currentTime + 1e-6) - 1, 0, this.table.length - 1);
+      if (!v.seeking && k !== player.k && player.wanted === null) player.seekFrame(k);
+    });
     v.addEventListener("play", () => player.playingChanged(true));
     v.addEventListener("error", () => player.message(`This browser cannot play the embedded H.264 clip (${v.error && v.error.message}).`));
     v.src = URL.createObjectURL(new Blob([scene.clip], { type: "video/mp4" }));
@@ -693,7 +724,7 @@ class RemoteSource extends ClockSource {
   expire() {
     const now = performance.now();
     for (const [k, since] of this.pending) {
-      if (now - since > FRAME_TIMEOUT_MS) {
+      if (now - since > this.player.timeoutMs) {
         this.pending.delete(k);
         if (k === this.want) this.player.message(`Frame ${k} did not arrive from the kernel; try again (is the kernel busy or gone?).`);
       }
@@ -821,7 +852,8 @@ export class Player {
     if (scene.column_width && scene.column.length) {
       col.style.width = `${scene.column_width}px`;
       col.style.height = `${Math.max(240, H)}px`;
-      this.column = new ColumnView(col, scene.column, scene.times);
+      this.column = new ColumnView(col, scene.column, scene.times, !!scene.traces_windowed, scene.trace_span_s || 20);
+      if (scene.traces_windowed && this.host.model) this.askTraces(this.host.model);
     } else col.style.display = "none";
     this.overview = new Overview(this.el.overview, scene);
     this.readouts = [];
@@ -843,6 +875,40 @@ export class Player {
     this.resizer.observe(stage);
     this.seekFrame(this.wanted ?? 0);
     return this;
+  }
+
+  // The widget over a long range: the traces' samples come from the kernel around the cursor, one request at a time.
+  askTraces(model) {
+    const column = this.column;
+    let asked = null;
+    let next = null;
+    const send = (t0, t1) => {
+      asked = { t0, t1, at: performance.now() };
+      model.send({ type: "traces", t0, t1 });
+    };
+    column.onNeed = (t0, t1) => {
+      if (asked && performance.now() - asked.at < this.timeoutMs) next = [t0, t1];
+      else send(t0, t1);
+    };
+    this.onTraces = (msg, buffers) => {
+      if (!msg || msg.type !== "traces") return;
+      asked = null;
+      if (msg.error) this.message(msg.error);
+      else {
+        const bufs = (buffers || []).map((b) => (b instanceof DataView ? b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) : b));
+        column.hold(msg.t0, msg.t1, unpack(msg.rows, bufs));
+      }
+      if (next) {
+        const [t0, t1] = next;
+        next = null;
+        send(t0, t1);
+      } else if (this.k >= 0) column.draw(this.k);
+    };
+    model.on("msg:custom", this.onTraces);
+  }
+
+  get timeoutMs() {
+    return this.scene.frame_timeout_s ? this.scene.frame_timeout_s * 1000 : FRAME_TIMEOUT_MS;
   }
 
   wire() {
@@ -958,6 +1024,7 @@ export class Player {
   }
 
   destroy() {
+    if (this.onTraces) this.host.model.off("msg:custom", this.onTraces);
     this.source?.destroy();
     this.resizer?.disconnect();
   }

@@ -66,6 +66,8 @@ class Scene:
     meta: dict
     buffers: list[bytes]
     plan: ExportPlan
+    #: the traces' samples ``[row][trace] -> (t, value)`` when the scene sends them in windows
+    samples: list[list[tuple[np.ndarray, np.ndarray]]] | None = None
 
     @property
     def has_video(self) -> bool:
@@ -74,6 +76,29 @@ class Scene:
     def add(self, key: str, value: Any) -> None:
         """Add ``value`` (numpy arrays packed into buffers) to the metadata under ``key``."""
         self.meta[key] = pack(value, self.buffers, key)
+
+    def traces_between(self, t0: float, t1: float) -> tuple[dict, list[bytes]]:
+        """The samples of every trace in ``[t0, t1]`` (one more each side), for a scene whose
+        traces go in windows (``meta["traces_windowed"]``): ``({"t0", "t1", "rows"}, buffers)``,
+        ``rows[r][j]`` holding ``t`` and ``value`` as in the scene.
+
+        Examples
+        --------
+        >>> meta, buffers = scene.traces_between(60.0, 90.0)  # doctest: +SKIP
+        """
+        if self.samples is None:
+            raise ValueError("this scene holds its traces whole (meta['traces_windowed'] is false)")
+        t0, t1 = float(t0), float(t1)
+        rows = []
+        for row in self.samples:
+            out = []
+            for t, value in row:
+                a = max(int(np.searchsorted(t, t0, side="left")) - 1, 0)
+                b = min(int(np.searchsorted(t, t1, side="right")) + 1, t.size)
+                out.append({"t": t[a:b], "value": value[a:b]})
+            rows.append(out)
+        buffers: list[bytes] = []
+        return {"t0": t0, "t1": t1, "rows": pack(rows, buffers, "rows")}, buffers
 
     def to_json(self) -> str:
         """The scene as one JSON text (buffers as base64), safe to put inside a ``<script>`` element."""
@@ -220,6 +245,7 @@ def build_scene(
     title: str | None = None,
     content: dict[str, Any] | None = None,
     caller: str = "build_scene",
+    max_samples: int | None = None,
 ) -> Scene:
     """The scene of a view of ``session`` over ``[start, stop)``: what the front-end draws.
 
@@ -229,6 +255,11 @@ def build_scene(
     ``overlays``, ``timeseries`` and ``calibration`` not given come from the stream keywords in
     ``content`` (:func:`~nwbview.render.defaults.content_from`; one it does not take is
     refused naming ``caller``).
+
+    ``max_samples``: when the traces of the range hold more samples than this (a long range of
+    a fast signal), the scene holds none of them: the front-end asks for the samples around
+    the cursor as it moves (:meth:`Scene.traces_between`; the notebook widget does this). The
+    readouts at each frame are always sent whole.
 
     Raises
     ------
@@ -260,6 +291,12 @@ def build_scene(
         for row in rows:
             for tr in row["traces"]:
                 tr["fmt"] = value_format(tr["fmt"])
+        samples = None
+        if max_samples is not None and sum(tr["t"].size for row in rows for tr in row["traces"]) > max_samples:
+            samples = [[(np.asarray(tr["t"], np.float64), np.asarray(tr["value"])) for tr in row["traces"]] for row in rows]
+            for row in rows:
+                for tr in row["traces"]:
+                    tr["t"], tr["value"] = np.empty(0, np.float64), np.empty(0, np.float32)
         panels = []
         for p in plan.panels:
             panel = {"name": p.name, "rect": list(p.rect), "video": p.reader is not None,
@@ -277,8 +314,10 @@ def build_scene(
             "rate": float(plan.rate),
             "column_width": COLUMN_WIDTH if rows else 0,
             "note": NO_VIDEO_NOTE if no_video else None,
+            "traces_windowed": samples is not None,
+            "trace_span_s": _trace_span(rows),
         }
-        scene = Scene(meta, [], plan)
+        scene = Scene(meta, [], plan, samples)
         scene.add("times", times)
         scene.add("frames", first.frames if first.frames is not None else None)
         scene.add("panels", panels)
@@ -287,6 +326,11 @@ def build_scene(
     except BaseException:
         plan.close()
         raise
+
+
+def _trace_span(rows: list[dict]) -> float:
+    """Seconds of samples a windowed front-end asks for beyond the cursor's windows, each side: ten of the widest window, at least 20 s."""
+    return max([20.0] + [10.0 * float(row["window_s"]) for row in rows])
 
 
 #: the keywords of a view that are not stream keywords (build_scene's own)
