@@ -314,3 +314,62 @@ def test_scene_without_a_column_or_overlays(coded_session):
     plan = build_plan(coded_session["nwb"], start=2.0, stop=2.5, overlays=[], timeseries=[])
     assert len(plan) == scene.plan.times.size
     plan.close()
+
+
+# -- the session report ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, demo_session):
+    """A report page of a copy of the demo session with an occupancy heatmap written in it."""
+    import shutil
+    from pathlib import Path
+
+    from nwbview.heatmap import occupancy
+    from nwbview.io.write import write_results
+    from nwbview.results import heatmap_result
+
+    folder = tmp_path_factory.mktemp("report")
+    for p in Path(demo_session.nwb_path).parent.iterdir():
+        shutil.copy2(p, folder / p.name)
+    nwb = folder / Path(demo_session.nwb_path).name
+    with nwbview.open(nwb) as s:
+        occ = occupancy(s.position())
+    write_results(nwb, heatmap_result(occ))
+    out = folder / "report.html"
+    r = CliRunner().invoke(main, ["html", str(nwb), "-o", str(out), "--start", "1", "--stop", "2", "--quiet", "--report",
+                                  "--landmarks", str(folder / "demo_landmarks.csv")])
+    assert r.exit_code == 0, r.output
+    assert "a session report" in r.output
+    return out
+
+
+@pytest.mark.slow
+def test_the_report_holds_the_inventory_and_the_heatmaps_written(report, coded_session, tmp_path):
+    import base64
+
+    import cv2
+
+    text = report.read_text(encoding="utf-8")
+    assert "<h2>Session</h2>" in text and "Heatmaps in the file (1)" in text
+    assert "processing/behavior/heatmap_occupancy_nwbview" in text  # the figure's caption
+    inventory = re.search(r"<pre>(.*?)</pre>", text, re.S).group(1)
+    assert "position" in inventory and "NWB file:" in inventory
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', text).group(1))
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert img.shape[0] > 200 and img.std() > 10  # a drawn figure, not a blank
+    assert "http" not in re.sub(r'content="[^"]*"|xmlns="[^"]*"', "", text.split("<script")[0])  # loads nothing
+    # a file without heatmaps says how to add them; without --report the page has no report
+    plain = nwbview.export_html(coded_session["nwb"], tmp_path / "plain.html", start=2, stop=2.5, progress=False)
+    assert "nv-report" not in plain.read_text(encoding="utf-8")
+    bare = nwbview.export_html(coded_session["nwb"], tmp_path / "bare.html", start=2, stop=2.5, progress=False, report=True)
+    assert "None written: <code>nwbview heatmap SESSION --write</code>" in bare.read_text(encoding="utf-8")
+
+
+@pytest.mark.browser
+def test_the_report_page_plays(page, report):
+    d = page(report)
+    d.execute_script("window.nwbview.seekFrame(10)")
+    wait_for(d, "return window.nwbview.k === 10 && window.nwbview.wanted === null")
+    assert d.execute_script("return document.querySelectorAll('.nv-report figure img').length") == 1
+    assert d.execute_script("return document.querySelector('.nv-report figure img').naturalWidth") > 200

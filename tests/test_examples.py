@@ -17,6 +17,8 @@ def test_example_runs(script, tmp_path):
     args = [sys.executable, str(script), str(tmp_path / "out")]
     if script.stem == "demo_session":
         args += ["--duration", "3"]
+    if script.stem == "html_player":
+        args += ["--report"]  # the session report (the plain page is test_browser's)
     r = subprocess.run(args, capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "MPLBACKEND": "Agg"})
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip()

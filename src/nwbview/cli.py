@@ -481,17 +481,18 @@ def export(file, videos, events, quiet, **options):
 @main.command()
 @click.argument("file")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output page (.html).")
+@click.option("--report", is_flag=True, help="A session report: below the player, the inventory and the heatmaps written in the file.")
 @_clip_options
 @_run
-def html(file, videos, events, quiet, **options):
+def html(file, videos, events, quiet, report, **options):
     """Write a one-file HTML player of FILE: the clip (H.264, embedded) with the pose and the
     position trail drawn over it in the browser, and a scrolling column of speed and LFP. It opens
     in any browser with nothing else (no server, no network): play/pause at 0.25x-4x, arrow keys
-    step one frame, a click on a trace jumps there.
+    step one frame, a click on a trace jumps there. With --report, the page is a session report.
     """
     from nwbview.jobs import html_job
 
-    r = html_job(file, video=list(videos), events=list(events), progress=not quiet, **content_kwargs(options))
+    r = html_job(file, video=list(videos), events=list(events), progress=not quiet, report=report, **content_kwargs(options))
     click.echo(r.summary)
 
 

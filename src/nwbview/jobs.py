@@ -539,7 +539,7 @@ def html_job(source: Any, *, output: str | os.PathLike | None = None, video: str
     (one of its values may be a video file, the video of a pose-only file).
     ``options`` are the keywords of :func:`nwbview.render.browser.export_html`:
     ``start``, ``stop``, ``size``, ``workers``, ``crf``, ``preset``,
-    ``progress`` (default False here) and the stream keywords of
+    ``progress`` (default False here), ``report`` (a session report page) and the stream keywords of
     :func:`export_job` (``pose``, ``position``, ``head_direction``, ``lfp``, the
     ``show_*`` switches, ``trail_s``, ``window_s``, ``events``,
     ``lfp_channel``, ``min_confidence``, ``landmarks``), with the same defaults.
@@ -556,7 +556,8 @@ def html_job(source: Any, *, output: str | os.PathLike | None = None, video: str
         _require_pose_video(s, videos)
         out = export_html(s, output, video=videos or None, **{"progress": False, **options})
     size_mb = out.stat().st_size / 1e6
-    return JobResult(str(source), "html", outputs=[str(out)], summary=f"wrote {out} ({size_mb:.1f} MB, one self-contained page)",
+    what = "a session report" if options.get("report") else "one self-contained page"
+    return JobResult(str(source), "html", outputs=[str(out)], summary=f"wrote {out} ({size_mb:.1f} MB, {what})",
                      data={"bytes": int(out.stat().st_size)})
 
 

@@ -62,8 +62,10 @@ def clip_times(path: str | os.PathLike) -> np.ndarray:
         return np.asarray(pts, dtype=np.float64) * float(st.time_base)
 
 
-def page(scene: Scene) -> str:
+def page(scene: Scene, extra: str = "") -> str:
     """The HTML page of a scene: the data and the front-end inlined, nothing loaded from elsewhere.
+
+    ``extra`` is HTML put below the player (the session report's section).
 
     Examples
     --------
@@ -84,6 +86,7 @@ def page(scene: Scene) -> str:
 </head>
 <body>
 <div id="nwbview-app"></div>
+{extra}
 <script type="application/json" id="nwbview-scene">{scene.to_json()}</script>
 <script type="module">
 {js}
@@ -107,6 +110,7 @@ def export_html(
     crf: int = 23,
     preset: str = "veryfast",
     progress: bool = True,
+    report: bool = False,
     **view: Any,
 ) -> Path:
     """Write a one-file HTML player of a session: the clip, its overlays and traces, and the front-end.
@@ -130,6 +134,10 @@ def export_html(
         scales it, ``crf``/``preset`` trade its size for quality).
     progress : bool
         A progress bar while the clip is encoded (on a terminal).
+    report : bool
+        Make it a session report: below the player, the session's inventory (as ``nwbview
+        info`` prints it) and the heatmaps written in the file
+        (:mod:`nwbview.render.browser.report`).
     **view
         What is shown: ``overlays``, ``timeseries`` and ``calibration`` as for
         :func:`~nwbview.render.export_video` (default: what the stream keywords say), ``title``
@@ -163,7 +171,12 @@ def export_html(
         try:
             if scene.has_video:
                 _embed_clip(scene, session, out, scene.plan.times, video, size, workers, crf, preset, progress)
-            text = page(scene)
+            extra = ""
+            if report:
+                from nwbview.render.browser.report import report_section
+
+                extra = report_section(session)
+            text = page(scene, extra)
         finally:
             scene.close()
     return save_output(out, "the HTML player", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), HTML_SUFFIXES)
