@@ -156,6 +156,7 @@ class SessionView:
         self._text: Any = None
         self._chunk = (0, 0)
         self.reader = None
+        self.thumbnails: Any = None
         try:
             self._build()
         except BaseException:
@@ -344,10 +345,16 @@ class SessionView:
             notify("info", self.space.describe())
 
     def _mend_visuals(self) -> None:
-        """The skeleton's Vectors layer would recompile its shader each step (see :mod:`._vispy_fixes`)."""
+        """The skeleton's Vectors layer would recompile its shader each step (see :mod:`._vispy_fixes`);
+        the layers' thumbnails are drawn when the slider rests (see :mod:`._thumbnails`)."""
+        from nwbview.render.napari._thumbnails import ThumbnailDeferral
         from nwbview.render.napari._vispy_fixes import mend_layer_visuals
 
         mend_layer_visuals(self.viewer, list(self.layers.values()))
+        if hasattr(self.viewer, "window"):
+            if self.thumbnails is None:
+                self.thumbnails = ThumbnailDeferral()
+            self.thumbnails.add(list(self.layers.values()))
 
     def make_widget(self, kind: str) -> Any:
         """A new ``"dock"`` (:class:`TimeSeriesDock`) or ``"calibration"`` (:class:`CalibrationWidget`) of this view."""
@@ -547,6 +554,8 @@ class SessionView:
         if self._closed:
             return
         self._closed = True
+        if self.thumbnails is not None:
+            self.thumbnails.timer.stop()
         self._close_reader()
         if self.owns_session and self.session is not None:
             try:
