@@ -39,7 +39,7 @@ from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nwbview.errors import CalibrationError, NWBViewError, NWBViewWarning, renamed_keywords
 from nwbview.render.napari.content import ViewContent
-from nwbview.render.napari.layers import LayerSpec, VideoFrames, overlay_layer_specs, sample_times
+from nwbview.render.napari.layers import MERGED_POINTS_ROLE, LayerSpec, VideoFrames, overlay_layer_specs, sample_times
 from nwbview.render.napari.notifications import notify, report_bug
 from nwbview.render.napari.space import Space, affine_nd
 from nwbview.render.overlays import TimeSeriesOverlay, TimestampOverlay
@@ -283,6 +283,24 @@ class SessionView:
                 setattr(layer, name, value)
             if features is not None:
                 layer.features = features
+
+    def points(self, kind: str) -> tuple[np.ndarray, Any]:
+        """The ``(step, row, col)`` points of ``kind`` (``"pose"``, ``"position"``) the viewer holds
+        now, and their features: one pose's keypoints and the position share a layer
+        (:data:`~.layers.MERGED_POINTS_ROLE`) when both are shown.
+
+        Examples
+        --------
+        >>> data, features = sv.points("position")  # doctest: +SKIP
+        """
+        layer = self.layers.get(kind)
+        if layer is not None:
+            return np.asarray(layer.data), layer.features
+        layer = self.layers.get(MERGED_POINTS_ROLE)
+        if layer is None:
+            raise NWBViewError(f"The view shows no {kind} points; its layers: {self.roles}.")
+        sel = np.asarray(layer.features["kind"] == kind)
+        return np.asarray(layer.data)[sel], layer.features[sel].reset_index(drop=True)
 
     @property
     def roles(self) -> list[str]:

@@ -39,6 +39,7 @@ __all__ = [
     "pose_layers",
     "head_direction_layers",
     "merge_vectors",
+    "merge_points",
     "overlay_layer_specs",
     "sample_times",
     "MAX_FRAMES_PER_READ",
@@ -365,6 +366,50 @@ def merge_vectors(layers: list[tuple], name: str) -> tuple:
     return data[order], kwargs, "vectors"
 
 
+def _per_item(value: Any, n: int) -> np.ndarray:
+    """``(n, 4)`` RGBA of a colour given for a layer (one colour, or one per item)."""
+    if isinstance(value, str):
+        return np.tile(_rgba(value), (n, 1))
+    a = np.asarray(value, np.float64)
+    return a.reshape(n, 4) if a.ndim == 2 and len(a) == n else np.tile(a.reshape(-1)[:4], (n, 1))
+
+
+def merge_points(layers: list[tuple], name: str, kinds: Sequence[str]) -> tuple:
+    """One Points layer from several: each point keeps its size, colours and border; the
+    ``kind`` feature says which layer it came from (other features are kept, empty elsewhere).
+
+    napari slices, highlights and draws each layer on every step (~8-10 ms a Points layer on
+    software OpenGL, most of it napari's Python): the pose keypoints and the position share one.
+
+    Examples
+    --------
+    >>> merged = merge_points([pose, position], "pose + position", ["pose", "position"])  # doctest: +SKIP
+    """
+    data = np.concatenate([np.asarray(d, np.float64).reshape(-1, 3) for d, _, _ in layers])
+    cols: dict[str, list] = {}
+    for d, kw, _ in layers:
+        for key, v in (kw.get("features") or {}).items():
+            cols.setdefault(key, [])
+    for key in cols:
+        for d, kw, _ in layers:
+            v = (kw.get("features") or {}).get(key)
+            if v is None:
+                numeric = any(np.asarray(f[key]).dtype.kind == "f" for _, k, _ in layers if key in (f := k.get("features") or {}))
+                v = np.full(len(d), np.nan) if numeric else np.full(len(d), "", dtype=object)
+            cols[key].append(np.asarray(v))
+    features = {key: np.concatenate(parts) for key, parts in cols.items()}
+    features["kind"] = np.concatenate([np.full(len(d), kind, dtype=object) for (d, _, _), kind in zip(layers, kinds)])
+    per = dict(
+        face_color=np.concatenate([_per_item(kw.get("face_color", "white"), len(d)) for d, kw, _ in layers]),
+        border_color=np.concatenate([_per_item(kw.get("border_color", "black"), len(d)) for d, kw, _ in layers]),
+        border_width=np.concatenate([np.full(len(d), float(kw.get("border_width", 0.05))) for d, kw, _ in layers]),
+        size=np.concatenate([np.full(len(d), float(kw.get("size", 10.0))) for d, kw, _ in layers]),
+    )
+    kwargs = dict(layers[0][1])
+    kwargs.update(name=name, features=features, visible=any(kw.get("visible", True) for _, kw, _ in layers), **per)
+    return data, kwargs, "points"
+
+
 @dataclass
 class LayerSpec:
     """One napari layer of a view: its role (``video``, ``pose``, ``position``, ...), full data,
@@ -377,13 +422,17 @@ class LayerSpec:
     chunks: "Chunked | None" = None
 
 
+#: per-item layer keywords (and their array's ndim) that :class:`Chunked` cuts with the data
+PER_ITEM = {"face_color": 2, "edge_color": 2, "border_color": 2, "size": 1, "border_width": 1}
+
+
 class Chunked:
     """A per-step overlay layer's full data, sorted by step, cut into windows of steps.
 
     Points are ``(step, row, col)``, vectors ``((step, row, col), (0, drow, dcol))``, tracks
     ``(id, step, row, col)`` (fractional steps; ``pad`` steps before a window are kept so the
-    trail is whole). Per-item colours (``face_color``/``edge_color`` arrays) and ``features``
-    are cut with the data.
+    trail is whole). Per-item arrays (colours, sizes, border widths: :data:`PER_ITEM`) and
+    ``features`` are cut with the data.
     """
 
     def __init__(self, data: np.ndarray, kwargs: dict, layer_type: str, pad: float = 0.0):
@@ -395,15 +444,15 @@ class Chunked:
         self.key = key[order]
         self.data = data[order]
         self.colors: dict[str, np.ndarray] = {}
-        for name in ("face_color", "edge_color"):
+        for name, ndim in PER_ITEM.items():
             v = kwargs.get(name)
-            if isinstance(v, np.ndarray) and v.ndim == 2 and len(v) == len(data) and len(data):
+            if isinstance(v, np.ndarray) and v.ndim == ndim and len(v) == len(data) and len(data):
                 self.colors[name] = v[order]
         f = kwargs.get("features")
         self.features = None if f is None else {k: np.asarray(v)[order] for k, v in f.items()}
 
     def part(self, lo: int, hi: int) -> tuple[np.ndarray, dict, dict | None]:
-        """Data, per-item colours and features of the steps ``[lo, hi)``."""
+        """Data, per-item arrays (colours, sizes) and features of the steps ``[lo, hi)``."""
         i0 = int(np.searchsorted(self.key, lo - self.pad, side="left"))
         i1 = int(np.searchsorted(self.key, hi, side="left"))
         sel = slice(i0, i1)
@@ -422,6 +471,8 @@ class Chunked:
 OVERLAY_ROLES = ("position", "position trail", "skeleton", "head direction")
 #: the one Vectors layer of the skeleton and the head direction, when both are shown
 MERGED_ROLE = "skeleton + head direction"
+#: the one Points layer of the pose keypoints and the position, when both are shown (one pose)
+MERGED_POINTS_ROLE = "pose + position"
 
 
 def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Space, *, strict: bool,
@@ -430,7 +481,8 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
 
     Each :class:`PositionOverlay`, :class:`PoseOverlay` and :class:`HeadDirectionOverlay` gives
     its layers (roles made unique: ``pose``, ``pose 2``, ...); the skeleton and the head
-    direction share one Vectors layer (:data:`MERGED_ROLE`). A spec the viewer cannot show (an
+    direction share one Vectors layer (:data:`MERGED_ROLE`), one pose's keypoints and the
+    position one Points layer (:data:`MERGED_POINTS_ROLE`, on top). A spec the viewer cannot show (an
     export-only overlay, world-coordinate data without a calibration) raises when ``strict``
     (the user gave the specs), else is left out with ``warn(message)``.
 
@@ -438,7 +490,7 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
     --------
     >>> specs, timestamp = overlay_layer_specs(overlays, timeline, Space(cal), strict=True, warn=print)  # doctest: +SKIP
     >>> [ls.role for ls in specs]  # doctest: +SKIP
-    ['pose', 'skeleton + head direction', 'position trail', 'position']
+    ['skeleton + head direction', 'position trail', 'pose + position']
     """
     builders = {PositionOverlay: position_layers, PoseOverlay: pose_layers, HeadDirectionOverlay: head_direction_layers}
     out: list[LayerSpec] = []
@@ -472,6 +524,15 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
         at = out.index(lines[0])
         out = [ls for ls in out if ls not in lines]
         out.insert(at, LayerSpec(MERGED_ROLE, data, kwargs, layer_type))
+    poses = [ls for ls in out if ls.role.startswith("pose") and ls.layer_type == "points"]
+    position = [ls for ls in out if ls.role == "position"]
+    if len(poses) == 1 and position:  # one Points layer on top: keypoints over the skeleton and the trail
+        both = [poses[0], position[0]]
+        name = f"{poses[0].kwargs['name']} + position"
+        data, kwargs, layer_type = merge_points([(ls.data, ls.kwargs, ls.layer_type) for ls in both], name, ["pose", "position"])
+        at = out.index(position[0])
+        out.insert(at, LayerSpec(MERGED_POINTS_ROLE, data, kwargs, layer_type))
+        out = [ls for ls in out if ls not in both]
     for ls in out:
         pad = float(ls.kwargs.get("tail_length", 0)) + 1.0 if ls.layer_type == "tracks" else 0.0
         ls.chunks = Chunked(ls.data, ls.kwargs, ls.layer_type, pad=pad)
