@@ -369,6 +369,24 @@ def test_mesh_shader_fix_is_not_applied_on_untested_vispy(monkeypatch, caplog):
     assert len(said) == 1 and "0.99.0" in said[0] and "0.17" in said[0]  # one line, not one per visual
 
 
+def test_video_frames_read_ahead_exactly():
+    """Stepping forward, the next step's frame is read on a thread while a step is shown; what
+    napari gets is always ``reader[frames[k]]``, forward, back, jumps, the same step twice."""
+    from nwbview.io.video import VideoReader
+    from nwbview.render.napari.layers import VideoFrames
+
+    video = np.random.default_rng(1).integers(0, 256, (12, 6, 8), np.uint8)
+    reader = VideoReader.from_array(video, np.arange(12.0))
+    frames = VideoFrames(reader, np.array([0, 2, 3, 5, 6, 7, 9, 11]))
+    for k in [0, 1, 2, 3, 3, 4, 7, 6, 0, 1, 2, 5, 6, -1]:
+        np.testing.assert_array_equal(frames[k], reader[int(frames.frames[k])])
+    assert frames.reads == 14 and frames.prefetched >= 4
+    frames.close()
+    np.testing.assert_array_equal(frames[4], reader[6])  # after close: read here, nothing ahead
+    assert frames._pool is None
+    reader.close()
+
+
 def test_thumbnails_are_drawn_when_the_slider_rests(cal_viewer, qtbot):
     """napari redraws every layer's thumbnail on each step (9-11 ms of a step here): nwbview's
     layers redraw theirs once the slider rests, with napari's own method."""

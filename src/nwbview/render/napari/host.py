@@ -530,6 +530,8 @@ class SessionView:
         return Path(path)
 
     def _close_reader(self) -> None:
+        if getattr(self, "frames", None) is not None:
+            self.frames.close()  # no read ahead in flight when the reader closes
         if self.reader is not None:
             try:
                 self.reader.close()

@@ -19,6 +19,7 @@ layer's data into windows of steps, so long sessions keep only a window in napar
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -65,15 +66,23 @@ class VideoFrames:
     ((3, 6, 8, 3), (6, 8, 3), (2, 6, 8, 3))
     """
 
-    def __init__(self, reader: Any, frames: np.ndarray):
+    def __init__(self, reader: Any, frames: np.ndarray, *, prefetch: bool = True):
         self.reader = reader
         self.frames = np.asarray(frames, dtype=np.int64)
         w, h = (int(v) for v in reader.size)
         self.shape = (int(self.frames.size), h, w, 3)
         self.dtype = np.dtype(np.uint8)
         self.ndim = 4
-        #: frames decoded through this array (for tests and benchmarks)
+        #: frames read for napari through this array (for tests and benchmarks)
         self.reads = 0
+        #: of those, frames that were read ahead while the previous step was shown
+        self.prefetched = 0
+        #: read the next step's frame on a thread while a step is shown (stepping forward only)
+        self.prefetch = bool(prefetch)
+        self._pool: Any = None
+        self._ahead: tuple[int, Any] | None = None  # (step, future of its image)
+        self._last = -2
+        self._lock = threading.Lock()
 
     @property
     def size(self) -> int:
@@ -86,9 +95,52 @@ class VideoFrames:
         return f"<VideoFrames {self.shape} of {self.reader!r}>"
 
     def image(self, k: int) -> np.ndarray:
-        """The video image shown at step ``k``."""
+        """The video image shown at step ``k`` (``reader[frames[k]]``).
+
+        Stepping forward, the frame of step ``k + 1`` is read on a thread while step ``k`` is
+        painted; the image returned is that same ``reader[...]`` call's (the reader is
+        thread-safe), so it is exact whichever thread read it.
+        """
+        k = int(k)
         self.reads += 1
-        return self.reader[int(self.frames[k])]
+        with self._lock:
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None and ahead[0] == k + 1:  # read again at the same step: keep the next one
+                ahead, self._ahead = None, ahead
+            forward = k == self._last + 1
+            self._last = k
+        out = None
+        if ahead is not None:
+            step, future = ahead
+            if step == k:
+                try:
+                    out = future.result()
+                    self.prefetched += 1
+                except Exception:  # noqa: BLE001 - read it again here: the error (if any) is raised by this thread
+                    out = None
+            else:
+                future.cancel()
+        if out is None:
+            out = self.reader[int(self.frames[k])]
+        if self.prefetch and forward and k + 1 < self.shape[0]:
+            self._read_ahead(k + 1)
+        return out
+
+    def _read_ahead(self, k: int) -> None:
+        with self._lock:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nwbview-video")
+            self._ahead = (k, self._pool.submit(self.reader.__getitem__, int(self.frames[k])))
+
+    def close(self) -> None:
+        """Stop reading ahead (waits for a read in flight); call before closing the reader."""
+        with self._lock:
+            pool, self._pool, self._ahead = self._pool, None, None
+            self.prefetch = False
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __getitem__(self, key: Any) -> np.ndarray:
         if not isinstance(key, tuple):
