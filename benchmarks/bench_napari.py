@@ -283,6 +283,7 @@ def measure(args) -> int:
                     add(name + "play_dropped", p["dropped_pct"])
                     add(name + "play_shown", p["shown"])
                     add(name + "play_expected", p["expected"])
+                    add(name + "play_sliced", p["sliced"])
             print(f"# round {r + 1}: step {figures['step'][-1]:.1f} ms, floor {figures['floor_step'][-1]:.1f} ms "
                   f"({figures['ratio'][-1]:.2f}x)"
                   + (f"; play at {fps:g} fps: {figures['play_dropped'][-1]:.0f}% dropped, floor "
@@ -318,15 +319,18 @@ def measure(args) -> int:
         print(f"napari.floor_step_ms: {m['floor_step']:.1f} (bare napari, one in-memory {frame_hw[1]}x{frame_hw[0]} RGB layer){rng_of['floor_step']}")
         print(f"napari.floor_slice_ms: {m['floor_slice']:.1f} (its slicing part)")
         print(f"napari.floor_paint_ms: {m['floor_paint']:.1f} (its painting part)")
+        print(f"napari.floor_step_cpu_ms: {m['floor_cpu']:.1f} (CPU time of its step; less sensitive than wall time to other jobs)")
         print(f"napari.floor_repaint_ms: {floor_paint:.1f} (repainting that canvas, nothing changed)")
         print(f"napari.over_floor_ms: {m['step'] - m['floor_step']:.1f} (what nwbview's layers and dock add to a step)")
         print(f"napari.step_over_floor: {m['ratio']:.2f} (goal <= 1.3){rng_of['ratio']}")
+        print(f"napari.step_cpu_over_floor: {m['cpu'] / m['floor_cpu']:.2f} (the same in CPU time)")
         if args.play > 0:
             print(f"napari.play_dropped_pct: {m['play_dropped']:.0f} (play button at {fps:g} fps for {args.play:g} s: "
-                  f"{m['play_shown']:.0f} of {m['play_expected']:.0f} frames painted; goal <= 10 where the floor allows)"
+                  f"{m['play_shown']:.0f} of {m['play_expected']:.0f} frames painted, {m['play_sliced']:.0f} sliced; goal <= 10 where "
+                  "the floor allows)"
                   f"{rng_of['play_dropped']}")  # fmt: skip
             print(f"napari.floor_play_dropped_pct: {m['floor_play_dropped']:.0f} ({m['floor_play_shown']:.0f} of "
-                  f"{m['floor_play_expected']:.0f}){rng_of['floor_play_dropped']}")  # fmt: skip
+                  f"{m['floor_play_expected']:.0f} painted, {m['floor_play_sliced']:.0f} sliced){rng_of['floor_play_dropped']}")  # fmt: skip
         floor_viewer.close()
         viewer.close()
     finally:

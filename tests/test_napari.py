@@ -493,6 +493,24 @@ def test_dock_click_jumps_and_checkbox_hides(cal_viewer, qtbot):
     assert dock.step == 14
 
 
+def test_hidden_dock_draws_when_shown_again(cal_viewer, qtbot):
+    """A dock behind another tab (or closed) keeps its step and traces but draws nothing until shown."""
+    sv = _sv(cal_viewer)
+    dock = sv.dock
+    dock.hide()
+    try:
+        n0 = dock.draws
+        sv.set_step(50)
+        dock.flush()
+        assert dock.step == 50 and dock.draws == n0
+        x, _ = dock.window_data("speed")
+        assert x.size and dock.current_time == pytest.approx(sv.time)
+    finally:
+        dock.show()
+    qtbot.waitUntil(lambda: dock.draws > n0, timeout=3000)
+    assert dock.step == 50
+
+
 def test_dock_groups_limits_readouts(calibrated_path, qtbot):
     import xarray as xr
 
