@@ -22,11 +22,11 @@ OpenGL: by default the benchmark runs twice, in subprocesses: with the default O
 when there is one) and with ``LIBGL_ALWAYS_SOFTWARE=1`` (Mesa's software renderer); each run
 prints the ``GL_RENDERER`` it got. ``--gl default`` or ``--gl software`` runs one of them.
 
-Prints one figure per line, e.g. (this machine, no GPU, software OpenGL)::
+Prints one figure per line, e.g. (2 cores, no GPU, software OpenGL, other jobs running)::
 
-    napari.step_ms: 52.0 (goal < 30)
-    napari.floor_step_ms: 41.2 (bare napari, one in-memory 640x480 RGB layer)
-    napari.step_over_floor: 1.26 (goal <= 1.3)
+    napari.step_ms: 76.7 (goal < 30) (rounds: 83.2, 70.3)
+    napari.floor_step_ms: 46.9 (bare napari, one in-memory 640x480 RGB layer) (rounds: 48.5, 45.2)
+    napari.step_over_floor: 1.63 (goal <= 1.3) (rounds: 1.7, 1.6)
 
 The vispy shader fix (``nwbview.render.napari._vispy_fixes``) is on unless the vispy version is
 not one it was tested on; ``NWBVIEW_VISPY_PATCH=0`` runs the same benchmark without it (A/B);
