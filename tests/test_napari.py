@@ -103,19 +103,19 @@ def test_world_coordinate_layers_and_transforms(cal_viewer, demo_session):
     sv = _sv(cal_viewer)
     reader = sv.reader
     assert sv.space.coordinates == "world" and sv.space.unit == "centimeters"
-    assert sv.roles == ["video", "pose", "skeleton + head direction", "position trail", "position"]
+    assert sv.roles == ["video", "skeleton + head direction", "position trail", "pose + position"]
     assert [layer.name for layer in cal_viewer.layers][0] == "video: BehaviorVideo"
     video = sv.layers["video"]
     n = len(reader)
     assert video.data.shape == (n, 480, 640, 3) and video.rgb
     assert cal_viewer.dims.nsteps[0] == n == len(sv.timeline)
-    for role in ("pose", "position"):
-        assert sv.layers[role].data.shape[1] == 3  # (step, row, col)
+    assert sv.layers["pose + position"].data.shape[1] == 3  # (step, row, col): keypoints and position in one layer
+    assert set(sv.layers["pose + position"].features["kind"]) == {"pose", "position"}
     assert sv.layers["skeleton + head direction"].data.shape[1:] == (2, 3)
     assert sv.layers["position trail"].data.shape[1] == 4  # tracks: (id, step, row, col)
     # the head direction arrow of a step starts at the position, 8 cm long, along the angle
     hd = sv.session.head_direction()
-    k = int(sv.layers["position"].data[20, 0])
+    k = int(sv.points("position")[0][20, 0])
     lines = sv.layers["skeleton + head direction"].data
     pos_xy = sv.session.position().values[sv.timeline.nearest(sv.session.position())[k]]
     starts = lines[lines[:, 0, 0] == k, 0, 1:]
@@ -140,7 +140,7 @@ def test_world_coordinate_layers_and_transforms(cal_viewer, demo_session):
     # position points are the stream's world positions at (-y, x), at the steps with a sample
     pos = sv.session.position()
     idx = sv.timeline.nearest(pos)
-    pts = sv.layers["position"].data
+    pts = sv.points("position")[0]
     k = int(pts[10, 0])
     xy = pos.values[idx[k]]
     np.testing.assert_allclose(pts[10, 1:], [-xy[1], xy[0]])
@@ -369,6 +369,95 @@ def test_mesh_shader_fix_is_not_applied_on_untested_vispy(monkeypatch, caplog):
     assert len(said) == 1 and "0.99.0" in said[0] and "0.17" in said[0]  # one line, not one per visual
 
 
+def test_video_frames_read_ahead_exactly():
+    """Stepping forward, the next step's frame is read on a thread while a step is shown; what
+    napari gets is always ``reader[frames[k]]``, forward, back, jumps, the same step twice."""
+    from nwbview.io.video import VideoReader
+    from nwbview.render.napari.layers import VideoFrames
+
+    video = np.random.default_rng(1).integers(0, 256, (12, 6, 8), np.uint8)
+    reader = VideoReader.from_array(video, np.arange(12.0))
+    frames = VideoFrames(reader, np.array([0, 2, 3, 5, 6, 7, 9, 11]))
+    for k in [0, 1, 2, 3, 3, 4, 7, 6, 0, 1, 2, 5, 6, -1]:
+        np.testing.assert_array_equal(frames[k], reader[int(frames.frames[k])])
+    assert frames.reads == 14 and frames.prefetched >= 4
+    frames.close()
+    np.testing.assert_array_equal(frames[4], reader[6])  # after close: read here, nothing ahead
+    assert frames._pool is None
+    reader.close()
+
+
+def test_thumbnails_are_drawn_when_the_slider_rests(cal_viewer, qtbot):
+    """napari redraws every layer's thumbnail on each step (9-11 ms of a step here): nwbview's
+    layers redraw theirs once the slider rests, with napari's own method."""
+    from nwbview.render.napari import _thumbnails
+
+    sv = _sv(cal_viewer)
+    deferral = sv.thumbnails
+    assert deferral is not None and all("_update_thumbnail" in vars(layer) for layer in sv.layers.values())
+    video = sv.layers["video"]
+    deferral.flush()
+    drawn = deferral.drawn
+    for k in (30, 31, 32):
+        sv.set_step(k)
+        assert deferral.drawn == drawn and deferral.pending == len(sv.layers)  # nothing drawn while stepping
+    qtbot.waitUntil(lambda: deferral.pending == 0, timeout=5 * _thumbnails.DELAY_MS)
+    assert deferral.drawn == drawn + len(sv.layers)
+    shown = video.thumbnail.copy()
+    type(video)._update_thumbnail(video)  # napari's own thumbnail of step 32
+    np.testing.assert_array_equal(shown, video.thumbnail)
+    other = cal_viewer.add_points(np.zeros((1, 3)), name="someone else's points")
+    try:
+        assert "_update_thumbnail" not in vars(other)
+    finally:
+        cal_viewer.layers.remove(other)
+
+
+def test_thumbnail_deferral_can_be_switched_off(monkeypatch, caplog):
+    import napari
+
+    from nwbview.render.napari import _thumbnails
+
+    layer = napari.layers.Points(np.zeros((1, 3)))
+    for off in ("0", "false", "OFF"):
+        monkeypatch.setenv("NWBVIEW_DEFER_THUMBNAILS", off)
+        assert _thumbnails.ThumbnailDeferral().add([layer]) == 0 and "_update_thumbnail" not in vars(layer)
+    monkeypatch.delenv("NWBVIEW_DEFER_THUMBNAILS")
+    monkeypatch.setattr(napari, "__version__", "0.99.0")
+    monkeypatch.setattr(_thumbnails, "_logged", set())
+    with caplog.at_level("INFO", logger="nwbview.napari"):
+        assert _thumbnails.ThumbnailDeferral().add([layer]) == 0
+    assert "_update_thumbnail" not in vars(layer) and any("0.99.0" in r.getMessage() for r in caplog.records)
+
+
+def test_screenshot_keypoints_and_position_on_the_animal(cal_viewer):
+    """The one Points layer of the pose and the position draws each where it belongs."""
+    sv = _sv(cal_viewer)
+    layer = sv.layers["pose + position"]
+    for role, other in sv.layers.items():
+        other.visible = role == "pose + position"
+    cal_viewer.reset_view()
+    camera = cal_viewer.scene.camera if hasattr(cal_viewer, "scene") else cal_viewer.camera
+    try:
+        k = 40
+        sv.set_step(k)
+        _process()
+        shot = cal_viewer.screenshot(canvas_only=True, flash=False)[..., :3].astype(int)
+        h, w = shot.shape[:2]
+        for kind in ("pose", "position"):
+            data, features = sv.points(kind)
+            here = np.flatnonzero(data[:, 0] == k)
+            assert here.size, f"no {kind} point at step {k}"
+            sel = np.flatnonzero(np.asarray(layer.features["kind"] == kind) & (layer.data[:, 0] == k))
+            colour = np.asarray(layer.face_color[sel[0]][:3]) * 255
+            r, c = ((data[here[0], 1:] - np.asarray(camera.center[-2:])) * camera.zoom + np.array([h, w]) / 2).astype(int)
+            patch = shot[max(r - 3, 0) : r + 4, max(c - 3, 0) : c + 4].reshape(-1, 3)
+            assert np.abs(patch - colour).sum(axis=1).min() < 60, (kind, colour, patch)
+    finally:
+        for other in sv.layers.values():
+            other.visible = True
+
+
 def test_dock_click_jumps_and_checkbox_hides(cal_viewer, qtbot):
     from matplotlib.backend_bases import MouseEvent
 
@@ -402,6 +491,24 @@ def test_dock_click_jumps_and_checkbox_hides(cal_viewer, qtbot):
     assert dock.requested in (None, 14)
     qtbot.waitUntil(lambda: dock.requested is None, timeout=2000)
     assert dock.step == 14
+
+
+def test_hidden_dock_draws_when_shown_again(cal_viewer, qtbot):
+    """A dock behind another tab (or closed) keeps its step and traces but draws nothing until shown."""
+    sv = _sv(cal_viewer)
+    dock = sv.dock
+    dock.hide()
+    try:
+        n0 = dock.draws
+        sv.set_step(50)
+        dock.flush()
+        assert dock.step == 50 and dock.draws == n0
+        x, _ = dock.window_data("speed")
+        assert x.size and dock.current_time == pytest.approx(sv.time)
+    finally:
+        dock.show()
+    qtbot.waitUntil(lambda: dock.draws > n0, timeout=3000)
+    assert dock.step == 50
 
 
 def test_dock_groups_limits_readouts(calibrated_path, qtbot):
@@ -468,7 +575,8 @@ def test_reader_plugin_opens_nwb_through_napari(calibrated_path, tmp_path, notif
     viewer = napari.Viewer(show=False)
     try:
         layers = viewer.open(str(calibrated_path), plugin="nwbview")
-        assert [layer.name for layer in layers][:2] == ["video: BehaviorVideo", "pose: PoseEstimation"]
+        assert [layer.name for layer in layers] == ["video: BehaviorVideo", "skeleton + head direction", "position trail",
+                                                "pose: PoseEstimation + position"]
         sv = _sv(viewer)
         assert set(sv.layers) == set(sv.roles) and sv.dock is not None
         assert "Time series (nwbview)" in viewer.window.dock_widgets
@@ -550,7 +658,7 @@ def test_calibration_widget_fits_and_saves(demo_session, tmp_path, notifications
         saved = w.save()
         assert saved == path
         assert [(Path(p), [r.name for r in results]) for p, results in writes] == [(path, ["VideoCalibration"])]
-        assert sv.space.coordinates == "world" and "position" in sv.roles
+        assert sv.space.coordinates == "world" and "pose + position" in sv.roles
         assert all(layer in viewer.layers for layer in sv.layers.values())
         assert any("Saved the affine calibration" in m for _, m in notifications())
         with nwbview.open(path) as s:
@@ -692,7 +800,7 @@ def test_cli_view_opens_the_viewer(calibrated_path, monkeypatch, tmp_path):
     r = CliRunner().invoke(main, ["view", str(calibrated_path), "--stop", "2", "--no-show-lfp"])
     assert r.exit_code == 0, r.output
     assert shown["last"] < 2.0 and shown["steps"] < 60 and shown["dock"] == ["speed"]
-    assert {"position", "pose"} <= shown["roles"] and any("head direction" in r for r in shown["roles"])
+    assert "pose + position" in shown["roles"] and any("head direction" in r for r in shown["roles"])
     r = CliRunner().invoke(main, ["view", str(tmp_path / "missing.nwb")])
     assert r.exit_code == 1 and "error:" in r.output and "missing.nwb" in r.output
     # streams are chosen as for the export
@@ -732,7 +840,7 @@ def test_projective_calibration_maps_points_into_the_video(calibrated_path, noti
         assert any("projective" in m for _, m in notifications())
         pos = sv.session.position()
         idx = sv.timeline.nearest(pos)
-        pts = sv.layers["position"].data
+        pts = sv.points("position")[0]
         k = int(pts[5, 0])
         px = cal.world_to_pixels(pos.values[idx[k]])
         np.testing.assert_allclose(pts[5, 1:], [px[1], px[0]], atol=1e-6)
@@ -754,8 +862,8 @@ def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
     try:
         sv = _sv(viewer)
         n = len(sv.timeline)
-        pose = sv.layers["pose"]
-        full = next(ls for ls in sv._layer_specs if ls.role == "pose")
+        pose = sv.layers["pose + position"]
+        full = next(ls for ls in sv._layer_specs if ls.role == "pose + position")
         for k in (0, 35, 36, 90, n - 1, 5):
             sv.set_step(k)
             lo, hi = sv._chunk
@@ -766,7 +874,11 @@ def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
             mine = pose.data[steps == k]
             theirs = full.data[full.data[:, 0] == k]
             np.testing.assert_array_equal(mine[np.lexsort(mine.T)], theirs[np.lexsort(theirs.T)])
-            assert len(pose.features) == len(pose.data) == len(pose.face_color)
+            assert len(pose.features) == len(pose.data) == len(pose.face_color) == len(pose.size) == len(pose.border_width)
+            # per-point sizes and borders follow their points (keypoints and the larger, bordered position)
+            mine_sizes = sorted(zip(pose.size[steps == k], pose.border_width[steps == k]))
+            sel = full.data[:, 0] == k
+            assert mine_sizes == sorted(zip(full.kwargs["size"][sel], full.kwargs["border_width"][sel]))
             j = np.flatnonzero(steps == k)
             if j.size:
                 names = full.kwargs["features"]["keypoint"][full.data[:, 0] == k]
@@ -793,7 +905,7 @@ def test_session_without_video_shows_the_arena_in_world_coordinates(tmp_path):
         sv = _sv(viewer)
         assert sv.space.coordinates == "world" and "video" not in sv.roles and "position" in sv.roles
         sv.jump_to_time(3.0)
-        pts = sv.layers["position"].data
+        pts = sv.points("position")[0]
         here = pts[pts[:, 0] == sv.step][0]
         np.testing.assert_allclose(here[1:], [-5.0, 10.0 * (sv.time - 1.0)], atol=0.3)  # nearest 20 Hz sample
     finally:

@@ -5,7 +5,8 @@ One matplotlib figure in Qt, made once. Each row is one axis (signals of the sam
 :class:`~nwbview.errors.NWBViewWarning` when later ones disagree, as in the export's column).
 The x axis is time relative to now (``-window_s/2 .. +window_s/2``), so the axes, ticks, grid and
 the cursor (at 0) are drawn once; a step only moves the traces' data, the value readouts and the
-overview's window marker, which are blitted onto the cached background. The sample window of
+overview's window marker, which are blitted onto the cached background (only while the dock is
+shown: a hidden tab redraws when it is shown again). The sample window of
 each trace is precomputed per step (``Timeline.windows``), as are the readouts
 (``Timeline.sample`` with the spec's ``interp``), so a step is O(1) in Python and draws every
 sample of the window (no downsampling). Redraws are throttled to :attr:`TimeSeriesDock.MAX_FPS`.
@@ -149,6 +150,7 @@ class TimeSeriesDock(QWidget):
         self.draws = 0
         self._last_draw = -np.inf
         self._background = None
+        self._stale = False  # steps passed while the dock was hidden
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
@@ -286,6 +288,9 @@ class TimeSeriesDock(QWidget):
             return
         self._update_artists(self.step)
         self._last_draw = time.perf_counter()
+        if not self.isVisible():  # a tab behind another, or a closed dock: drawn when shown again
+            self._stale = True
+            return
         self.draws += 1
         if self._background is None:
             self.canvas.draw()  # draw_event captures the background and draws the traces
@@ -295,6 +300,14 @@ class TimeSeriesDock(QWidget):
         # a deferred repaint (not blit's immediate one): Qt paints the dock with the napari canvas
         # in one pass of the event loop instead of composing the whole window twice
         self.canvas.update()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            if self.requested is None:
+                self.requested = self.step
+            QTimer.singleShot(0, self.flush)
 
     def window_data(self, label: str) -> tuple[np.ndarray, np.ndarray]:
         """``(t - now, value)`` of a signal's trace as drawn at the current step."""

@@ -39,7 +39,7 @@ from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nwbview.errors import CalibrationError, NWBViewError, NWBViewWarning, renamed_keywords
 from nwbview.render.napari.content import ViewContent
-from nwbview.render.napari.layers import LayerSpec, VideoFrames, overlay_layer_specs, sample_times
+from nwbview.render.napari.layers import MERGED_POINTS_ROLE, LayerSpec, VideoFrames, overlay_layer_specs, sample_times
 from nwbview.render.napari.notifications import notify, report_bug
 from nwbview.render.napari.space import Space, affine_nd
 from nwbview.render.overlays import TimeSeriesOverlay, TimestampOverlay
@@ -156,6 +156,7 @@ class SessionView:
         self._text: Any = None
         self._chunk = (0, 0)
         self.reader = None
+        self.thumbnails: Any = None
         try:
             self._build()
         except BaseException:
@@ -283,6 +284,24 @@ class SessionView:
             if features is not None:
                 layer.features = features
 
+    def points(self, kind: str) -> tuple[np.ndarray, Any]:
+        """The ``(step, row, col)`` points of ``kind`` (``"pose"``, ``"position"``) the viewer holds
+        now, and their features: one pose's keypoints and the position share a layer
+        (:data:`~.layers.MERGED_POINTS_ROLE`) when both are shown.
+
+        Examples
+        --------
+        >>> data, features = sv.points("position")  # doctest: +SKIP
+        """
+        layer = self.layers.get(kind)
+        if layer is not None:
+            return np.asarray(layer.data), layer.features
+        layer = self.layers.get(MERGED_POINTS_ROLE)
+        if layer is None:
+            raise NWBViewError(f"The view shows no {kind} points; its layers: {self.roles}.")
+        sel = np.asarray(layer.features["kind"] == kind)
+        return np.asarray(layer.data)[sel], layer.features[sel].reset_index(drop=True)
+
     @property
     def roles(self) -> list[str]:
         """The roles of the view's layers (``video``, ``pose``, ``skeleton``, ``position``, ...)."""
@@ -344,10 +363,16 @@ class SessionView:
             notify("info", self.space.describe())
 
     def _mend_visuals(self) -> None:
-        """The skeleton's Vectors layer would recompile its shader each step (see :mod:`._vispy_fixes`)."""
+        """The skeleton's Vectors layer would recompile its shader each step (see :mod:`._vispy_fixes`);
+        the layers' thumbnails are drawn when the slider rests (see :mod:`._thumbnails`)."""
+        from nwbview.render.napari._thumbnails import ThumbnailDeferral
         from nwbview.render.napari._vispy_fixes import mend_layer_visuals
 
         mend_layer_visuals(self.viewer, list(self.layers.values()))
+        if hasattr(self.viewer, "window"):
+            if self.thumbnails is None:
+                self.thumbnails = ThumbnailDeferral()
+            self.thumbnails.add(list(self.layers.values()))
 
     def make_widget(self, kind: str) -> Any:
         """A new ``"dock"`` (:class:`TimeSeriesDock`) or ``"calibration"`` (:class:`CalibrationWidget`) of this view."""
@@ -505,6 +530,8 @@ class SessionView:
         return Path(path)
 
     def _close_reader(self) -> None:
+        if getattr(self, "frames", None) is not None:
+            self.frames.close()  # no read ahead in flight when the reader closes
         if self.reader is not None:
             try:
                 self.reader.close()
@@ -547,6 +574,8 @@ class SessionView:
         if self._closed:
             return
         self._closed = True
+        if self.thumbnails is not None:
+            self.thumbnails.timer.stop()
         self._close_reader()
         if self.owns_session and self.session is not None:
             try:

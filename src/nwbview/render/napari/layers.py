@@ -19,6 +19,7 @@ layer's data into windows of steps, so long sessions keep only a window in napar
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -39,6 +40,7 @@ __all__ = [
     "pose_layers",
     "head_direction_layers",
     "merge_vectors",
+    "merge_points",
     "overlay_layer_specs",
     "sample_times",
     "MAX_FRAMES_PER_READ",
@@ -64,15 +66,23 @@ class VideoFrames:
     ((3, 6, 8, 3), (6, 8, 3), (2, 6, 8, 3))
     """
 
-    def __init__(self, reader: Any, frames: np.ndarray):
+    def __init__(self, reader: Any, frames: np.ndarray, *, prefetch: bool = True):
         self.reader = reader
         self.frames = np.asarray(frames, dtype=np.int64)
         w, h = (int(v) for v in reader.size)
         self.shape = (int(self.frames.size), h, w, 3)
         self.dtype = np.dtype(np.uint8)
         self.ndim = 4
-        #: frames decoded through this array (for tests and benchmarks)
+        #: frames read for napari through this array (for tests and benchmarks)
         self.reads = 0
+        #: of those, frames that were read ahead while the previous step was shown
+        self.prefetched = 0
+        #: read the next step's frame on a thread while a step is shown (stepping forward only)
+        self.prefetch = bool(prefetch)
+        self._pool: Any = None
+        self._ahead: tuple[int, Any] | None = None  # (step, future of its image)
+        self._last = -2
+        self._lock = threading.Lock()
 
     @property
     def size(self) -> int:
@@ -85,9 +95,52 @@ class VideoFrames:
         return f"<VideoFrames {self.shape} of {self.reader!r}>"
 
     def image(self, k: int) -> np.ndarray:
-        """The video image shown at step ``k``."""
+        """The video image shown at step ``k`` (``reader[frames[k]]``).
+
+        Stepping forward, the frame of step ``k + 1`` is read on a thread while step ``k`` is
+        painted; the image returned is that same ``reader[...]`` call's (the reader is
+        thread-safe), so it is exact whichever thread read it.
+        """
+        k = int(k)
         self.reads += 1
-        return self.reader[int(self.frames[k])]
+        with self._lock:
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None and ahead[0] == k + 1:  # read again at the same step: keep the next one
+                ahead, self._ahead = None, ahead
+            forward = k == self._last + 1
+            self._last = k
+        out = None
+        if ahead is not None:
+            step, future = ahead
+            if step == k:
+                try:
+                    out = future.result()
+                    self.prefetched += 1
+                except Exception:  # noqa: BLE001 - read it again here: the error (if any) is raised by this thread
+                    out = None
+            else:
+                future.cancel()
+        if out is None:
+            out = self.reader[int(self.frames[k])]
+        if self.prefetch and forward and k + 1 < self.shape[0]:
+            self._read_ahead(k + 1)
+        return out
+
+    def _read_ahead(self, k: int) -> None:
+        with self._lock:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nwbview-video")
+            self._ahead = (k, self._pool.submit(self.reader.__getitem__, int(self.frames[k])))
+
+    def close(self) -> None:
+        """Stop reading ahead (waits for a read in flight); call before closing the reader."""
+        with self._lock:
+            pool, self._pool, self._ahead = self._pool, None, None
+            self.prefetch = False
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __getitem__(self, key: Any) -> np.ndarray:
         if not isinstance(key, tuple):
@@ -365,6 +418,50 @@ def merge_vectors(layers: list[tuple], name: str) -> tuple:
     return data[order], kwargs, "vectors"
 
 
+def _per_item(value: Any, n: int) -> np.ndarray:
+    """``(n, 4)`` RGBA of a colour given for a layer (one colour, or one per item)."""
+    if isinstance(value, str):
+        return np.tile(_rgba(value), (n, 1))
+    a = np.asarray(value, np.float64)
+    return a.reshape(n, 4) if a.ndim == 2 and len(a) == n else np.tile(a.reshape(-1)[:4], (n, 1))
+
+
+def merge_points(layers: list[tuple], name: str, kinds: Sequence[str]) -> tuple:
+    """One Points layer from several: each point keeps its size, colours and border; the
+    ``kind`` feature says which layer it came from (other features are kept, empty elsewhere).
+
+    napari slices, highlights and draws each layer on every step (~8-10 ms a Points layer on
+    software OpenGL, most of it napari's Python): the pose keypoints and the position share one.
+
+    Examples
+    --------
+    >>> merged = merge_points([pose, position], "pose + position", ["pose", "position"])  # doctest: +SKIP
+    """
+    data = np.concatenate([np.asarray(d, np.float64).reshape(-1, 3) for d, _, _ in layers])
+    cols: dict[str, list] = {}
+    for d, kw, _ in layers:
+        for key, v in (kw.get("features") or {}).items():
+            cols.setdefault(key, [])
+    for key in cols:
+        for d, kw, _ in layers:
+            v = (kw.get("features") or {}).get(key)
+            if v is None:
+                numeric = any(np.asarray(f[key]).dtype.kind == "f" for _, k, _ in layers if key in (f := k.get("features") or {}))
+                v = np.full(len(d), np.nan) if numeric else np.full(len(d), "", dtype=object)
+            cols[key].append(np.asarray(v))
+    features = {key: np.concatenate(parts) for key, parts in cols.items()}
+    features["kind"] = np.concatenate([np.full(len(d), kind, dtype=object) for (d, _, _), kind in zip(layers, kinds)])
+    per = dict(
+        face_color=np.concatenate([_per_item(kw.get("face_color", "white"), len(d)) for d, kw, _ in layers]),
+        border_color=np.concatenate([_per_item(kw.get("border_color", "black"), len(d)) for d, kw, _ in layers]),
+        border_width=np.concatenate([np.full(len(d), float(kw.get("border_width", 0.05))) for d, kw, _ in layers]),
+        size=np.concatenate([np.full(len(d), float(kw.get("size", 10.0))) for d, kw, _ in layers]),
+    )
+    kwargs = dict(layers[0][1])
+    kwargs.update(name=name, features=features, visible=any(kw.get("visible", True) for _, kw, _ in layers), **per)
+    return data, kwargs, "points"
+
+
 @dataclass
 class LayerSpec:
     """One napari layer of a view: its role (``video``, ``pose``, ``position``, ...), full data,
@@ -377,13 +474,17 @@ class LayerSpec:
     chunks: "Chunked | None" = None
 
 
+#: per-item layer keywords (and their array's ndim) that :class:`Chunked` cuts with the data
+PER_ITEM = {"face_color": 2, "edge_color": 2, "border_color": 2, "size": 1, "border_width": 1}
+
+
 class Chunked:
     """A per-step overlay layer's full data, sorted by step, cut into windows of steps.
 
     Points are ``(step, row, col)``, vectors ``((step, row, col), (0, drow, dcol))``, tracks
     ``(id, step, row, col)`` (fractional steps; ``pad`` steps before a window are kept so the
-    trail is whole). Per-item colours (``face_color``/``edge_color`` arrays) and ``features``
-    are cut with the data.
+    trail is whole). Per-item arrays (colours, sizes, border widths: :data:`PER_ITEM`) and
+    ``features`` are cut with the data.
     """
 
     def __init__(self, data: np.ndarray, kwargs: dict, layer_type: str, pad: float = 0.0):
@@ -395,15 +496,15 @@ class Chunked:
         self.key = key[order]
         self.data = data[order]
         self.colors: dict[str, np.ndarray] = {}
-        for name in ("face_color", "edge_color"):
+        for name, ndim in PER_ITEM.items():
             v = kwargs.get(name)
-            if isinstance(v, np.ndarray) and v.ndim == 2 and len(v) == len(data) and len(data):
+            if isinstance(v, np.ndarray) and v.ndim == ndim and len(v) == len(data) and len(data):
                 self.colors[name] = v[order]
         f = kwargs.get("features")
         self.features = None if f is None else {k: np.asarray(v)[order] for k, v in f.items()}
 
     def part(self, lo: int, hi: int) -> tuple[np.ndarray, dict, dict | None]:
-        """Data, per-item colours and features of the steps ``[lo, hi)``."""
+        """Data, per-item arrays (colours, sizes) and features of the steps ``[lo, hi)``."""
         i0 = int(np.searchsorted(self.key, lo - self.pad, side="left"))
         i1 = int(np.searchsorted(self.key, hi, side="left"))
         sel = slice(i0, i1)
@@ -422,6 +523,8 @@ class Chunked:
 OVERLAY_ROLES = ("position", "position trail", "skeleton", "head direction")
 #: the one Vectors layer of the skeleton and the head direction, when both are shown
 MERGED_ROLE = "skeleton + head direction"
+#: the one Points layer of the pose keypoints and the position, when both are shown (one pose)
+MERGED_POINTS_ROLE = "pose + position"
 
 
 def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Space, *, strict: bool,
@@ -430,7 +533,8 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
 
     Each :class:`PositionOverlay`, :class:`PoseOverlay` and :class:`HeadDirectionOverlay` gives
     its layers (roles made unique: ``pose``, ``pose 2``, ...); the skeleton and the head
-    direction share one Vectors layer (:data:`MERGED_ROLE`). A spec the viewer cannot show (an
+    direction share one Vectors layer (:data:`MERGED_ROLE`), one pose's keypoints and the
+    position one Points layer (:data:`MERGED_POINTS_ROLE`, on top). A spec the viewer cannot show (an
     export-only overlay, world-coordinate data without a calibration) raises when ``strict``
     (the user gave the specs), else is left out with ``warn(message)``.
 
@@ -438,7 +542,7 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
     --------
     >>> specs, timestamp = overlay_layer_specs(overlays, timeline, Space(cal), strict=True, warn=print)  # doctest: +SKIP
     >>> [ls.role for ls in specs]  # doctest: +SKIP
-    ['pose', 'skeleton + head direction', 'position trail', 'position']
+    ['skeleton + head direction', 'position trail', 'pose + position']
     """
     builders = {PositionOverlay: position_layers, PoseOverlay: pose_layers, HeadDirectionOverlay: head_direction_layers}
     out: list[LayerSpec] = []
@@ -472,6 +576,15 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
         at = out.index(lines[0])
         out = [ls for ls in out if ls not in lines]
         out.insert(at, LayerSpec(MERGED_ROLE, data, kwargs, layer_type))
+    poses = [ls for ls in out if ls.role.startswith("pose") and ls.layer_type == "points"]
+    position = [ls for ls in out if ls.role == "position"]
+    if len(poses) == 1 and position:  # one Points layer on top: keypoints over the skeleton and the trail
+        both = [poses[0], position[0]]
+        name = f"{poses[0].kwargs['name']} + position"
+        data, kwargs, layer_type = merge_points([(ls.data, ls.kwargs, ls.layer_type) for ls in both], name, ["pose", "position"])
+        at = out.index(position[0])
+        out.insert(at, LayerSpec(MERGED_POINTS_ROLE, data, kwargs, layer_type))
+        out = [ls for ls in out if ls not in both]
     for ls in out:
         pad = float(ls.kwargs.get("tail_length", 0)) + 1.0 if ls.layer_type == "tracks" else 0.0
         ls.chunks = Chunked(ls.data, ls.kwargs, ls.layer_type, pad=pad)
