@@ -66,43 +66,75 @@ def content(session, cal, window_s=2.0):
     return dict(overlays=overlays, timeseries=timeseries, calibration=cal)
 
 
-def ceiling(video_path: Path, first: int, n: int, size=(1280, 720), crf=23, preset="veryfast") -> float:
-    """Frames/s of decode -> scale into the canvas -> encode, same x264 settings, no drawing."""
+def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: str, threads: str, out_path: str) -> int:
+    """Decode frames ``[first, first + n)``, scale into the canvas, encode: the export's work minus drawing.
+
+    The encoder takes the export's own options (``encoder_options``: crf, preset, GOP, colour
+    tags), with ``threads`` (x264's ``threads`` option: "1" as each export worker uses, "0" for
+    x264's own threading). Returns the number of frames encoded.
+    """
     import av
     import cv2
 
+    from nwbview.render.encoding import encoder_options
+
     W, H = size
     canvas = np.zeros((H, W, 3), np.uint8)
-    t0 = time.perf_counter()
-    out_path = Path(tempfile.mkdtemp()) / "ceiling.mp4"
-    with av.open(str(video_path)) as inp, av.open(str(out_path), "w") as out:
+    with av.open(video_path) as inp, av.open(out_path, "w") as out:
         ist = inp.streams.video[0]
         ist.thread_type = "AUTO"
         ost = out.add_stream("libx264", rate=30)
         ost.width, ost.height, ost.pix_fmt = W, H, "yuv420p"
-        ost.options = {"crf": str(crf), "preset": preset}
-        vh = H
-        vw = int(round(ist.codec_context.width * H / ist.codec_context.height))
-        roi = canvas[:, :vw]
-        k = 0
+        ost.options = {**encoder_options(crf, preset), "threads": threads}
+        vw, vh = ist.codec_context.width, ist.codec_context.height
+        if vw > W * 3 // 4 or vh != H:  # scaled to the canvas height, as the export lays it out
+            vw, vh = int(round(vw * H / vh)), H
+        roi = canvas[:vh, :vw]
         done = 0
+        if first > 0:  # start at the keyframe before the part, as the export's reader does
+            inp.seek(first * 1000 // 30 * 1000, stream=None, backward=True, any_frame=False)
         for frame in inp.decode(ist):
-            if k == first:
-                t0 = time.perf_counter()  # frames before the clip are not the job
-            if k >= first:
-                cv2.resize(frame.to_ndarray(format="rgb24"), (vw, vh), dst=roi, interpolation=cv2.INTER_LINEAR)
-                f = av.VideoFrame.from_ndarray(cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
-                f.pts = done
-                for p in ost.encode(f):
-                    out.mux(p)
-                done += 1
-                if done >= n:
-                    break
-            k += 1
+            k = int(round(float(frame.time) * 30))
+            if k < first:
+                continue
+            img = frame.to_ndarray(format="rgb24")
+            if img.shape[:2] == roi.shape[:2]:
+                roi[:] = img
+            else:
+                cv2.resize(img, (vw, vh), dst=roi, interpolation=cv2.INTER_LINEAR)
+            f = av.VideoFrame.from_ndarray(cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+            f.pts = done
+            for p in ost.encode(f):
+                out.mux(p)
+            done += 1
+            if done >= n:
+                break
         for p in ost.encode():
             out.mux(p)
+    return done
+
+
+def ceiling(video_path: Path, first: int, n: int, size=(1280, 720), crf=23, preset="veryfast", processes: int = 1) -> float:
+    """Frames/s of decode -> scale into the canvas -> encode (the export's x264 options), no drawing.
+
+    ``processes=1``: one process, x264's own threading (all cores). ``processes=P``: P forked
+    processes each doing a contiguous 1/P of the frames with ``threads=1``, as the export's
+    workers do. Wall clock from the start to the last frame encoded.
+    """
+    import multiprocessing as mp
+
+    tmp = Path(tempfile.mkdtemp())
+    t0 = time.perf_counter()
+    if processes == 1:
+        done = _ceiling_part(str(video_path), first, n, size, crf, preset, "0", str(tmp / "c.mp4"))
+    else:
+        ctx = mp.get_context("fork")
+        step = -(-n // processes)
+        parts = [(first + a, min(step, n - a)) for a in range(0, n, step)]
+        with ctx.Pool(len(parts)) as pool:
+            done = sum(pool.starmap(_ceiling_part, [(str(video_path), f, m, size, crf, preset, "1", str(tmp / f"c{i}.mp4")) for i, (f, m) in enumerate(parts)]))
     dt = time.perf_counter() - t0
-    shutil.rmtree(out_path.parent, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     return done / dt
 
 
@@ -234,6 +266,85 @@ cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
 with nwbview.open({nwb!r}) as s:
     export_video(s, {out!r}, start={start!r}, stop={stop!r}, size={size!r}, progress=False, **content(s, cal))
 """
+
+
+_TIMED = """
+import sys, time, json
+t0 = time.perf_counter()
+import nwbview
+from nwbview.calibration import fit_landmarks, read_landmarks_csv
+import nwbview.render.export as ex
+labels, pix, world = read_landmarks_csv({landmarks!r})
+cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
+marks = {{}}
+_export = ex._export
+def timed(plan, *a, **k):
+    marks["setup"] = time.perf_counter() - t1
+    marks["workers"] = a[1]
+    return _export(plan, *a, **k)
+ex._export = timed
+t1 = time.perf_counter()
+out = ex.export_video({nwb!r}, {out!r}, start={start!r}, stop={stop!r}, size={size!r}, calibration=cal, progress=False)
+marks["total"] = time.perf_counter() - t1
+import av
+with av.open(out) as c:
+    marks["frames"] = c.streams.video[0].frames
+print("RESULT " + json.dumps(marks))
+"""
+
+
+def timed_export(nwb: Path, out: Path, start: float, stop: float, size) -> dict:
+    """One export in a fresh Python process, as the CLI runs it: the default overlays and column
+    (with the demo's landmark calibration), default workers, from the file's path (opening the
+    file, its imports and building the plan count). Returns ``{"total", "setup", "frames"}``
+    (seconds from the ``export_video`` call; ``setup`` is the time until the frame loop starts).
+    """
+    import json
+    import subprocess
+
+    code = _TIMED.format(landmarks=str(nwb.parent / "demo_landmarks.csv"), nwb=str(nwb), out=str(out), start=start, stop=stop, size=size)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"the export process failed: {res.stderr[-2000:]}")
+    line = [x for x in res.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line[7:])
+
+
+def speed_table(nwb: Path, out_dir: Path, clips, sizes, repeat: int = 1) -> None:
+    """export.speed lines: the export (``timed_export``) against the decode + encode ceilings of
+    the same frames, measured right after it: one process with x264's threads, and two
+    processes (the export's layout: half the frames each, x264 ``threads=1``). The ratio is to
+    the faster of the two."""
+    import nwbview
+
+    with nwbview.open(nwb) as s:
+        video = s.video()
+        times = video.times
+        video.close()
+    start = 1.0
+    first = int(np.searchsorted(times, start))
+    for _ in range(repeat):
+        for clip in clips:
+            for size in sizes:
+                r = timed_export(nwb, out_dir / "speed.mp4", start, start + clip, size)
+                n = r["frames"]
+                with nwbview.open(nwb) as s:
+                    from nwbview.render import build_plan
+
+                    plan = build_plan(s, start=start, stop=start + 1, size=size, overlays=[])
+                    canvas = plan.size
+                    plan.close()
+                c1 = ceiling(nwb.parent / "demo_video.mp4", first, n, size=canvas, processes=1)
+                c2 = ceiling(nwb.parent / "demo_video.mp4", first, n, size=canvas, processes=2)
+                fps = n / r["total"]
+                loop = n / (r["total"] - r["setup"])
+                ceil = max(c1, c2)
+                print(
+                    f"export.speed {clip:g} s {canvas[0]}x{canvas[1]}: {fps:.1f} fps, ratio {fps / ceil:.2f} "
+                    f"(ceiling {ceil:.1f}: 1 process {c1:.1f}, 2 processes {c2:.1f}); setup {r['setup']:.2f} s, "
+                    f"frame loop {loop:.1f} fps, {r['workers']} workers, {n} frames",
+                    flush=True,
+                )
 
 
 def fresh_export_peak(nwb: Path, out: Path, start: float, stop: float, size) -> int:
