@@ -20,6 +20,15 @@ Figures, one per line:
   process and its workers, sampled every 50 ms) for a 1-minute and a 10-minute clip (20 s and
   60 s with ``--quick``); goal < 1 GB and no growth with length.
 
+- ``export.speed`` (issue 21), one line per clip length (20 s; 10 min without ``--quick``) and
+  size (the default, 1000x480, and 1280x720): an export with the *default* overlays and column
+  (calibrated from the demo's landmarks) and the default workers, run in a fresh process from
+  the file's path (its imports, opening the file and building the plan count: ``setup``),
+  against the ceiling of the same frames measured right after it. The ceiling is the faster of
+  one process (x264's own threads) and two processes each doing half the frames with
+  ``threads=1`` (what the export does: the fair one on 2 cores, and the faster). Goal >= 0.8.
+  ``--speed-only`` runs this table alone; ``--repeat N`` runs it N times.
+
 ``--data DIR`` keeps the generated demo session there between runs.
 """
 
@@ -368,6 +377,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short clips (about a minute in all)")
     ap.add_argument("--data", default=None, help="folder to keep the demo session in")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of the export.speed table")
+    ap.add_argument("--speed-only", action="store_true", help="only the export.speed table (issue 21)")
     args = ap.parse_args()
 
     import nwbview
@@ -385,6 +396,11 @@ def main() -> int:
         make_demo_session(data, duration=duration)
         meta.write_text(str(duration))
         print(f"# made a {duration:g} s demo session in {time.perf_counter() - t0:.0f} s ({data})", flush=True)
+    if args.speed_only:
+        out_dir = Path(tempfile.mkdtemp(prefix="nwbview-bench-out-"))
+        speed_table(nwb, out_dir, (20.0,) if quick else (20.0, 600.0), (None, (1280, 720)), repeat=args.repeat)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return 0
     labels, pix, world = read_landmarks_csv(data / "demo_landmarks.csv")
     cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
     out_dir = Path(tempfile.mkdtemp(prefix="nwbview-bench-out-"))
@@ -408,7 +424,7 @@ def main() -> int:
     video = s.video()
     first = int(np.searchsorted(video.times, start))
     video.close()
-    ceil = ceiling(data / "demo_video.mp4", first, n_frames, size=size)
+    ceil = max(ceiling(data / "demo_video.mp4", first, n_frames, size=size, processes=p) for p in (1, 2))
     print(f"export.fps: {fps:.1f} (ceiling {ceil:.1f}, ratio {fps / ceil:.2f}; {n_frames} frames at {size[0]}x{size[1]}, {os.cpu_count()} workers)", flush=True)
 
     # 3. rendering alone, one process
@@ -432,6 +448,10 @@ def main() -> int:
     growth = (peaks[1] - peaks[0]) / peaks[0] * 100
     print(f"export.peak_rss_mb: {peaks[0]:.0f} at {names[0]}, {peaks[1]:.0f} at {names[1]} (growth {growth:+.1f}%; process tree, goal < 1024)", flush=True)
     s.close()
+
+    # 6. issue 21: the default overlays and column, fresh process, both sizes, a short and a long clip
+    clips = (20.0,) if quick else (20.0, 600.0)
+    speed_table(nwb, out_dir, clips, (None, (1280, 720)), repeat=args.repeat)
     shutil.rmtree(out_dir, ignore_errors=True)
     if not args.data:
         shutil.rmtree(data, ignore_errors=True)
