@@ -20,6 +20,15 @@ Figures, one per line:
   process and its workers, sampled every 50 ms) for a 1-minute and a 10-minute clip (20 s and
   60 s with ``--quick``); goal < 1 GB and no growth with length.
 
+- ``export.speed`` (issue 21), one line per clip length (20 s; 10 min without ``--quick``) and
+  size (the default, 1000x480, and 1280x720): an export with the *default* overlays and column
+  (calibrated from the demo's landmarks) and the default workers, run in a fresh process from
+  the file's path (its imports, opening the file and building the plan count: ``setup``),
+  against the ceiling of the same frames measured right after it. The ceiling is the faster of
+  one process (x264's own threads) and two processes each doing half the frames with
+  ``threads=1`` (what the export does: the fair one on 2 cores, and the faster). Goal >= 0.8.
+  ``--speed-only`` runs this table alone; ``--repeat N`` runs it N times.
+
 ``--data DIR`` keeps the generated demo session there between runs.
 """
 
@@ -66,43 +75,75 @@ def content(session, cal, window_s=2.0):
     return dict(overlays=overlays, timeseries=timeseries, calibration=cal)
 
 
-def ceiling(video_path: Path, first: int, n: int, size=(1280, 720), crf=23, preset="veryfast") -> float:
-    """Frames/s of decode -> scale into the canvas -> encode, same x264 settings, no drawing."""
+def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: str, threads: str, out_path: str) -> int:
+    """Decode frames ``[first, first + n)``, scale into the canvas, encode: the export's work minus drawing.
+
+    The encoder takes the export's own options (``encoder_options``: crf, preset, GOP, colour
+    tags), with ``threads`` (x264's ``threads`` option: "1" as each export worker uses, "0" for
+    x264's own threading). Returns the number of frames encoded.
+    """
     import av
     import cv2
 
+    from nwbview.render.encoding import encoder_options
+
     W, H = size
     canvas = np.zeros((H, W, 3), np.uint8)
-    t0 = time.perf_counter()
-    out_path = Path(tempfile.mkdtemp()) / "ceiling.mp4"
-    with av.open(str(video_path)) as inp, av.open(str(out_path), "w") as out:
+    with av.open(video_path) as inp, av.open(out_path, "w") as out:
         ist = inp.streams.video[0]
         ist.thread_type = "AUTO"
         ost = out.add_stream("libx264", rate=30)
         ost.width, ost.height, ost.pix_fmt = W, H, "yuv420p"
-        ost.options = {"crf": str(crf), "preset": preset}
-        vh = H
-        vw = int(round(ist.codec_context.width * H / ist.codec_context.height))
-        roi = canvas[:, :vw]
-        k = 0
+        ost.options = {**encoder_options(crf, preset), "threads": threads}
+        vw, vh = ist.codec_context.width, ist.codec_context.height
+        if vw > W * 3 // 4 or vh != H:  # scaled to the canvas height, as the export lays it out
+            vw, vh = int(round(vw * H / vh)), H
+        roi = canvas[:vh, :vw]
         done = 0
+        if first > 0:  # start at the keyframe before the part, as the export's reader does
+            inp.seek(first * 1000 // 30 * 1000, stream=None, backward=True, any_frame=False)
         for frame in inp.decode(ist):
-            if k == first:
-                t0 = time.perf_counter()  # frames before the clip are not the job
-            if k >= first:
-                cv2.resize(frame.to_ndarray(format="rgb24"), (vw, vh), dst=roi, interpolation=cv2.INTER_LINEAR)
-                f = av.VideoFrame.from_ndarray(cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
-                f.pts = done
-                for p in ost.encode(f):
-                    out.mux(p)
-                done += 1
-                if done >= n:
-                    break
-            k += 1
+            k = int(round(float(frame.time) * 30))
+            if k < first:
+                continue
+            img = frame.to_ndarray(format="rgb24")
+            if img.shape[:2] == roi.shape[:2]:
+                roi[:] = img
+            else:
+                cv2.resize(img, (vw, vh), dst=roi, interpolation=cv2.INTER_LINEAR)
+            f = av.VideoFrame.from_ndarray(cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+            f.pts = done
+            for p in ost.encode(f):
+                out.mux(p)
+            done += 1
+            if done >= n:
+                break
         for p in ost.encode():
             out.mux(p)
+    return done
+
+
+def ceiling(video_path: Path, first: int, n: int, size=(1280, 720), crf=23, preset="veryfast", processes: int = 1) -> float:
+    """Frames/s of decode -> scale into the canvas -> encode (the export's x264 options), no drawing.
+
+    ``processes=1``: one process, x264's own threading (all cores). ``processes=P``: P forked
+    processes each doing a contiguous 1/P of the frames with ``threads=1``, as the export's
+    workers do. Wall clock from the start to the last frame encoded.
+    """
+    import multiprocessing as mp
+
+    tmp = Path(tempfile.mkdtemp())
+    t0 = time.perf_counter()
+    if processes == 1:
+        done = _ceiling_part(str(video_path), first, n, size, crf, preset, "0", str(tmp / "c.mp4"))
+    else:
+        ctx = mp.get_context("fork")
+        step = -(-n // processes)
+        parts = [(first + a, min(step, n - a)) for a in range(0, n, step)]
+        with ctx.Pool(len(parts)) as pool:
+            done = sum(pool.starmap(_ceiling_part, [(str(video_path), f, m, size, crf, preset, "1", str(tmp / f"c{i}.mp4")) for i, (f, m) in enumerate(parts)]))
     dt = time.perf_counter() - t0
-    shutil.rmtree(out_path.parent, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     return done / dt
 
 
@@ -236,6 +277,87 @@ with nwbview.open({nwb!r}) as s:
 """
 
 
+_TIMED = """
+import sys, time, json
+t0 = time.perf_counter()
+import nwbview
+from nwbview.calibration import fit_landmarks, read_landmarks_csv
+import nwbview.render.export as ex
+labels, pix, world = read_landmarks_csv({landmarks!r})
+cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
+marks = {{}}
+_export = ex._export
+def timed(plan, *a, **k):
+    marks["setup"] = time.perf_counter() - t1
+    marks["workers"] = a[1]
+    return _export(plan, *a, **k)
+ex._export = timed
+t1 = time.perf_counter()
+out = ex.export_video({nwb!r}, {out!r}, start={start!r}, stop={stop!r}, size={size!r}, calibration=cal, progress=False)
+marks["total"] = time.perf_counter() - t1
+import av
+with av.open(out) as c:
+    marks["frames"] = c.streams.video[0].frames
+print("RESULT " + json.dumps(marks))
+"""
+
+
+def timed_export(nwb: Path, out: Path, start: float, stop: float, size) -> dict:
+    """One export in a fresh Python process, as the CLI runs it: the default overlays and column
+    (with the demo's landmark calibration), default workers, from the file's path (opening the
+    file, its imports and building the plan count). Returns ``{"total", "setup", "frames"}``
+    (seconds from the ``export_video`` call; ``setup`` is the time until the frame loop starts).
+    """
+    import json
+    import subprocess
+
+    code = _TIMED.format(landmarks=str(nwb.parent / "demo_landmarks.csv"), nwb=str(nwb), out=str(out), start=start, stop=stop, size=size)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"the export process failed: {res.stderr[-2000:]}")
+    line = [x for x in res.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line[7:])
+
+
+def speed_table(nwb: Path, out_dir: Path, clips, sizes, repeat: int = 1) -> None:
+    """export.speed lines: the export (``timed_export``) against the decode + encode ceilings of
+    the same frames, measured right after it: one process with x264's threads, and two
+    processes (the export's layout: half the frames each, x264 ``threads=1``). The ratio is to
+    the faster of the two."""
+    import nwbview
+
+    with nwbview.open(nwb) as s:
+        video = s.video()
+        times = video.times
+        video.close()
+    start = 1.0
+    first = int(np.searchsorted(times, start))
+    for _ in range(repeat):
+        for clip in clips:
+            for size in sizes:
+                r = timed_export(nwb, out_dir / "speed.mp4", start, start + clip, size)
+                n = r["frames"]
+                with nwbview.open(nwb) as s:
+                    from nwbview.render import build_plan
+
+                    plan = build_plan(s, start=start, stop=start + 1, size=size, overlays=[])
+                    canvas = plan.size
+                    plan.close()
+                c2 = ceiling(nwb.parent / "demo_video.mp4", first, n, size=canvas, processes=2)
+                # one process is the slower ceiling (its Python thread serialises decode, conversion and
+                # encode); measured on short clips only, to keep the 10-minute runs short
+                c1 = ceiling(nwb.parent / "demo_video.mp4", first, n, size=canvas, processes=1) if n <= 1800 else float("nan")
+                fps = n / r["total"]
+                loop = n / (r["total"] - r["setup"])
+                ceil = c2 if c1 != c1 else max(c1, c2)
+                print(
+                    f"export.speed {clip:g} s {canvas[0]}x{canvas[1]}: {fps:.1f} fps, ratio {fps / ceil:.2f} "
+                    f"(ceiling {ceil:.1f}: 1 process {c1:.1f}, 2 processes {c2:.1f}); setup {r['setup']:.2f} s, "
+                    f"frame loop {loop:.1f} fps, {r['workers']} workers, {n} frames",
+                    flush=True,
+                )
+
+
 def fresh_export_peak(nwb: Path, out: Path, start: float, stop: float, size) -> int:
     """Peak RSS (bytes) of a fresh Python process (and its workers) running one export."""
     import subprocess
@@ -255,6 +377,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short clips (about a minute in all)")
     ap.add_argument("--data", default=None, help="folder to keep the demo session in")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of the export.speed table")
+    ap.add_argument("--speed-only", action="store_true", help="only the export.speed table (issue 21)")
     args = ap.parse_args()
 
     import nwbview
@@ -272,6 +396,11 @@ def main() -> int:
         make_demo_session(data, duration=duration)
         meta.write_text(str(duration))
         print(f"# made a {duration:g} s demo session in {time.perf_counter() - t0:.0f} s ({data})", flush=True)
+    if args.speed_only:
+        out_dir = Path(tempfile.mkdtemp(prefix="nwbview-bench-out-"))
+        speed_table(nwb, out_dir, (20.0,) if quick else (20.0, 600.0), (None, (1280, 720)), repeat=args.repeat)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return 0
     labels, pix, world = read_landmarks_csv(data / "demo_landmarks.csv")
     cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
     out_dir = Path(tempfile.mkdtemp(prefix="nwbview-bench-out-"))
@@ -295,7 +424,7 @@ def main() -> int:
     video = s.video()
     first = int(np.searchsorted(video.times, start))
     video.close()
-    ceil = ceiling(data / "demo_video.mp4", first, n_frames, size=size)
+    ceil = max(ceiling(data / "demo_video.mp4", first, n_frames, size=size, processes=p) for p in (1, 2))
     print(f"export.fps: {fps:.1f} (ceiling {ceil:.1f}, ratio {fps / ceil:.2f}; {n_frames} frames at {size[0]}x{size[1]}, {os.cpu_count()} workers)", flush=True)
 
     # 3. rendering alone, one process
@@ -319,6 +448,10 @@ def main() -> int:
     growth = (peaks[1] - peaks[0]) / peaks[0] * 100
     print(f"export.peak_rss_mb: {peaks[0]:.0f} at {names[0]}, {peaks[1]:.0f} at {names[1]} (growth {growth:+.1f}%; process tree, goal < 1024)", flush=True)
     s.close()
+
+    # 6. issue 21: the default overlays and column, fresh process, both sizes, a short and a long clip
+    clips = (20.0,) if quick else (20.0, 600.0)
+    speed_table(nwb, out_dir, clips, (None, (1280, 720)), repeat=args.repeat)
     shutil.rmtree(out_dir, ignore_errors=True)
     if not args.data:
         shutil.rmtree(data, ignore_errors=True)

@@ -38,7 +38,7 @@ from nwbview.testing.video import decode_frames, read_frame_index, vfr_timestamp
 W, H = 160, 120
 T0 = 1.0  # the camera starts at 1 s on the session clock
 FPS = 30.0
-N = 600  # 20 s: three chunks of 240 frames
+N = 600  # 20 s: four chunks of 150 frames (export_bounds)
 CM_PER_PX = 0.5
 MAGENTA, GREEN = (255, 0, 255), (0, 255, 0)
 SNOUT_PX = (80.5, 60.5)  # centre of pixel (80, 60)

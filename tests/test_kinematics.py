@@ -97,6 +97,27 @@ def test_smooth_keeps_gaps():
     assert np.isnan(s.values[19:22]).all() and s.values[10] == 1.0
 
 
+@pytest.mark.parametrize("shape", [(200,), (200, 2)], ids=["1d", "2d"])
+def test_smooth_mean_is_xarrays_rolling_mean_without_numbagg(shape):
+    """The mean is computed in numpy (no numbagg JIT compile), and equals xarray's own numpy path."""
+    rng = np.random.default_rng(3)
+    t = np.arange(shape[0]) * 0.02
+    v = rng.normal(size=shape)
+    v[50] = np.nan
+    dims = ("time",) if len(shape) == 1 else ("time", "space")
+    coords = {"time": t} if len(shape) == 1 else {"time": t, "space": ["x", "y"]}
+    da = xr.DataArray(v, dims=dims, coords=coords, attrs={"units": "cm/s"})
+    got = smooth(da, 0.2, statistic="mean")  # 11 samples
+    with xr.set_options(use_numbagg=False, use_bottleneck=False):
+        want = da.rolling(time=11, center=True, min_periods=11).mean()
+    assert got.dims == da.dims and np.array_equal(got["time"].values, t)
+    np.testing.assert_array_equal(got.values, want.values)
+    assert got.attrs["units"] == "cm/s" and "smooth(0.2,mean)" in got.attrs["log"]
+    assert np.isnan(got.values[:5]).all() and np.isnan(got.values[45:56]).all() and np.isfinite(got.values[5:45]).all()
+    short = smooth(da.isel(time=slice(0, 5)), 0.2, statistic="mean")  # shorter than the window
+    assert np.isnan(short.values).all()
+
+
 def test_bad_input():
     with pytest.raises(DataShapeError, match="at least 2 samples"):
         compute_speed(_pos(np.array([0.0]), [1.0], [1.0]))

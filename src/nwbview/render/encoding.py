@@ -1,7 +1,8 @@
 """Encoding: H.264 chunks with PyAV, and joining them into the output without re-encoding.
 
-The timeline is cut into fixed chunks of :data:`CHUNK_FRAMES` frames whose boundaries do not
-depend on the number of workers. Each chunk is encoded by a fresh libx264 encoder with
+The timeline is cut into chunks of at most :data:`CHUNK_FRAMES` frames whose boundaries depend
+on the number of frames only, never on the number of workers (:func:`export_bounds`: an even
+number of equal chunks, so two workers finish together). Each chunk is encoded by a fresh libx264 encoder with
 ``threads=1`` (so it starts with an IDR frame: a closed GOP) into its own small MP4
 (:func:`encode_chunk`). :class:`Muxer` appends the finished chunks, in order, to the output:
 packets are copied, their timestamps checked and shifted onto the timeline. Output frames are
@@ -35,12 +36,15 @@ __all__ = [
     "chunk_path",
     "encode_chunk",
     "encoder_options",
+    "export_bounds",
     "render_segment",
     "segments",
 ]
 
 #: frames per independently encoded chunk (a closed GOP each); fixed, whatever the worker count
 CHUNK_FRAMES = 240
+#: below twice this many frames an export is one chunk (see :func:`export_bounds`)
+MIN_CHUNK_FRAMES = 60
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 
 
@@ -110,6 +114,34 @@ def encode_chunk(renderer: Renderer, plan: ExportPlan, k0: int, k1: int, path: s
             tick(n_since)
     finally:
         container.close()
+
+
+def export_bounds(n: int) -> list[tuple[int, int]]:
+    """The chunks an export of ``n`` frames is cut into: a function of ``n`` alone (never of the
+    worker count, so the output is the same whatever it is).
+
+    At most :data:`CHUNK_FRAMES` frames a chunk, in an even number of equal chunks (sizes differ
+    by one frame at most) so that two workers get the same number of frames; a clip shorter than
+    ``2 * MIN_CHUNK_FRAMES`` is one chunk (one worker: starting another costs more than it saves).
+
+    Examples
+    --------
+    >>> [b - a for a, b in export_bounds(600)]  # 3 chunks of 240 would split 480/120 between 2 workers
+    [150, 150, 150, 150]
+    >>> len(export_bounds(18000)), export_bounds(50)
+    (76, [(0, 50)])
+    """
+    if n < 2 * MIN_CHUNK_FRAMES:
+        return [(0, n)] if n > 0 else []
+    count = -(-n // CHUNK_FRAMES)
+    count += count % 2
+    base, extra = divmod(n, count)
+    out, a = [], 0
+    for i in range(count):
+        b = a + base + (1 if i < extra else 0)
+        out.append((a, b))
+        a = b
+    return out
 
 
 def chunk_bounds(n: int, chunk: int) -> list[tuple[int, int]]:

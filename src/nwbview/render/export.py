@@ -10,9 +10,11 @@ The work is split along its seams:
 - :mod:`nwbview.render.plan`: everything computed once before the frame loop (the timeline,
   the layout, the overlays bound to their panels, the column), and the :class:`Renderer` that
   draws a frame of the plan;
-- :mod:`nwbview.render.encoding`: fixed chunks of :data:`CHUNK_FRAMES` frames, each encoded by a
+- :mod:`nwbview.render.encoding`: chunks of at most :data:`CHUNK_FRAMES` frames, cut by the
+  number of frames alone (:func:`~nwbview.render.encoding.export_bounds`), each encoded by a
   fresh single-threaded libx264 encoder (a closed GOP), joined in order without re-encoding;
-- :mod:`nwbview.render.workers`: the processes that render runs of chunks in parallel.
+- :mod:`nwbview.render.workers`: the processes that render runs of chunks in parallel with this
+  one, started as the export begins.
 
 Output frames are bit-identical whatever the number of workers: frame ``i`` of the output is
 frame ``i`` of the timeline. The output is written under a temporary name next to ``output`` and
@@ -38,7 +40,7 @@ import numpy as np
 from nwbview.errors import renamed_keywords
 from nwbview.io.atomic import atomic_output, check_output_path, temp_dir
 from nwbview.render.defaults import default_overlays, default_timeseries
-from nwbview.render.encoding import CHUNK_FRAMES, X264_PRESETS, Muxer, chunk_bounds, chunk_path, render_segment
+from nwbview.render.encoding import CHUNK_FRAMES, X264_PRESETS, Muxer, chunk_path, export_bounds, render_segment, segments
 from nwbview.render.export_errors import ChannelError, ExportError, OutputPathError, TimeRangeError
 from nwbview.render.overlays import TimeSeriesOverlay
 from nwbview.render.plan import ExportPlan, Renderer, build_plan, check_time, open_source
@@ -118,8 +120,9 @@ def export_video(
         Output size; the video is scaled to fit beside the column. Default: the video at its
         native size plus the column. Odd sizes are rounded down to even.
     workers : int, optional
-        Processes rendering in parallel (default: the CPU count, at most one per chunk of
-        240 frames). The output is identical whatever the number.
+        Processes rendering in parallel, this one included (default: the CPU count; at most
+        one per chunk: a clip under 120 frames is one chunk, longer ones an even number of
+        chunks of at most 240 frames). The output is identical whatever the number.
     crf : int
         x264 quality (0-51; lower is better and larger).
     preset : str
@@ -170,14 +173,24 @@ def export_video(
     if workers is not None:
         if not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 1:
             raise ExportError(f"Invalid workers {workers!r}: give a whole number >= 1.")
-    session, own = open_source(session)
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    pool = None
+    if workers > 1:  # started now: their interpreters start while the file is opened and the plan built
+        from nwbview.render.workers import WorkerPool  # not at import: `python -m` runs it fresh
+
+        pool = WorkerPool(workers - 1)
     try:
-        plan = build_plan(session, start=start, stop=stop, video=video, overlays=overlays, timeseries=timeseries, fps=fps, size=size,
-                          calibration=calibration)
-        return _export(plan, out, workers, crf, preset, progress)
+        session, own = open_source(session)
+        try:
+            plan = build_plan(session, start=start, stop=stop, video=video, overlays=overlays, timeseries=timeseries, fps=fps, size=size,
+                              calibration=calibration)
+            return _export(plan, out, workers, crf, preset, progress, pool)
+        finally:
+            if own:
+                session.close()
     finally:
-        if own:
-            session.close()
+        if pool is not None:
+            pool.close()
 
 
 def _check_crf(crf: Any) -> int:
@@ -190,14 +203,14 @@ def _check_crf(crf: Any) -> int:
     return c
 
 
-def _export(plan: ExportPlan, out: Path, workers: int | None, crf: int, preset: str, progress: bool) -> Path:
+def _export(plan: ExportPlan, out: Path, workers: int, crf: int, preset: str, progress: bool, pool=None) -> Path:
+    """Render and encode ``plan`` into ``out`` with ``workers`` processes (this one and the
+    ``pool``'s workers), at most one per chunk (:func:`export_bounds`)."""
     from tqdm.auto import tqdm
 
     n = len(plan)
-    bounds = chunk_bounds(n, CHUNK_FRAMES)
-    if workers is None:
-        workers = os.cpu_count() or 1
-    workers = max(1, min(int(workers), len(bounds)))
+    bounds = export_bounds(n)
+    workers = max(1, min(int(workers), len(bounds), 1 + (len(pool.procs) if pool is not None else 0)))
     fmt = _VIDEO_SUFFIXES[out.suffix.lower()]
     bar = tqdm(total=n, unit="frame", desc=f"export {out.name}", disable=None if progress else True, leave=False)
     try:
@@ -220,9 +233,7 @@ def _export(plan: ExportPlan, out: Path, workers: int | None, crf: int, preset: 
                     for c in render_segment(plan, list(range(len(bounds))), bounds, tmpdir, crf, preset, tick=bar.update):
                         take(c)
                 else:
-                    from nwbview.render.workers import run_workers  # not at import: `python -m` runs it fresh
-
-                    run_workers(plan, bounds, workers, tmpdir, crf, preset, bar, take)
+                    pool.run(plan, bounds, segments(len(bounds), workers), tmpdir, crf, preset, bar, take)
             finally:
                 muxer.close()
     except OSError as exc:

@@ -89,6 +89,22 @@ class ExportPlan:
     def __len__(self) -> int:
         return int(self.times.size)
 
+    def part(self, k0: int, k1: int) -> "ExportPlan":
+        """A copy that draws frames ``[k0, k1)`` only, light to pickle for an export worker.
+
+        The column keeps only the samples those frames show; the panels drop their
+        :class:`PanelGeometry` (the drawers hold output pixels already): a worker unpickling
+        it does not import the calibration code (and pynwb with it).
+
+        Examples
+        --------
+        >>> job = plan.part(0, 240)  # doctest: +SKIP
+        """
+        from dataclasses import replace
+
+        column = None if self.column is None else self.column.restrict(k0, k1)
+        return replace(self, panels=[replace(p, geometry=None) for p in self.panels], column=column)
+
     def close(self) -> None:
         """Close the plan's video readers."""
         for p in self.panels:

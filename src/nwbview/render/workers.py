@@ -1,14 +1,16 @@
 """The export's worker processes: each renders and encodes a contiguous run of chunks.
 
-:func:`run_workers` starts ``workers`` fresh interpreters as ``python -P -m
-nwbview.render.workers JOB`` (nothing of the caller's ``__main__`` is re-run, and ``import
-nwbview`` is light: only what rendering needs is imported). They import the same nwbview source
-as the parent: the parent's ``sys.path`` is passed on as ``PYTHONPATH`` (``-P``: the worker's
-current folder is not put in front of it), and a worker that finds another nwbview refuses to
-run. ``JOB`` is a pickle of ``(plan, chunk_ids, bounds, tmpdir, crf, preset)``; a worker writes
+A :class:`WorkerPool` starts fresh interpreters as ``python -P -m nwbview.render.workers -``
+(nothing of the caller's ``__main__`` is re-run, and ``import nwbview`` is light: only what
+rendering needs is imported) as soon as an export begins, so their start overlaps the parent's
+own set-up; each then waits for the path of its job on its stdin. They import the same nwbview
+source as the parent: the parent's ``sys.path`` is passed on as ``PYTHONPATH`` (``-P``: the
+worker's current folder is not put in front of it), and a worker that finds another nwbview
+refuses to run. A job is a pickle of ``(plan, chunk_ids, bounds, tmpdir, crf, preset)`` (the
+plan cut to the worker's frames, :meth:`~nwbview.render.plan.ExportPlan.part`); a worker writes
 ``frames N``, ``chunk C`` and, on failure, ``error`` followed by a JSON object, one a line on
-its stdout. The parent remuxes the chunks in order as they are finished
-(:class:`~nwbview.render.encoding.Muxer`).
+its stdout. The parent renders the first run of chunks itself and remuxes the chunks in order
+as they are finished (:class:`~nwbview.render.encoding.Muxer`).
 
 Examples
 --------
@@ -32,7 +34,7 @@ from nwbview.render.encoding import render_segment, segments
 from nwbview.render.export_errors import ExportError
 from nwbview.render.plan import ExportPlan
 
-__all__ = ["run_workers", "worker_command", "worker_env", "main"]
+__all__ = ["WorkerPool", "run_workers", "worker_command", "worker_env", "main"]
 
 #: the nwbview package folder of the parent: a worker importing another one refuses to run
 PACKAGE_ENV = "NWBVIEW_WORKER_PACKAGE"
@@ -75,90 +77,176 @@ def worker_env() -> dict[str, str]:
     return env
 
 
+class WorkerPool:
+    """Worker processes started ahead of the work: ``python -P -m nwbview.render.workers -``.
+
+    Each imports what rendering needs and waits for the path of its job on its stdin, so its
+    interpreter start overlaps the parent's own work (opening the file, building the plan).
+    :meth:`run` hands out the jobs; :meth:`close` stops the workers (one given no job exits).
+
+    Examples
+    --------
+    >>> with WorkerPool(1) as pool:  # doctest: +SKIP
+    ...     pool.run(plan, bounds, segments(len(bounds), 2), tmp, 23, "veryfast", bar, take)
+    """
+
+    def __init__(self, n: int):
+        import subprocess
+        import tempfile
+        import threading
+
+        self.events: queue_mod.Queue = queue_mod.Queue()
+        self.procs: list = []
+        self.logs: list[str] = []
+        env = worker_env()
+        try:
+            for w in range(n):
+                fd, log = tempfile.mkstemp(prefix="nwbview-worker-", suffix=".log")
+                self.logs.append(log)
+                with os.fdopen(fd, "wb") as err:
+                    proc = subprocess.Popen(
+                        worker_command("-"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env, text=True,
+                    )  # fmt: skip
+                self.procs.append(proc)
+                threading.Thread(target=self._pump, args=(proc, w), daemon=True).start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _pump(self, proc, w: int) -> None:
+        try:
+            for line in proc.stdout:
+                kind, _, rest = line.strip().partition(" ")
+                self.events.put((w, kind, rest))
+        finally:
+            proc.stdout.close()
+            self.events.put((w, "exit", ""))
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers: those without a job are told so (end of their stdin), the rest killed."""
+        for p in self.procs:
+            if p.poll() is None and p.stdin is not None and not p.stdin.closed:
+                try:
+                    p.stdin.close()  # a worker waiting for a job exits
+                except OSError:
+                    pass
+        _stop(self.procs, grace=1.0)
+        for log in self.logs:
+            try:
+                os.unlink(log)
+            except OSError:
+                pass
+        self.procs, self.logs = [], []
+
+    def run(self, plan: ExportPlan, bounds: list[tuple[int, int]], segs: list[list[int]], tmpdir: str, crf: int, preset: str, bar,
+            take: Callable[[int], None]) -> None:
+        """Render ``segs[0]`` here and ``segs[1:]`` in the workers; ``take(c)`` each chunk in order as it is done.
+
+        Needs ``len(segs) - 1`` workers; extra ones are left without a job. A worker's error is
+        raised here as an :class:`~nwbview.render.ExportError`; on any failure every worker is stopped.
+        """
+        import pickle
+
+        if len(segs) - 1 > len(self.procs):
+            raise ValueError(f"{len(segs)} segments need {len(segs) - 1} workers; the pool has {len(self.procs)}.")
+        try:
+            for w, seg in enumerate(segs[1:]):
+                job = os.path.join(tmpdir, f"job_{w}.pkl")
+                with open(job, "wb") as f:  # only what this worker's frames show
+                    pickle.dump((plan.part(bounds[seg[0]][0], bounds[seg[-1]][1]), seg, bounds, tmpdir, crf, preset), f,
+                                protocol=pickle.HIGHEST_PROTOCOL)
+                self.procs[w].stdin.write(job + "\n")
+                self.procs[w].stdin.close()
+            used = self.procs[: len(segs) - 1]
+            for p in self.procs[len(segs) - 1 :]:
+                p.stdin.close()
+            state = {"done": set(), "next": 0, "exited": 0}
+
+            def handle(w: int, kind: str, rest: str) -> None:
+                if kind == "frames":
+                    bar.update(int(rest))
+                elif kind == "chunk":
+                    state["done"].add(int(rest))
+                elif kind == "error":
+                    raise _worker_error(rest)
+                elif kind == "exit" and w < len(used):
+                    state["exited"] += 1
+                    code = used[w].wait()
+                    if code != 0:
+                        log = Path(self.logs[w]).read_text(errors="replace")[-2000:]
+                        raise ExportError(f"An export worker stopped unexpectedly (exit code {code}). Its last output:\n{log}\nTry workers=1.")
+
+            def drain(block: bool) -> None:
+                while True:
+                    try:
+                        handle(*self.events.get(block=block))
+                    except queue_mod.Empty:
+                        return
+                    block = False
+
+            # this process renders the first run of chunks while the workers render theirs
+            for c in render_segment(plan, segs[0], bounds, tmpdir, crf, preset, tick=bar.update):
+                state["done"].add(c)
+                drain(False)
+                while state["next"] in state["done"]:
+                    take(state["next"])
+                    state["next"] += 1
+            while state["next"] < len(bounds):
+                while state["next"] in state["done"]:
+                    take(state["next"])
+                    state["next"] += 1
+                if state["next"] >= len(bounds):
+                    break
+                if state["exited"] == len(used):
+                    raise ExportError(f"The export workers finished but chunks {state['next']}.. of {len(bounds)} are missing.")
+                drain(True)
+        except BaseException:
+            _stop(self.procs)
+            raise
+        for p in used:
+            p.wait()
+
+
+def _worker_error(rest: str) -> ExportError:
+    import json
+
+    info = json.loads(rest)
+    if info.get("user"):
+        return ExportError(info["message"])
+    return ExportError(f"An export worker failed: {info['type']}: {info['message']}\n{info.get('traceback', '')}")
+
+
 def run_workers(plan: ExportPlan, bounds: list[tuple[int, int]], workers: int, tmpdir: str, crf: int, preset: str, bar, take: Callable[[int], None]) -> None:
-    """Render the chunks ``bounds`` in ``workers`` processes; ``take(c)`` each chunk in order as it is done.
+    """Render the chunks ``bounds`` in ``workers`` processes (this one and ``workers - 1`` workers);
+    ``take(c)`` each chunk in order as it is done.
 
     ``bar`` is a progress bar (``update(n)``). A worker's error is raised here as an
     :class:`~nwbview.render.ExportError`; on any failure every worker is stopped.
 
     Examples
     --------
-    >>> run_workers(plan, chunk_bounds(len(plan), CHUNK_FRAMES), 2, tmp, 23, "veryfast", bar, take)  # doctest: +SKIP
+    >>> run_workers(plan, export_bounds(len(plan)), 2, tmp, 23, "veryfast", bar, take)  # doctest: +SKIP
     """
-    import json
-    import pickle
-    import subprocess
-    import threading
-
     segs = segments(len(bounds), workers)
-    events: queue_mod.Queue = queue_mod.Queue()
-    env = worker_env()
-    procs = []
+    with WorkerPool(len(segs) - 1) as pool:
+        pool.run(plan, bounds, segs, tmpdir, crf, preset, bar, take)
 
-    def pump(proc, w):
-        try:
-            for line in proc.stdout:
-                kind, _, rest = line.strip().partition(" ")
-                events.put((w, kind, rest))
-        finally:
-            proc.stdout.close()
-            events.put((w, "exit", ""))
 
-    try:
-        for w, seg in enumerate(segs):
-            job = os.path.join(tmpdir, f"job_{w}.pkl")
-            mine = plan
-            if plan.column is not None:  # only the signal samples this worker's frames show
-                from dataclasses import replace
+def _stop(procs, grace: float = 0.0) -> None:
+    import time
 
-                mine = replace(plan, column=plan.column.restrict(bounds[seg[0]][0], bounds[seg[-1]][1]))
-            with open(job, "wb") as f:
-                pickle.dump((mine, seg, bounds, tmpdir, crf, preset), f, protocol=pickle.HIGHEST_PROTOCOL)
-            err = open(os.path.join(tmpdir, f"worker_{w}.log"), "wb")
-            proc = subprocess.Popen(
-                worker_command(job), stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, env=env, text=True,
-            )  # fmt: skip
-            err.close()
-            procs.append(proc)
-            threading.Thread(target=pump, args=(proc, w), daemon=True).start()
-    except BaseException:
-        _stop(procs)
-        raise
-    done: set[int] = set()
-    next_c = 0
-    exited = 0
-    try:
-        while next_c < len(bounds):
-            w, kind, rest = events.get()
-            if kind == "frames":
-                bar.update(int(rest))
-            elif kind == "chunk":
-                done.add(int(rest))
-                while next_c in done:
-                    take(next_c)
-                    done.discard(next_c)
-                    next_c += 1
-            elif kind == "error":
-                info = json.loads(rest)
-                if info.get("user"):
-                    raise ExportError(info["message"])
-                raise ExportError(f"An export worker failed: {info['type']}: {info['message']}\n{info.get('traceback', '')}")
-            elif kind == "exit":
-                exited += 1
-                code = procs[w].wait()
-                if code != 0:
-                    log = Path(tmpdir, f"worker_{w}.log").read_text(errors="replace")[-2000:]
-                    raise ExportError(f"An export worker stopped unexpectedly (exit code {code}). Its last output:\n{log}\nTry workers=1.")
-                if exited == len(procs) and next_c < len(bounds):
-                    raise ExportError(f"The export workers finished but chunks {next_c}.. of {len(bounds)} are missing.")
-    except BaseException:
-        _stop(procs)
-        raise
+    end = time.monotonic() + grace
     for p in procs:
-        p.wait()
-
-
-def _stop(procs) -> None:
+        try:
+            p.wait(timeout=max(0.0, end - time.monotonic()))
+        except Exception:  # noqa: BLE001 - still running: killed below
+            pass
     for p in procs:
         if p.poll() is None:
             p.kill()
@@ -195,6 +283,15 @@ def main(job_file: str) -> None:  # pragma: no cover - runs in a child
         import cv2
 
         cv2.setNumThreads(1)
+        if job_file == "-":  # started ahead of the work: get ready, then wait for the job's path
+            import av  # noqa: F401
+
+            import nwbview.io.video  # noqa: F401
+            import nwbview.render.column  # noqa: F401
+
+            job_file = sys.stdin.readline().strip()
+            if not job_file:
+                return
         with open(job_file, "rb") as f:
             plan, chunk_ids, bounds, tmpdir, crf, preset = pickle.load(f)
         warnings.simplefilter("ignore", NWBViewWarning)  # the parent already warned

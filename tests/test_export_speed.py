@@ -1,0 +1,145 @@
+"""The export's work split (issue 21): chunks by frame count alone, balanced between workers, the
+parent rendering one run, workers started early and given light jobs. No timing here."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nwbview.render.encoding import CHUNK_FRAMES, MIN_CHUNK_FRAMES, export_bounds, segments
+
+
+@pytest.mark.parametrize("n", [1, 2, 59, 119, 120, 121, 239, 240, 241, 480, 481, 600, 1799, 1800, 18000, 108_001])
+def test_export_chunks_cover_the_clip_in_an_even_number_of_equal_chunks(n):
+    b = export_bounds(n)
+    assert b[0][0] == 0 and b[-1][1] == n and all(b[i][1] == b[i + 1][0] for i in range(len(b) - 1))
+    sizes = [y - x for x, y in b]
+    assert max(sizes) <= max(CHUNK_FRAMES, n if n < 2 * MIN_CHUNK_FRAMES else 0) and max(sizes) - min(sizes) <= 1
+    if n < 2 * MIN_CHUNK_FRAMES:
+        assert len(b) == 1  # one worker: another would cost more to start than it saves
+    else:
+        assert len(b) % 2 == 0 and min(sizes) >= MIN_CHUNK_FRAMES
+        halves = [sum(sizes[c] for c in seg) for seg in segments(len(b), 2)]
+        assert abs(halves[0] - halves[1]) <= len(b) // 2  # two workers get the same frames, to a frame per chunk
+
+
+def test_600_frames_split_300_300_not_480_120():
+    b = export_bounds(600)
+    assert b == [(0, 150), (150, 300), (300, 450), (450, 600)]
+    assert segments(len(b), 2) == [[0, 1], [2, 3]]
+
+
+@pytest.fixture(scope="module")
+def demo_plan(tmp_path_factory):
+    """A 5 s plan of a small demo session: the default overlays, a calibration, the column."""
+    import nwbview
+    from nwbview.calibration import fit_landmarks, read_landmarks_csv
+    from nwbview.demo import make_demo_session
+    from nwbview.render import build_plan
+
+    folder = tmp_path_factory.mktemp("demo")
+    make_demo_session(folder, duration=6.0)
+    labels, pix, world = read_landmarks_csv(folder / "demo_landmarks.csv")
+    cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
+    with nwbview.open(folder / "demo_session.nwb") as s:
+        p = build_plan(s, start=0.5, stop=5.5, calibration=cal)
+    yield dict(plan=p, nwb=folder / "demo_session.nwb", cal=cal)
+    p.close()
+
+
+def test_a_worker_job_holds_no_calibration_and_unpickles_without_pynwb(demo_plan, tmp_path):
+    plan = demo_plan["plan"]
+    assert plan.panels[0].geometry is not None and plan.panels[0].geometry.calibration is not None
+    part = plan.part(0, len(plan) // 2)
+    assert all(p.geometry is None for p in part.panels) and plan.panels[0].geometry is not None  # the plan is not changed
+    job = tmp_path / "job.pkl"
+    job.write_bytes(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    code = ("import pickle, sys; p = pickle.load(open(sys.argv[1], 'rb')); "
+            "print(sorted(m for m in ('pynwb', 'hdmf', 'ndx_video_calibration', 'xarray', 'matplotlib') if m in sys.modules))")
+    from nwbview.render.workers import worker_env
+
+    out = subprocess.run([sys.executable, "-P", "-c", code, str(job)], env=worker_env(), capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_part_draws_its_frames_as_the_whole_plan_does(demo_plan):
+    from nwbview.render.plan import Renderer
+
+    plan = demo_plan["plan"]
+    k0, k1 = 40, 80
+    whole, part = Renderer(plan), Renderer(plan.part(k0, k1))
+    for k in (k0, k0 + 7, k1 - 1):
+        assert np.array_equal(whole.render(k), part.render(k))
+    part.plan.close()
+
+
+def test_a_worker_given_no_job_exits_cleanly():
+    from nwbview.render.workers import WorkerPool, worker_command, worker_env
+
+    r = subprocess.run(worker_command("-"), stdin=subprocess.DEVNULL, env=worker_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == "", r.stdout + r.stderr
+    pool = WorkerPool(2)
+    procs = list(pool.procs)
+    pool.close()  # ends them whatever they were doing
+    assert all(p.returncode is not None for p in procs) and pool.procs == []
+
+
+def test_the_parent_renders_the_first_run_and_short_clips_use_one_process(demo_plan, tmp_path, monkeypatch):
+    """Default workers on 2 cores: one worker started, the parent renders half; < 120 frames: no worker used."""
+    import av
+
+    from nwbview.render import export_video
+    from nwbview.render import workers as workers_mod
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    seen = []
+    real_init, real_run = workers_mod.WorkerPool.__init__, workers_mod.WorkerPool.run
+
+    def init(self, n):
+        seen.append(("pool", n))
+        real_init(self, n)
+
+    def run(self, plan, bounds, segs, *a, **k):
+        seen.append(("run", len(bounds), segs))
+        real_run(self, plan, bounds, segs, *a, **k)
+
+    monkeypatch.setattr(workers_mod.WorkerPool, "__init__", init)
+    monkeypatch.setattr(workers_mod.WorkerPool, "run", run)
+    nwb, cal = demo_plan["nwb"], demo_plan["cal"]
+    n = len(demo_plan["plan"])
+    assert n >= 2 * 60
+    out = export_video(nwb, tmp_path / "a.mp4", start=0.5, stop=5.5, calibration=cal, progress=False)
+    assert seen == [("pool", 1), ("run", len(export_bounds(n)), segments(len(export_bounds(n)), 2))]
+    seen.clear()
+    one = export_video(nwb, tmp_path / "b.mp4", start=0.5, stop=5.5, calibration=cal, workers=1, progress=False)
+    assert seen == []
+
+    def frames(path):
+        with av.open(str(path)) as c:
+            return [f.to_ndarray(format="yuv420p").tobytes() for f in c.decode(video=0)]
+
+    assert frames(out) == frames(one) and len(frames(out)) == n
+    short = export_video(nwb, tmp_path / "c.mp4", start=0.5, stop=3.5, calibration=cal, progress=False)  # < 120 frames: 1 chunk
+    assert seen == [("pool", 1)] and len(frames(short)) < 2 * 60
+
+
+def test_a_failed_export_stops_its_early_workers(demo_plan, tmp_path, monkeypatch):
+    from nwbview.render import TimeRangeError, export_video
+    from nwbview.render import workers as workers_mod
+
+    pools = []
+    real_init = workers_mod.WorkerPool.__init__
+
+    def init(self, n):
+        real_init(self, n)
+        pools.append(list(self.procs))
+
+    monkeypatch.setattr(workers_mod.WorkerPool, "__init__", init)
+    with pytest.raises(TimeRangeError):
+        export_video(demo_plan["nwb"], tmp_path / "x.mp4", start=500.0, stop=600.0, workers=2, progress=False)
+    assert pools and all(p.returncode is not None for p in pools[0])
+    assert not (tmp_path / "x.mp4").exists() and list(tmp_path.iterdir()) == []
