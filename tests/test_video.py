@@ -156,8 +156,43 @@ def test_sorted_reads_do_not_reseek_inside_a_gop(videos, monkeypatch):
         # free), even though frames further away were skipped (skip_frame="NONREF")
         reader[299], reader[285], reader[301], reader[302]
         assert seeks == []
-        assert reader._backend.open_files[0].stream.codec_context.skip_frame == "DEFAULT"
+        assert reader._backend.open_files[0][-1].stream.codec_context.skip_frame == "DEFAULT"
         assert [read_frame_index(reader[i]) for i in (285, 299, 302)] == [285, 299, 302]
+
+
+def test_decoders_stay_parked_where_reads_come_back(videos, monkeypatch):
+    """Jumping between two places of a file: each place keeps its decoder (no seek on return)."""
+    seeks = []
+    real_seek = decode.FileBackend._seek
+
+    def counting_seek(of, index, ts, expected):
+        seeks.append(expected)
+        return real_seek(of, index, ts, expected)
+
+    monkeypatch.setattr(decode.FileBackend, "_seek", staticmethod(counting_seek))
+    entry = videos["h264"]  # GOP 250: keyframes 0, 250, 500
+    with open_reader(entry) as reader:
+        backend = reader._backend
+        limit = backend.decoders_per_file
+        assert limit == decode._DECODERS_PER_FILE  # 160x120: well within the memory budget
+        order = [200, 400, 220, 430, 240, 460]  # two places, visited in turns, moving forward
+        for k in order:
+            assert np.array_equal(reader[k], entry["ref"][k])
+        assert seeks == [0, 250]  # one seek per place; the returns decode forward
+        assert len(backend.open_files[0]) == 2
+        # more places than decoders: the least recently used decoder moves, frames stay exact
+        seeks.clear()
+        places = [10, 120, 270, 380, 520][: limit + 1]
+        for k in places:
+            assert np.array_equal(reader[k], entry["ref"][k])
+        assert len(backend.open_files[0]) == limit
+        assert np.array_equal(reader[places[-1] + 5], entry["ref"][places[-1] + 5])
+    # sequential reading never opens a second decoder
+    with open_reader(entry) as reader:
+        for i, frame in enumerate(reader.iter_frames()):
+            if i == 300:
+                break
+        assert len(reader._backend.open_files[0]) == 1
 
 
 def test_vfr_times_from_container(videos):
