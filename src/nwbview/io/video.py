@@ -41,6 +41,9 @@ Speed
   (``skip_frame="NONREF"``, most B-frames) until a few dozen frames before the target: random
   reads cost 30-40% less decoding. The target and the frames just before it are always decoded
   in full (and cached, so stepping back is free).
+- Decoders stay parked where they stopped: a read that none of them reaches by decoding forward
+  opens another one (a few per local file, within a memory budget), so going back and forth
+  between a few places decodes forward from the last read there (see :mod:`nwbview.io.decode`).
 - :meth:`VideoReader.gray` copies the decoded luma plane instead of converting colour.
 - Packet indexes are cached per process, keyed by (path, size, mtime) for local files and by
   the URL for remote ones; pickling a reader carries them to the worker.
