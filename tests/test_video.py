@@ -180,13 +180,14 @@ def test_decoders_stay_parked_where_reads_come_back(videos, monkeypatch):
             assert np.array_equal(reader[k], entry["ref"][k])
         assert seeks == [0, 250]  # one seek per place; the returns decode forward
         assert len(backend.open_files[0]) == 2
-        # more places than decoders: the least recently used decoder moves, frames stay exact
+        # at the limit, the least recently used decoder moves; the other stays parked
+        backend.decoders_per_file = 2
         seeks.clear()
-        places = [10, 120, 270, 380, 520][: limit + 1]
-        for k in places:
-            assert np.array_equal(reader[k], entry["ref"][k])
-        assert len(backend.open_files[0]) == limit
-        assert np.array_equal(reader[places[-1] + 5], entry["ref"][places[-1] + 5])
+        assert np.array_equal(reader[5], entry["ref"][5])  # behind both: the one at 241 seeks
+        assert np.array_equal(reader[465], entry["ref"][465])  # the one at 461 goes forward
+        assert np.array_equal(reader[30], entry["ref"][30])  # and the moved one too
+        assert seeks == [0]
+        assert len(backend.open_files[0]) == 2
     # sequential reading never opens a second decoder
     with open_reader(entry) as reader:
         for i, frame in enumerate(reader.iter_frames()):
