@@ -142,7 +142,7 @@ def mend_layer_visuals(viewer: Any, layers: Sequence[Any]) -> int:
 
     Examples
     --------
-    >>> mend_layer_visuals(viewer, [viewer.layers["skeleton + head direction"]])  # doctest: +SKIP
+    >>> mend_layer_visuals(viewer, [viewer.layers["skeleton + head direction + position trail"]])  # doctest: +SKIP
     1
     """
     qt_viewer = getattr(getattr(viewer, "window", None), "_qt_viewer", None)

@@ -245,24 +245,28 @@ class SessionView:
         Per-step overlay layers hold the window of steps around the current step (see
         :data:`CHUNK_STEPS`); the view refills them as the slider moves.
         """
-        lo, hi = self._window(self.step if self.viewer is not None else 0)
+        k = self.step if self.viewer is not None else 0
         out = []
         for ls in self._layer_specs:
             kwargs = dict(ls.kwargs)
             data = ls.data
             if ls.chunks is not None:
-                data, colors, features = ls.chunks.part(lo, hi)
+                data, colors, features = ls.chunks.part(*self._window(k, ls.windowed))
                 kwargs.update(colors)
                 if features is not None:
                     kwargs["features"] = features
             out.append((data, kwargs, ls.layer_type))
-        self._chunk = (lo, hi)
+        self._chunk = self._window(k, True)
         return out
 
-    def _window(self, k: int) -> tuple[int, int]:
-        """The window of steps the overlay layers hold while the slider is at ``k``."""
+    def _window(self, k: int, windowed: bool = False) -> tuple[int, int]:
+        """The window of steps the overlay layers hold while the slider is at ``k``.
+
+        Without a video the layers set the slider's range, so they hold every step, but for
+        the ``windowed`` ones (made per window: the trail), whose range the others cover.
+        """
         n = len(self.timeline)
-        if self.frames is None or n <= 1.5 * CHUNK_STEPS:
+        if n <= 1.5 * CHUNK_STEPS or (self.frames is None and not windowed):
             return 0, n  # short (or no video, whose layers set the slider's range): everything
         lo = max(0, min(int(k) - CHUNK_STEPS // 4, n - CHUNK_STEPS))
         return lo, lo + CHUNK_STEPS
@@ -272,12 +276,12 @@ class SessionView:
         lo, hi = self._chunk
         if lo <= k < hi:
             return
-        lo, hi = self._chunk = self._window(k)
+        self._chunk = self._window(k, True)
         for ls in self._layer_specs:
             layer = self.layers.get(ls.role)
-            if ls.chunks is None or layer is None:
-                continue
-            data, colors, features = ls.chunks.part(lo, hi)
+            if ls.chunks is None or layer is None or (self.frames is None and not ls.windowed):
+                continue  # (without a video the layers that are not windowed hold everything)
+            data, colors, features = ls.chunks.part(*self._window(k, ls.windowed))
             layer.data = data
             for name, value in colors.items():
                 setattr(layer, name, value)
