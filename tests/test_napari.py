@@ -900,6 +900,7 @@ def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
     from nwbview.render.napari import host
 
     monkeypatch.setattr(host, "CHUNK_STEPS", 40)
+    monkeypatch.setattr(host, "WINDOWED_STEPS", 16)
     viewer = view(calibrated_path, show=False, docks=False)
     try:
         sv = _sv(viewer)
@@ -925,8 +926,10 @@ def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
             if j.size:
                 names = full.kwargs["features"]["keypoint"][full.data[:, 0] == k]
                 assert sorted(pose.features["keypoint"].iloc[j]) == sorted(names)
-            lines = sv.layers["skeleton + head direction + position trail"]  # the trail's segments are made for the window only
-            assert lines.data[:, 0, 0].min() >= lo and lines.data[:, 0, 0].max() < hi
+            lines = sv.layers["skeleton + head direction + position trail"]  # the trail's segments: made for a smaller window
+            wlo, whi = sv._held["skeleton + head direction + position trail"]
+            assert wlo <= k < whi and whi - wlo == host.WINDOWED_STEPS < hi - lo
+            assert lines.data[:, 0, 0].min() >= wlo and lines.data[:, 0, 0].max() < whi
             assert len(lines.edge_color) == len(lines.data)
             full_lines = next(ls for ls in sv._layer_specs if ls.role == "skeleton + head direction + position trail").chunks.part(0, n)
             here = lines.data[lines.data[:, 0, 0] == k]
