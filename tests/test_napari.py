@@ -351,6 +351,44 @@ def test_mesh_shader_fix_touches_only_nwbview_layers(cal_viewer):
         cal_viewer.layers.remove(other)
 
 
+def test_empty_text_of_our_points_is_not_drawn_and_text_set_is(cal_viewer, monkeypatch):
+    """napari draws one empty string for a Points layer without text: nwbview's is hidden (a
+    screenshot is the same), shown again when text is set; other layers and the switch-off keep napari's."""
+    from nwbview.render.napari import _vispy_fixes
+
+    sv = _sv(cal_viewer)
+    visuals = cal_viewer.window._qt_viewer.layer_to_visual
+    points = sv.layers["pose + position"]
+    node = visuals[points].node.text
+    assert not node.visible
+    sv.set_step(30)
+    _process()
+    hidden = cal_viewer.screenshot(canvas_only=True, flash=False)
+    node.visible = True  # napari's own: its empty string drawn
+    _process()
+    np.testing.assert_array_equal(cal_viewer.screenshot(canvas_only=True, flash=False), hidden)
+    node.visible = False
+    points.text = "keypoint"  # the user labels the points: the text is drawn
+    try:
+        assert node.visible
+        _process()
+        assert (cal_viewer.screenshot(canvas_only=True, flash=False) != hidden).any()
+    finally:
+        points.text = None  # no text again
+    assert not node.visible
+    other = cal_viewer.add_points(np.zeros((1, 3)), name="someone else's points")
+    try:
+        assert visuals[other].node.text.visible and _vispy_fixes.hide_empty_text(cal_viewer, []) == 0
+    finally:
+        cal_viewer.layers.remove(other)
+    monkeypatch.setenv("NWBVIEW_HIDE_EMPTY_TEXT", "0")
+    other = cal_viewer.add_points(np.zeros((1, 3)), name="off")
+    try:
+        assert _vispy_fixes.hide_empty_text(cal_viewer, [other]) == 0 and visuals[other].node.text.visible
+    finally:
+        cal_viewer.layers.remove(other)
+
+
 def test_mesh_shader_fix_can_be_switched_off(monkeypatch):
     from vispy.visuals.mesh import MeshVisual
 

@@ -376,12 +376,16 @@ class SessionView:
             notify("info", self.space.describe())
 
     def _mend_visuals(self) -> None:
-        """The skeleton's Vectors layer would recompile its shader each step (see :mod:`._vispy_fixes`);
+        """The skeleton's Vectors layer would recompile its shader each step, the Points layer draw its
+        empty text (see :mod:`._vispy_fixes`);
         the layers' thumbnails are drawn when the slider rests (see :mod:`._thumbnails`)."""
         from nwbview.render.napari._thumbnails import ThumbnailDeferral
-        from nwbview.render.napari._vispy_fixes import mend_layer_visuals
+        from nwbview.render.napari._vispy_fixes import hide_empty_text, mend_layer_visuals
 
         mend_layer_visuals(self.viewer, list(self.layers.values()))
+        # napari makes the last layer's visual after the view adopts it: hide its text right after
+        layers = list(self.layers.values())
+        QTimer.singleShot(0, lambda: None if self._closed else hide_empty_text(self.viewer, layers))
         if hasattr(self.viewer, "window"):
             if self.thumbnails is None:
                 self.thumbnails = ThumbnailDeferral()
