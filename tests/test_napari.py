@@ -361,7 +361,7 @@ def test_empty_text_of_our_points_is_not_drawn_and_text_set_is(cal_viewer, monke
     points = sv.layers["pose + position"]
     node = visuals[points].node.text
     assert not node.visible
-    sv.set_step(30)
+    sv.set_step(27)
     _process()
     hidden = cal_viewer.screenshot(canvas_only=True, flash=False)
     node.visible = True  # napari's own: its empty string drawn
@@ -375,6 +375,7 @@ def test_empty_text_of_our_points_is_not_drawn_and_text_set_is(cal_viewer, monke
         assert (cal_viewer.screenshot(canvas_only=True, flash=False) != hidden).any()
     finally:
         points.text = None  # no text again
+        sv.set_step(0)  # (other tests step from here)
     assert not node.visible
     other = cal_viewer.add_points(np.zeros((1, 3)), name="someone else's points")
     try:
