@@ -30,7 +30,8 @@ Prints one figure per line, e.g. (2 cores, no GPU, software OpenGL, other jobs r
 
 The vispy shader fix (``nwbview.render.napari._vispy_fixes``) is on unless the vispy version is
 not one it was tested on; ``NWBVIEW_VISPY_PATCH=0`` runs the same benchmark without it (A/B);
-``NWBVIEW_DEFER_THUMBNAILS=0`` redraws layer thumbnails on every step (A/B).
+``NWBVIEW_DEFER_THUMBNAILS=0`` redraws layer thumbnails on every step (A/B);
+``NWBVIEW_HIDE_EMPTY_TEXT=0`` draws the Points layer's empty text as napari does (A/B).
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def test_world_coordinate_layers_and_transforms(cal_viewer, demo_session):
     sv = _sv(cal_viewer)
     reader = sv.reader
     assert sv.space.coordinates == "world" and sv.space.unit == "centimeters"
-    assert sv.roles == ["video", "skeleton + head direction", "position trail", "pose + position"]
+    assert sv.roles == ["video", "skeleton + head direction + position trail", "pose + position"]
     assert [layer.name for layer in cal_viewer.layers][0] == "video: BehaviorVideo"
     video = sv.layers["video"]
     n = len(reader)
@@ -111,12 +111,11 @@ def test_world_coordinate_layers_and_transforms(cal_viewer, demo_session):
     assert cal_viewer.dims.nsteps[0] == n == len(sv.timeline)
     assert sv.layers["pose + position"].data.shape[1] == 3  # (step, row, col): keypoints and position in one layer
     assert set(sv.layers["pose + position"].features["kind"]) == {"pose", "position"}
-    assert sv.layers["skeleton + head direction"].data.shape[1:] == (2, 3)
-    assert sv.layers["position trail"].data.shape[1] == 4  # tracks: (id, step, row, col)
+    assert sv.layers["skeleton + head direction + position trail"].data.shape[1:] == (2, 3)  # one Vectors layer: skeleton, arrows, trail
     # the head direction arrow of a step starts at the position, 8 cm long, along the angle
     hd = sv.session.head_direction()
     k = int(sv.points("position")[0][20, 0])
-    lines = sv.layers["skeleton + head direction"].data
+    lines = sv.layers["skeleton + head direction + position trail"].data
     pos_xy = sv.session.position().values[sv.timeline.nearest(sv.session.position())[k]]
     starts = lines[lines[:, 0, 0] == k, 0, 1:]
     i = np.flatnonzero(np.all(np.isclose(starts, [-pos_xy[1], pos_xy[0]]), axis=1))
@@ -219,7 +218,7 @@ def test_screenshot_places_world_points_on_their_pixels(cal_viewer):
 def test_screenshot_trail_follows_the_slider(cal_viewer):
     """The rendered trail (orange) ends at the current position and moves with the slider."""
     sv = _sv(cal_viewer)
-    keep = {"video", "position trail"}
+    keep = {"video", "skeleton + head direction + position trail"}  # the skeleton (light grey) and the arrow (light blue) are not orange
     for role, layer in sv.layers.items():
         layer.visible = role in keep
     cal_viewer.reset_view()  # the view this test measures in, whatever ran before it (order-independent)
@@ -259,9 +258,11 @@ def test_stepping_updates_video_trail_and_dock(cal_viewer, qtbot):
     sv = _sv(cal_viewer)
     reader = sv.reader
     video = sv.layers["video"]
-    trail = sv.layers["position trail"]
+    lines = sv.layers["skeleton + head direction + position trail"]
     dock = sv.dock
-    assert trail.tail_length == round(2.0 * sv.timeline.fps)  # the 2 s trail, in steps
+    pos = sv.session.position()
+    pos_steps = np.interp(pos["time"].values, sv.timeline.times, np.arange(len(sv.timeline)), left=np.nan, right=np.nan)
+    orange = np.array([255, 140, 0]) / 255.0
     seen = []
     for k in (10, 11, 60, 60 - 1, len(sv.timeline) - 1):
         sv.set_step(k)
@@ -270,9 +271,21 @@ def test_stepping_updates_video_trail_and_dock(cal_viewer, qtbot):
         assert sv.step == k and sv.time == pytest.approx(reader.times[sv.timeline.frames[k]])
         assert cal_viewer.dims.axis_labels[0] == f"{sv.time:.3f} s"
         np.testing.assert_array_equal(np.asarray(video._slice.image.raw), reader[int(sv.timeline.frames[k])])
-        # the trail is cut at the current step (its shader fades the last 2 s of samples)
-        assert trail.current_time == k
-        shown = np.flatnonzero((trail.data[:, 1] <= k) & (trail.data[:, 1] > k - trail.tail_length))
+        # the trail (orange segments of the lines layer at step k) is cut at the current step: its
+        # newest segment ends at the last position sample up to step k; the last 2 s fade out
+        at = (lines.data[:, 0, 0] == k) & np.all(np.isclose(lines.edge_color[:, :3], orange), axis=1)
+        ends = lines.data[at, 0, 1:] + lines.data[at, 1, 1:]
+        j = np.flatnonzero(pos_steps <= k)[-1]
+        assert np.isclose(ends, [-pos.values[j, 1], pos.values[j, 0]]).all(axis=1).any()
+        # a segment between each two tracked samples, ending in the last 2 s (NaN gaps cut the trail)
+        fin = np.isfinite(pos.values).all(axis=1) & np.isfinite(pos_steps)  # samples in the timeline
+        tail = round(2.0 * sv.timeline.fps)
+        assert at.sum() == np.sum(fin[:-1] & fin[1:] & (pos_steps[1:] <= k) & (pos_steps[1:] > k - tail)) > 0
+        alpha = lines.edge_color[at, 3]
+        assert np.all(np.diff(alpha) > 0) and alpha[-1] > 0.9  # oldest first, faded by age
+        if k > 2.0 * sv.timeline.fps + 1:
+            assert alpha[0] < 0.1
+        shown = tuple(np.round(ends.ravel(), 6))
         # the dock's cursor is at the current time; its traces cover the window around it
         assert dock.step == k and dock.current_time == pytest.approx(sv.time)
         x, y = dock.window_data("speed")
@@ -293,7 +306,7 @@ def test_stepping_relinks_no_shader(cal_viewer, monkeypatch):
     from vispy.visuals.shaders.program import ModularProgram
 
     sv = _sv(cal_viewer)
-    lines = sv.layers["skeleton + head direction"]
+    lines = sv.layers["skeleton + head direction + position trail"]
     builds = []
     original = ModularProgram._build
     monkeypatch.setattr(ModularProgram, "_build", lambda self: (builds.append(self), original(self))[1])
@@ -329,11 +342,50 @@ def test_mesh_shader_fix_keeps_vispy_behaviour():
 def test_mesh_shader_fix_touches_only_nwbview_layers(cal_viewer):
     sv = _sv(cal_viewer)
     visuals = cal_viewer.window._qt_viewer.layer_to_visual
-    ours = visuals[sv.layers["skeleton + head direction"]].node
+    ours = visuals[sv.layers["skeleton + head direction + position trail"]].node
     assert "_build_color_transform" in vars(ours)
     other = cal_viewer.add_vectors(np.zeros((2, 2, 3)), name="someone else's vectors")
     try:
         assert "_build_color_transform" not in vars(visuals[other].node)
+    finally:
+        cal_viewer.layers.remove(other)
+
+
+def test_empty_text_of_our_points_is_not_drawn_and_text_set_is(cal_viewer, monkeypatch):
+    """napari draws one empty string for a Points layer without text: nwbview's is hidden (a
+    screenshot is the same), shown again when text is set; other layers and the switch-off keep napari's."""
+    from nwbview.render.napari import _vispy_fixes
+
+    sv = _sv(cal_viewer)
+    visuals = cal_viewer.window._qt_viewer.layer_to_visual
+    points = sv.layers["pose + position"]
+    node = visuals[points].node.text
+    assert not node.visible
+    sv.set_step(27)
+    _process()
+    hidden = cal_viewer.screenshot(canvas_only=True, flash=False)
+    node.visible = True  # napari's own: its empty string drawn
+    _process()
+    np.testing.assert_array_equal(cal_viewer.screenshot(canvas_only=True, flash=False), hidden)
+    node.visible = False
+    points.text = "keypoint"  # the user labels the points: the text is drawn
+    try:
+        assert node.visible
+        _process()
+        assert (cal_viewer.screenshot(canvas_only=True, flash=False) != hidden).any()
+    finally:
+        points.text = None  # no text again
+        sv.set_step(0)  # (other tests step from here)
+    assert not node.visible
+    other = cal_viewer.add_points(np.zeros((1, 3)), name="someone else's points")
+    try:
+        assert visuals[other].node.text.visible and _vispy_fixes.hide_empty_text(cal_viewer, []) == 0
+    finally:
+        cal_viewer.layers.remove(other)
+    monkeypatch.setenv("NWBVIEW_HIDE_EMPTY_TEXT", "0")
+    other = cal_viewer.add_points(np.zeros((1, 3)), name="off")
+    try:
+        assert _vispy_fixes.hide_empty_text(cal_viewer, [other]) == 0 and visuals[other].node.text.visible
     finally:
         cal_viewer.layers.remove(other)
 
@@ -367,6 +419,34 @@ def test_mesh_shader_fix_is_not_applied_on_untested_vispy(monkeypatch, caplog):
     assert all("_build_color_transform" not in vars(v) for v in visuals)
     said = [r.getMessage() for r in caplog.records if "vispy" in r.getMessage()]
     assert len(said) == 1 and "0.99.0" in said[0] and "0.17" in said[0]  # one line, not one per visual
+
+
+def test_trail_segments_are_cut_faded_and_the_same_in_any_window():
+    """The trail's segments at step k: between consecutive samples (a NaN cuts it) that end at a step
+    <= k and less than the trail's length before it, faded by age; a window's part is the whole's."""
+    from nwbview.render.napari.layers import MergedChunks, TrailSegments
+
+    steps = np.array([0.0, 0.5, 1.5, 2.5, 3.2, 4.0, 5.5, 6.0, 7.0, 8.5])
+    xy = np.column_stack([steps * 2, -steps])
+    xy[5] = np.nan  # a tracking gap: no segment touches sample 5
+    trail = TrailSegments(steps, xy, 3, (1.0, 0.5, 0.0, 1.0))
+    vec, colors, _ = trail.part(0, 12)
+    for k in range(12):
+        at = vec[:, 0, 0] == k
+        want = [i for i in range(len(steps) - 1) if i not in (4, 5) and k - 3 < steps[i + 1] <= k]
+        np.testing.assert_allclose(vec[at, 0, 1:], xy[want])  # from each sample to the next
+        np.testing.assert_allclose(vec[at, 0, 1:] + vec[at, 1, 1:], xy[[i + 1 for i in want]])
+        mid = (steps[want] + steps[[i + 1 for i in want]]) / 2
+        np.testing.assert_allclose(colors["edge_color"][at, 3], np.clip(1 - (k - mid) / 3, 0, 1))
+        np.testing.assert_allclose(colors["edge_color"][at, :3], np.tile([1.0, 0.5, 0.0], (len(want), 1)))
+    static = TrailSegments(np.array([0.0, 1.0]), np.zeros((2, 2)), 50, (0, 0, 1, 1))  # 50 steps of one segment
+    both = MergedChunks([static, trail])
+    whole = both.part(0, 60)
+    for lo, hi in [(0, 4), (3, 7), (5, 60), (9, 10)]:
+        got = both.part(lo, hi)
+        sel = (whole[0][:, 0, 0] >= lo) & (whole[0][:, 0, 0] < hi)
+        np.testing.assert_array_equal(got[0], whole[0][sel])
+        np.testing.assert_array_equal(got[1]["edge_color"], whole[1]["edge_color"][sel])
 
 
 def test_video_frames_read_ahead_exactly():
@@ -575,7 +655,7 @@ def test_reader_plugin_opens_nwb_through_napari(calibrated_path, tmp_path, notif
     viewer = napari.Viewer(show=False)
     try:
         layers = viewer.open(str(calibrated_path), plugin="nwbview")
-        assert [layer.name for layer in layers] == ["video: BehaviorVideo", "skeleton + head direction", "position trail",
+        assert [layer.name for layer in layers] == ["video: BehaviorVideo", "skeleton + head direction + position trail",
                                                 "pose: PoseEstimation + position"]
         sv = _sv(viewer)
         assert set(sv.layers) == set(sv.roles) and sv.dock is not None
@@ -760,7 +840,8 @@ def test_stream_keywords_are_names_and_show_switches(calibrated_path):
     try:
         sv = _sv(viewer)
         assert sv.roles == ["video", "position trail", "position"]
-        assert sv.layers["position trail"].tail_length == round(1.0 * sv.timeline.fps)
+        trail = next(ls for ls in sv._layer_specs if ls.role == "position trail").chunks
+        assert trail.tail == round(1.0 * sv.timeline.fps)  # the 1 s trail, in steps
         assert [(ts.label, ts.window_s) for ts in sv.timeseries] == [("speed", 4.0), ("LFP ch1", 4.0)]
     finally:
         viewer.close()
@@ -858,6 +939,7 @@ def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
     from nwbview.render.napari import host
 
     monkeypatch.setattr(host, "CHUNK_STEPS", 40)
+    monkeypatch.setattr(host, "WINDOWED_STEPS", 16)
     viewer = view(calibrated_path, show=False, docks=False)
     try:
         sv = _sv(viewer)
@@ -883,9 +965,14 @@ def test_overlay_layers_hold_a_window_of_steps(calibrated_path, monkeypatch):
             if j.size:
                 names = full.kwargs["features"]["keypoint"][full.data[:, 0] == k]
                 assert sorted(pose.features["keypoint"].iloc[j]) == sorted(names)
-            trail = sv.layers["position trail"]
-            if len(trail.data):
-                assert trail.data[:, 1].max() < hi and trail.data[:, 1].min() >= lo - trail.tail_length - 1
+            lines = sv.layers["skeleton + head direction + position trail"]  # the trail's segments: made for a smaller window
+            wlo, whi = sv._held["skeleton + head direction + position trail"]
+            assert wlo <= k < whi and whi - wlo == host.WINDOWED_STEPS < hi - lo
+            assert lines.data[:, 0, 0].min() >= wlo and lines.data[:, 0, 0].max() < whi
+            assert len(lines.edge_color) == len(lines.data)
+            full_lines = next(ls for ls in sv._layer_specs if ls.role == "skeleton + head direction + position trail").chunks.part(0, n)
+            here = lines.data[lines.data[:, 0, 0] == k]
+            np.testing.assert_array_equal(here, full_lines[0][full_lines[0][:, 0, 0] == k])
     finally:
         viewer.close()
 

@@ -1,4 +1,5 @@
-"""A workaround for a vispy bug that recompiles a Vectors layer's shader on every step.
+"""A workaround for a vispy bug that recompiles a Vectors layer's shader on every step, and the
+empty text of nwbview's Points layers left undrawn (:func:`hide_empty_text`).
 
 vispy's ``MeshVisual`` makes a new pass-through colour function each time its data is set
 (vispy/vispy#2568, open as of vispy 0.17), so the shader program is regenerated and relinked.
@@ -32,13 +33,15 @@ from __future__ import annotations
 
 import os
 import types
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
 
 from nwbview.render.napari.notifications import log
 
-__all__ = ["TESTED_VISPY", "ENV_SWITCH", "fix_applies", "reuse_color_transform", "mend_layer_visuals"]
+__all__ = ["TESTED_VISPY", "ENV_SWITCH", "fix_applies", "reuse_color_transform", "mend_layer_visuals", "TESTED_NAPARI",
+           "TEXT_ENV_SWITCH", "text_fix_applies", "hide_empty_text"]
 
 #: vispy release series (``major.minor``) the fix was tested on
 TESTED_VISPY = ("0.17",)
@@ -142,7 +145,7 @@ def mend_layer_visuals(viewer: Any, layers: Sequence[Any]) -> int:
 
     Examples
     --------
-    >>> mend_layer_visuals(viewer, [viewer.layers["skeleton + head direction"]])  # doctest: +SKIP
+    >>> mend_layer_visuals(viewer, [viewer.layers["skeleton + head direction + position trail"]])  # doctest: +SKIP
     1
     """
     qt_viewer = getattr(getattr(viewer, "window", None), "_qt_viewer", None)
@@ -155,3 +158,80 @@ def mend_layer_visuals(viewer: Any, layers: Sequence[Any]) -> int:
         if node is not None and reuse_color_transform(node):
             mended += 1
     return mended
+
+
+#: napari release series (``major.minor``) the empty-text fix was tested on
+TESTED_NAPARI = ("0.9",)
+#: the environment variable that switches the empty-text fix off (``0``, ``false``, ``no``, ``off``)
+TEXT_ENV_SWITCH = "NWBVIEW_HIDE_EMPTY_TEXT"
+
+_following: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def text_fix_applies() -> bool:
+    """Whether :func:`hide_empty_text` may change anything: not switched off, a tested napari."""
+    if os.environ.get(TEXT_ENV_SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    try:
+        import napari
+    except ImportError:
+        return False
+    version = str(getattr(napari, "__version__", ""))
+    if ".".join(version.split(".")[:2]) in TESTED_NAPARI:
+        return True
+    if "napari " + version not in _logged:
+        _logged.add("napari " + version)
+        log.info("nwbview draws the empty text of its Points layers: hiding it was tested on napari %s, not %s.",
+                 ", ".join(TESTED_NAPARI), version or "of unknown version")  # fmt: skip
+    return False
+
+
+def _has_text(layer: Any) -> bool:
+    """Whether a Points layer shows text (napari's own test: visible, and not the constant '')."""
+    text = layer.text
+    string = getattr(text, "string", None)
+    return bool(text.visible) and not (getattr(string, "constant", None) == "" and hasattr(string, "constant"))
+
+
+def hide_empty_text(viewer: Any, layers: Sequence[Any]) -> int:
+    """Hide the text visual of those of ``layers`` (nwbview's Points layers) that show no text.
+
+    napari gives vispy one empty string to draw when a Points layer has no text, and draws it on
+    every paint (~1.3 ms a layer on software OpenGL). The text visual (``node.text`` of the
+    layer's vispy visual, found through ``viewer.window._qt_viewer.layer_to_visual``: napari
+    has no public way) is made invisible while the layer has no text, and visible again as soon
+    as the user gives it some (the layer's ``text`` events). Only on napari 0.9
+    (:data:`TESTED_NAPARI`); ``NWBVIEW_HIDE_EMPTY_TEXT=0`` switches it off.
+
+    Returns
+    -------
+    int
+        How many layers' text visuals follow their text now.
+
+    Examples
+    --------
+    >>> hide_empty_text(viewer, [viewer.layers["pose: PoseEstimation + position"]])  # doctest: +SKIP
+    1
+    """
+    if not text_fix_applies():
+        return 0
+    qt_viewer = getattr(getattr(viewer, "window", None), "_qt_viewer", None)
+    visuals = getattr(qt_viewer, "layer_to_visual", None)
+    if not visuals:
+        return 0
+    done = 0
+    for layer in layers:
+        text_node = getattr(getattr(visuals.get(layer), "node", None), "text", None)
+        events = getattr(getattr(layer, "text", None), "events", None)
+        if text_node is None or events is None:
+            continue
+        if text_node not in _following:
+
+            def follow(event: Any = None, _layer: Any = layer, _node: Any = text_node) -> None:
+                _node.visible = _has_text(_layer)
+
+            events.connect(follow)
+            _following.add(text_node)  # (vispy's visuals are frozen: no attribute of ours on them)
+            follow()
+        done += 1
+    return done

@@ -45,7 +45,7 @@ from nwbview.render.napari.space import Space, affine_nd
 from nwbview.render.overlays import TimeSeriesOverlay, TimestampOverlay
 from nwbview.timeline import Timeline
 
-__all__ = ["SessionView", "SessionHost", "session_view", "register_widget", "META_KEY", "CHUNK_STEPS"]
+__all__ = ["SessionView", "SessionHost", "session_view", "register_widget", "META_KEY", "CHUNK_STEPS", "WINDOWED_STEPS"]
 
 #: key of nwbview's entry in a layer's ``metadata``
 META_KEY = "nwbview"
@@ -53,6 +53,10 @@ META_KEY = "nwbview"
 #: step, so a layer holds a window of steps around the current one and is refilled when the
 #: slider leaves it); sessions with at most 1.5x this many steps hold everything
 CHUNK_STEPS = 300
+#: steps a layer made per window holds (the lines layer with the trail's segments, ~2 s of
+#: samples at each step): napari computes a Vectors layer's extent over all its data on every
+#: step (~0.2 us a vector here), so it holds few steps and is refilled more often
+WINDOWED_STEPS = 40
 
 # the live view of each viewer, by id(viewer) (a napari viewer cannot hold attributes of its own)
 _BY_VIEWER: dict[int, "SessionView"] = {}
@@ -155,6 +159,7 @@ class SessionView:
         self._timestamp: TimestampOverlay | None = None
         self._text: Any = None
         self._chunk = (0, 0)
+        self._held: dict[str, tuple[int, int]] = {}
         self.reader = None
         self.thumbnails: Any = None
         try:
@@ -225,6 +230,7 @@ class SessionView:
         self._layer_specs: list[LayerSpec] = specs
         self.timeseries = self.content.timeseries(s) if self._user_timeseries is None else list(self._user_timeseries)
         self._chunk = (0, 0)
+        self._held = {}
         for ls in self._layer_specs:
             ls.kwargs.setdefault("metadata", {})[META_KEY] = {"role": ls.role, "view": id(self), "source": str(s.source)}
 
@@ -245,38 +251,45 @@ class SessionView:
         Per-step overlay layers hold the window of steps around the current step (see
         :data:`CHUNK_STEPS`); the view refills them as the slider moves.
         """
-        lo, hi = self._window(self.step if self.viewer is not None else 0)
+        k = self.step if self.viewer is not None else 0
         out = []
         for ls in self._layer_specs:
             kwargs = dict(ls.kwargs)
             data = ls.data
             if ls.chunks is not None:
-                data, colors, features = ls.chunks.part(lo, hi)
+                self._held[ls.role] = self._window(k, ls.windowed)
+                data, colors, features = ls.chunks.part(*self._held[ls.role])
                 kwargs.update(colors)
                 if features is not None:
                     kwargs["features"] = features
             out.append((data, kwargs, ls.layer_type))
-        self._chunk = (lo, hi)
+        self._chunk = self._window(k)
         return out
 
-    def _window(self, k: int) -> tuple[int, int]:
-        """The window of steps the overlay layers hold while the slider is at ``k``."""
+    def _window(self, k: int, windowed: bool = False) -> tuple[int, int]:
+        """The window of steps the overlay layers hold while the slider is at ``k``.
+
+        Without a video the layers set the slider's range, so they hold every step, but for
+        the ``windowed`` ones (made per window: the trail), whose range the others cover.
+        The ``windowed`` ones hold :data:`WINDOWED_STEPS`, the others :data:`CHUNK_STEPS`.
+        """
         n = len(self.timeline)
-        if self.frames is None or n <= 1.5 * CHUNK_STEPS:
+        size = WINDOWED_STEPS if windowed else CHUNK_STEPS
+        if n <= 1.5 * size or (self.frames is None and not windowed):
             return 0, n  # short (or no video, whose layers set the slider's range): everything
-        lo = max(0, min(int(k) - CHUNK_STEPS // 4, n - CHUNK_STEPS))
-        return lo, lo + CHUNK_STEPS
+        lo = max(0, min(int(k) - size // 4, n - size))
+        return lo, lo + size
 
     def _refill(self, k: int) -> None:
-        """Refill the overlay layers when step ``k`` is outside the window they hold."""
-        lo, hi = self._chunk
-        if lo <= k < hi:
-            return
-        lo, hi = self._chunk = self._window(k)
+        """Refill the overlay layers whose window of steps does not hold step ``k``."""
+        if not self._chunk[0] <= k < self._chunk[1]:
+            self._chunk = self._window(k)  # the window of the layers that are not windowed
         for ls in self._layer_specs:
             layer = self.layers.get(ls.role)
-            if ls.chunks is None or layer is None:
+            lo, hi = self._held.get(ls.role, (0, 0))
+            if ls.chunks is None or layer is None or lo <= k < hi:
                 continue
+            lo, hi = self._held[ls.role] = self._window(k, ls.windowed)
             data, colors, features = ls.chunks.part(lo, hi)
             layer.data = data
             for name, value in colors.items():
@@ -363,12 +376,16 @@ class SessionView:
             notify("info", self.space.describe())
 
     def _mend_visuals(self) -> None:
-        """The skeleton's Vectors layer would recompile its shader each step (see :mod:`._vispy_fixes`);
+        """The skeleton's Vectors layer would recompile its shader each step, the Points layer draw its
+        empty text (see :mod:`._vispy_fixes`);
         the layers' thumbnails are drawn when the slider rests (see :mod:`._thumbnails`)."""
         from nwbview.render.napari._thumbnails import ThumbnailDeferral
-        from nwbview.render.napari._vispy_fixes import mend_layer_visuals
+        from nwbview.render.napari._vispy_fixes import hide_empty_text, mend_layer_visuals
 
         mend_layer_visuals(self.viewer, list(self.layers.values()))
+        # napari makes the last layer's visual after the view adopts it: hide its text right after
+        layers = list(self.layers.values())
+        QTimer.singleShot(0, lambda: None if self._closed else hide_empty_text(self.viewer, layers))
         if hasattr(self.viewer, "window"):
             if self.thumbnails is None:
                 self.thumbnails = ThumbnailDeferral()

@@ -7,18 +7,20 @@ timeline's step), so a step costs no Python of ours beyond the slider label and 
   when napari indexes step ``k`` (never the whole video);
 - pose keypoints (Points, coloured by keypoint name) and the position (Points), one set per
   step, only at the steps where :meth:`Timeline.nearest` finds a sample;
-- the skeleton edges and the head-direction arrows in one Vectors layer (see
-  :func:`merge_vectors`);
-- the position trail: a Tracks layer whose samples sit at their fractional step; its shader
-  cuts the trail at the current step and fades it over the spec's trail.
+- the skeleton edges, the head-direction arrows and the position trail in one Vectors layer
+  of line segments (see :func:`merge_lines`): the trail's segments are made for each step
+  (:class:`TrailSegments`), each faded by its age, so a step draws one mesh and the trail needs
+  no layer of its own.
 
 Each builder returns napari layer-data tuples ``(data, kwargs, layer_type)`` in the display
 coordinates of a :class:`~nwbview.render.napari.space.Space`. :class:`Chunked` cuts a per-step
-layer's data into windows of steps, so long sessions keep only a window in napari.
+layer's data into windows of steps (:class:`TrailSegments` makes the trail's for a window), so
+long sessions keep only a window in napari.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -40,7 +42,9 @@ __all__ = [
     "pose_layers",
     "head_direction_layers",
     "merge_vectors",
+    "merge_lines",
     "merge_points",
+    "TrailSegments",
     "overlay_layer_specs",
     "sample_times",
     "MAX_FRAMES_PER_READ",
@@ -202,11 +206,13 @@ def _line_vectors(vec: np.ndarray, name: str, width: float, color: Any, *, opaci
 
 
 def position_layers(spec: PositionOverlay, timeline: Timeline, space: Space) -> list[tuple]:
-    """The current position (one point per step) and its fading trail (a Tracks layer).
+    """The current position (one point per step) and its fading trail (line segments).
 
-    The trail's samples sit at their fractional step; the trail shows the samples up to the
-    current step, fading out over the last ``trail_s`` (in steps at the timeline's median
-    frame rate).
+    The trail's samples sit at their fractional step; at step ``k`` the trail shows the segments
+    between samples up to ``k``, fading out over the last ``trail_s`` (in steps at the
+    timeline's median frame rate). Its data is a :class:`TrailSegments`, which makes the
+    segments of a window of steps (``part(lo, hi)``); its width is the spec's ``thickness`` in
+    video pixels, in display units (cm when calibrated), like the skeleton's.
 
     Examples
     --------
@@ -242,35 +248,66 @@ def position_layers(spec: PositionOverlay, timeline: Timeline, space: Space) -> 
     ]
     if spec.trail_s > 0 and t.size > 1 and len(timeline) > 1:
         # each sample at its fractional step (interpolated between the timeline's frame times);
-        # a NaN gap starts a new track. napari's Tracks shader cuts the trail at the current step
-        # and fades it over ``tail_length`` steps, so a step only updates a uniform.
+        # a NaN sample, or one outside the timeline, cuts the trail
         steps = np.interp(t, timeline.times, np.arange(len(timeline), dtype=np.float64), left=np.nan, right=np.nan)
-        valid = np.all(np.isfinite(disp), axis=1) & np.isfinite(steps)
-        track = np.cumsum(~valid)[valid]
-        keep = np.isin(track, np.flatnonzero(np.bincount(track) >= 2))  # a track needs two samples
-        if keep.any():
-            from napari.utils.colormaps import Colormap
-
-            data = np.column_stack([track[keep], steps[valid][keep], disp[valid][keep]])
-            out.insert(
-                0,
-                (
-                    data,
-                    dict(
-                        name="position trail",
-                        tail_length=max(1, int(round(spec.trail_s * timeline.fps))),
-                        head_length=0,
-                        tail_width=max(1.0, float(spec.thickness)),
-                        color_by="track_id",
-                        colormaps_dict={"track_id": Colormap(np.array([color, color]), name="nwbview position trail")},
-                        blending="translucent",
-                        opacity=1.0,
-                        visible=spec.visible,
-                    ),
-                    "tracks",
-                ),
-            )
+        trail = TrailSegments(steps, disp, max(1, int(round(spec.trail_s * timeline.fps))), color)
+        if trail.n_segments:
+            kwargs = dict(name="position trail", ndim=3, edge_width=float(spec.thickness) * px, edge_color=color,
+                          vector_style="line", length=1.0, opacity=1.0, projection_mode="none", visible=spec.visible)  # fmt: skip
+            out.insert(0, (trail, kwargs, "vectors"))
     return out
+
+
+class TrailSegments:
+    """The fading position trail as line segments, made for a window of steps when asked.
+
+    A segment joins two consecutive samples (a NaN sample cuts the trail) at fractional steps
+    ``s0 < s1``; it is shown at every step ``k`` with ``s1 <= k < s1 + tail`` (the trail is cut
+    at the current step and lasts ``tail`` steps), in ``color`` with its alpha faded linearly
+    by the age of its middle, ``1 - (k - (s0 + s1) / 2) / tail``: what napari's Tracks shader
+    did per vertex. :meth:`part` returns the segments of the steps ``[lo, hi)`` as napari
+    vectors with one colour each, so memory follows the window, not the session.
+
+    Examples
+    --------
+    >>> trail = TrailSegments(np.array([0.0, 1.0, 2.0]), np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]), 2, (1, 0.5, 0, 1))
+    >>> vec, colors, _ = trail.part(0, 4)
+    >>> vec[:, 0, 0].tolist(), colors["edge_color"][:, 3].tolist()
+    ([1.0, 2.0, 2.0, 3.0], [0.75, 0.25, 0.75, 0.25])
+    """
+
+    layer_type = "vectors"
+
+    def __init__(self, steps: np.ndarray, disp: np.ndarray, tail: float, color: Any):
+        steps = np.asarray(steps, np.float64).reshape(-1)
+        disp = np.asarray(disp, np.float64).reshape(-1, 2)
+        valid = np.all(np.isfinite(disp), axis=1) & np.isfinite(steps)
+        i = np.flatnonzero(valid[:-1] & valid[1:] & (steps[1:] >= steps[:-1]))
+        self.tail = float(tail)
+        self.color = np.asarray(color, np.float64).reshape(4)
+        self.s0, self.s1 = steps[i], steps[i + 1]
+        self.p0, self.p1 = disp[i], disp[i + 1]
+        # the steps a segment shows at: first <= k <= last (both non-decreasing: samples are in time order)
+        self.first = np.ceil(self.s1).astype(np.int64)
+        self.last = np.ceil(self.s1 + self.tail).astype(np.int64) - 1
+
+    @property
+    def n_segments(self) -> int:
+        return int(self.s1.size)
+
+    def part(self, lo: int, hi: int) -> tuple[np.ndarray, dict, None]:
+        """Vectors ``(m, 2, 3)`` of the steps ``[lo, hi)`` sorted by step, their ``edge_color``."""
+        i0 = int(np.searchsorted(self.last, lo, side="left"))
+        i1 = int(np.searchsorted(self.first, hi, side="left"))
+        first, last = np.maximum(self.first[i0:i1], lo), np.minimum(self.last[i0:i1], hi - 1)
+        count = np.clip(last - first + 1, 0, None)
+        j = np.repeat(np.arange(i0, i1), count)
+        k = np.repeat(first, count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))
+        order = np.argsort(k, kind="stable")
+        j, k = j[order], k[order].astype(np.float64)
+        colors = np.tile(self.color, (k.size, 1))
+        colors[:, 3] *= np.clip(1.0 - (k - 0.5 * (self.s0[j] + self.s1[j])) / self.tail, 0.0, 1.0)
+        return _vectors(k, self.p0[j], self.p1[j]), {"edge_color": colors}, None
 
 
 def pose_layers(spec: PoseOverlay, timeline: Timeline, space: Space) -> list[tuple]:
@@ -418,6 +455,56 @@ def merge_vectors(layers: list[tuple], name: str) -> tuple:
     return data[order], kwargs, "vectors"
 
 
+class MergedChunks:
+    """Several per-step vector sources (:class:`Chunked`, :class:`TrailSegments`) as one layer's:
+    :meth:`part` joins their windows, sorted by step (each source's order kept within a step)."""
+
+    layer_type = "vectors"
+
+    def __init__(self, sources: Sequence[Any]):
+        self.sources = list(sources)
+
+    def part(self, lo: int, hi: int) -> tuple[np.ndarray, dict, None]:
+        parts = [src.part(lo, hi) for src in self.sources]
+        data = np.concatenate([np.asarray(d, np.float64).reshape(-1, 2, 3) for d, _, _ in parts])
+        colors = np.concatenate([c["edge_color"] for _, c, _ in parts])
+        order = np.argsort(data[:, 0, 0], kind="stable")
+        return data[order], {"edge_color": colors[order]}, None
+
+
+def merge_lines(specs: Sequence["LayerSpec"], role: str) -> "LayerSpec":
+    """One Vectors layer of line segments from several (skeleton, head direction, trail).
+
+    Each member keeps its colour, with its layer opacity folded into its colours' alpha (the
+    merged layer is opaque); the widest edge width is used. The trail's segments
+    (:class:`TrailSegments`) are made per window of steps; the static members are cut by a
+    :class:`Chunked`. ``LayerSpec.data`` holds the static members' vectors.
+
+    Examples
+    --------
+    >>> lines = merge_lines([skeleton, arrows, trail], "skeleton + head direction + position trail")  # doctest: +SKIP
+    """
+    static, sources = [], []
+    for ls in specs:
+        if isinstance(ls.data, TrailSegments):
+            trail = copy.copy(ls.data)
+            trail.color = trail.color * np.array([1.0, 1.0, 1.0, float(ls.kwargs.get("opacity", 1.0))])
+            sources.append(trail)
+            continue
+        colors = _per_item(ls.kwargs["edge_color"], len(ls.data))
+        colors[:, 3] *= float(ls.kwargs.get("opacity", 1.0))
+        static.append((np.asarray(ls.data, np.float64).reshape(-1, 2, 3), dict(ls.kwargs, edge_color=colors), "vectors"))
+    if static:
+        data, kw, _ = merge_vectors(static, role) if len(static) > 1 else static[0]
+        sources.insert(0, Chunked(data, dict(kw, edge_color=_per_item(kw["edge_color"], len(data))), "vectors"))
+    else:
+        data = np.zeros((0, 2, 3))
+    kwargs = dict(specs[0].kwargs)
+    kwargs.update(name=role, opacity=1.0, edge_color=_rgba("white"), visible=any(ls.kwargs.get("visible", True) for ls in specs),
+                  edge_width=max(float(ls.kwargs["edge_width"]) for ls in specs))  # fmt: skip
+    return LayerSpec(role, data, kwargs, "vectors", MergedChunks(sources) if len(sources) > 1 else sources[0])
+
+
 def _per_item(value: Any, n: int) -> np.ndarray:
     """``(n, 4)`` RGBA of a colour given for a layer (one colour, or one per item)."""
     if isinstance(value, str):
@@ -465,13 +552,17 @@ def merge_points(layers: list[tuple], name: str, kinds: Sequence[str]) -> tuple:
 @dataclass
 class LayerSpec:
     """One napari layer of a view: its role (``video``, ``pose``, ``position``, ...), full data,
-    napari keyword arguments and type; ``chunks`` cuts a per-step layer into windows of steps."""
+    napari keyword arguments and type; ``chunks`` cuts a per-step layer into windows of steps
+    (anything with ``part(lo, hi)``: :class:`Chunked`, :class:`TrailSegments`,
+    :class:`MergedChunks`). A layer whose data is made per window (the trail's) is ``windowed``:
+    the viewer never asks it for the whole session at once."""
 
     role: str
     data: Any
     kwargs: dict
     layer_type: str
-    chunks: "Chunked | None" = None
+    chunks: Any = None
+    windowed: bool = False
 
 
 #: per-item layer keywords (and their array's ndim) that :class:`Chunked` cuts with the data
@@ -481,18 +572,15 @@ PER_ITEM = {"face_color": 2, "edge_color": 2, "border_color": 2, "size": 1, "bor
 class Chunked:
     """A per-step overlay layer's full data, sorted by step, cut into windows of steps.
 
-    Points are ``(step, row, col)``, vectors ``((step, row, col), (0, drow, dcol))``, tracks
-    ``(id, step, row, col)`` (fractional steps; ``pad`` steps before a window are kept so the
-    trail is whole). Per-item arrays (colours, sizes, border widths: :data:`PER_ITEM`) and
+    Points are ``(step, row, col)``, vectors ``((step, row, col), (0, drow, dcol))``. Per-item arrays (colours, sizes, border widths: :data:`PER_ITEM`) and
     ``features`` are cut with the data.
     """
 
-    def __init__(self, data: np.ndarray, kwargs: dict, layer_type: str, pad: float = 0.0):
+    def __init__(self, data: np.ndarray, kwargs: dict, layer_type: str):
         data = np.asarray(data, dtype=np.float64)
-        key = {"points": lambda d: d[:, 0], "vectors": lambda d: d[:, 0, 0], "tracks": lambda d: d[:, 1]}[layer_type](data)
+        key = {"points": lambda d: d[:, 0], "vectors": lambda d: d[:, 0, 0]}[layer_type](data)
         order = np.argsort(key, kind="stable")
         self.layer_type = layer_type
-        self.pad = float(pad)
         self.key = key[order]
         self.data = data[order]
         self.colors: dict[str, np.ndarray] = {}
@@ -505,24 +593,21 @@ class Chunked:
 
     def part(self, lo: int, hi: int) -> tuple[np.ndarray, dict, dict | None]:
         """Data, per-item arrays (colours, sizes) and features of the steps ``[lo, hi)``."""
-        i0 = int(np.searchsorted(self.key, lo - self.pad, side="left"))
+        i0 = int(np.searchsorted(self.key, lo, side="left"))
         i1 = int(np.searchsorted(self.key, hi, side="left"))
         sel = slice(i0, i1)
         data = self.data[sel]
         colors = {k: v[sel] for k, v in self.colors.items()}
         features = None if self.features is None else {k: v[sel] for k, v in self.features.items()}
-        if self.layer_type == "tracks" and len(data):
-            ids, counts = np.unique(data[:, 0], return_counts=True)
-            keep = np.isin(data[:, 0], ids[counts >= 2])  # a track needs two samples
-            data = data[keep]
         return data, colors, features
-
 
 
 #: roles of the overlay layers (any other layer a spec makes is a pose)
 OVERLAY_ROLES = ("position", "position trail", "skeleton", "head direction")
-#: the one Vectors layer of the skeleton and the head direction, when both are shown
+#: the one Vectors layer of the skeleton and the head direction, when both are shown (no trail)
 MERGED_ROLE = "skeleton + head direction"
+#: the line layers that share one Vectors layer, in drawing order (its role joins those shown)
+LINE_ROLES = ("skeleton", "head direction", "position trail")
 #: the one Points layer of the pose keypoints and the position, when both are shown (one pose)
 MERGED_POINTS_ROLE = "pose + position"
 
@@ -532,9 +617,9 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
     """The layers of overlay specs, cut into windows of steps, and the spec of the time label.
 
     Each :class:`PositionOverlay`, :class:`PoseOverlay` and :class:`HeadDirectionOverlay` gives
-    its layers (roles made unique: ``pose``, ``pose 2``, ...); the skeleton and the head
-    direction share one Vectors layer (:data:`MERGED_ROLE`), one pose's keypoints and the
-    position one Points layer (:data:`MERGED_POINTS_ROLE`, on top). A spec the viewer cannot show (an
+    its layers (roles made unique: ``pose``, ``pose 2``, ...); the skeleton, the head direction
+    and the position trail share one Vectors layer (:data:`LINE_ROLES` shown, joined by `` + ``:
+    ``skeleton + head direction + position trail``), one pose's keypoints and the position one Points layer (:data:`MERGED_POINTS_ROLE`, on top). A spec the viewer cannot show (an
     export-only overlay, world-coordinate data without a calibration) raises when ``strict``
     (the user gave the specs), else is left out with ``warn(message)``.
 
@@ -542,7 +627,7 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
     --------
     >>> specs, timestamp = overlay_layer_specs(overlays, timeline, Space(cal), strict=True, warn=print)  # doctest: +SKIP
     >>> [ls.role for ls in specs]  # doctest: +SKIP
-    ['skeleton + head direction', 'position trail', 'pose + position']
+    ['skeleton + head direction + position trail', 'pose + position']
     """
     builders = {PositionOverlay: position_layers, PoseOverlay: pose_layers, HeadDirectionOverlay: head_direction_layers}
     out: list[LayerSpec] = []
@@ -570,12 +655,13 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
         for data, kwargs, layer_type in made:
             role = kwargs["name"] if kwargs["name"] in OVERLAY_ROLES else "pose"
             out.append(LayerSpec(_unique(role, {ls.role for ls in out}), data, kwargs, layer_type))
-    lines = [ls for ls in out if ls.role in ("skeleton", "head direction")]
-    if len(lines) == 2:  # one layer: each Vectors layer costs napari a mesh upload a step
-        data, kwargs, layer_type = merge_vectors([(ls.data, ls.kwargs, ls.layer_type) for ls in lines], MERGED_ROLE)
-        at = out.index(lines[0])
+    lines = sorted((ls for ls in out if ls.role in LINE_ROLES), key=lambda ls: LINE_ROLES.index(ls.role))
+    if len(lines) >= 2:  # one layer: napari slices, uploads and lists each layer on every step
+        merged = merge_lines(lines, " + ".join(ls.role for ls in lines))
+        merged.windowed = any(isinstance(ls.data, TrailSegments) for ls in lines)
+        at = min(out.index(ls) for ls in lines)
         out = [ls for ls in out if ls not in lines]
-        out.insert(at, LayerSpec(MERGED_ROLE, data, kwargs, layer_type))
+        out.insert(at, merged)
     poses = [ls for ls in out if ls.role.startswith("pose") and ls.layer_type == "points"]
     position = [ls for ls in out if ls.role == "position"]
     if len(poses) == 1 and position:  # one Points layer on top: keypoints over the skeleton and the trail
@@ -586,8 +672,10 @@ def overlay_layer_specs(overlays: Sequence[Any], timeline: Timeline, space: Spac
         out.insert(at, LayerSpec(MERGED_POINTS_ROLE, data, kwargs, layer_type))
         out = [ls for ls in out if ls not in both]
     for ls in out:
-        pad = float(ls.kwargs.get("tail_length", 0)) + 1.0 if ls.layer_type == "tracks" else 0.0
-        ls.chunks = Chunked(ls.data, ls.kwargs, ls.layer_type, pad=pad)
+        if isinstance(ls.data, TrailSegments):  # a trail alone: its segments are made per window
+            ls.chunks, ls.data, ls.windowed = ls.data, np.zeros((0, 2, 3)), True
+        elif ls.chunks is None:
+            ls.chunks = Chunked(ls.data, ls.kwargs, ls.layer_type)
     return out, timestamp
 
 

@@ -15,7 +15,7 @@ Examples
 >>> from nwbview.render.napari import view
 >>> viewer = view("demo_session.nwb")  # doctest: +SKIP
 >>> [layer.name for layer in viewer.layers]  # doctest: +SKIP
-['video: BehaviorVideo', 'skeleton + head direction', 'position trail', 'pose: PoseEstimation + position']
+['video: BehaviorVideo', 'skeleton + head direction + position trail', 'pose: PoseEstimation + position']
 """
 
 from __future__ import annotations
