@@ -408,11 +408,11 @@ def test_mesh_shader_fix_is_not_applied_on_untested_vispy(monkeypatch, caplog):
     import vispy
     from vispy.visuals.mesh import MeshVisual
 
-    from nwbview.render.napari import _vispy_fixes
+    from nwbview.render.napari import _vispy_fixes, notifications
 
     monkeypatch.delenv("NWBVIEW_VISPY_PATCH", raising=False)
     monkeypatch.setattr(vispy, "__version__", "0.99.0")
-    monkeypatch.setattr(_vispy_fixes, "_logged", set())
+    monkeypatch.setattr(notifications, "logged_untested", set())
     with caplog.at_level("INFO", logger="nwbview.napari"):
         visuals = [MeshVisual() for _ in range(3)]
         assert not any(_vispy_fixes.reuse_color_transform(v) for v in visuals)
@@ -496,7 +496,7 @@ def test_thumbnails_are_drawn_when_the_slider_rests(cal_viewer, qtbot):
 def test_thumbnail_deferral_can_be_switched_off(monkeypatch, caplog):
     import napari
 
-    from nwbview.render.napari import _thumbnails
+    from nwbview.render.napari import _thumbnails, notifications
 
     layer = napari.layers.Points(np.zeros((1, 3)))
     for off in ("0", "false", "OFF"):
@@ -504,7 +504,7 @@ def test_thumbnail_deferral_can_be_switched_off(monkeypatch, caplog):
         assert _thumbnails.ThumbnailDeferral().add([layer]) == 0 and "_update_thumbnail" not in vars(layer)
     monkeypatch.delenv("NWBVIEW_DEFER_THUMBNAILS")
     monkeypatch.setattr(napari, "__version__", "0.99.0")
-    monkeypatch.setattr(_thumbnails, "_logged", set())
+    monkeypatch.setattr(notifications, "logged_untested", set())
     with caplog.at_level("INFO", logger="nwbview.napari"):
         assert _thumbnails.ThumbnailDeferral().add([layer]) == 0
     assert "_update_thumbnail" not in vars(layer) and any("0.99.0" in r.getMessage() for r in caplog.records)
@@ -997,3 +997,25 @@ def test_session_without_video_shows_the_arena_in_world_coordinates(tmp_path):
         np.testing.assert_allclose(here[1:], [-5.0, 10.0 * (sv.time - 1.0)], atol=0.3)  # nearest 20 Hz sample
     finally:
         viewer.close()
+
+
+def test_workaround_applies_on_tested_versions_only_and_says_so_once(monkeypatch, caplog):
+    """The one gate of nwbview's version-gated napari/vispy workarounds (thumbnails, shader, text)."""
+    import numpy
+
+    from nwbview.render.napari import notifications
+
+    monkeypatch.setattr(notifications, "logged_untested", set())
+    series = ".".join(numpy.__version__.split(".")[:2])
+    assert notifications.workaround_applies("NWBVIEW_TEST_SWITCH", "numpy", (series,), "tested %s, not %s")
+    for off in ("0", "False", " off "):
+        monkeypatch.setenv("NWBVIEW_TEST_SWITCH", off)
+        assert not notifications.workaround_applies("NWBVIEW_TEST_SWITCH", "numpy", (series,), "tested %s, not %s")
+    monkeypatch.delenv("NWBVIEW_TEST_SWITCH")
+    assert not notifications.workaround_applies("NWBVIEW_TEST_SWITCH", "no_such_module_xyz", ("1.0",), "%s %s")
+    with caplog.at_level("INFO", logger="nwbview.napari"):
+        for _ in range(3):
+            assert not notifications.workaround_applies("NWBVIEW_TEST_SWITCH", "numpy", ("0.1",), "tested %s, not %s")
+        assert not notifications.workaround_applies("NWBVIEW_OTHER_SWITCH", "numpy", ("0.1",), "other: tested %s, not %s")
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [f"tested 0.1, not {numpy.__version__}", f"other: tested 0.1, not {numpy.__version__}"]

@@ -22,12 +22,11 @@ viewer with a window (a Qt event loop); ``NWBVIEW_DEFER_THUMBNAILS=0`` (or ``fal
 
 from __future__ import annotations
 
-import os
 import types
 import weakref
 from typing import Any, Sequence
 
-from nwbview.render.napari.notifications import log
+from nwbview.render.napari.notifications import workaround_applies
 
 __all__ = ["TESTED_NAPARI", "ENV_SWITCH", "DELAY_MS", "deferral_applies", "ThumbnailDeferral"]
 
@@ -39,25 +38,14 @@ ENV_SWITCH = "NWBVIEW_DEFER_THUMBNAILS"
 DELAY_MS = 300
 
 _MARK = "_nwbview_deferred_thumbnail"
-_logged: set[str] = set()
 
 
 def deferral_applies() -> bool:
     """Whether thumbnails may be deferred here: not switched off, and a tested napari version."""
-    if os.environ.get(ENV_SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
-        return False
-    try:
-        import napari
-    except ImportError:
-        return False
-    version = str(getattr(napari, "__version__", ""))
-    if ".".join(version.split(".")[:2]) in TESTED_NAPARI:
-        return True
-    if version not in _logged:
-        _logged.add(version)
-        log.info("nwbview redraws layer thumbnails on every step: deferring them was tested on napari %s, not %s.",
-                 ", ".join(TESTED_NAPARI), version or "of unknown version")  # fmt: skip
-    return False
+    return workaround_applies(
+        ENV_SWITCH, "napari", TESTED_NAPARI,
+        "nwbview redraws layer thumbnails on every step: deferring them was tested on napari %s, not %s.",
+    )  # fmt: skip
 
 
 class ThumbnailDeferral:

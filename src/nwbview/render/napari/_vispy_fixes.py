@@ -31,14 +31,14 @@ When it is applied
 
 from __future__ import annotations
 
-import os
+import logging
 import types
 import weakref
 from typing import Any, Sequence
 
 import numpy as np
 
-from nwbview.render.napari.notifications import log
+from nwbview.render.napari.notifications import workaround_applies
 
 __all__ = ["TESTED_VISPY", "ENV_SWITCH", "fix_applies", "reuse_color_transform", "mend_layer_visuals", "TESTED_NAPARI",
            "TEXT_ENV_SWITCH", "text_fix_applies", "hide_empty_text"]
@@ -49,7 +49,6 @@ TESTED_VISPY = ("0.17",)
 ENV_SWITCH = "NWBVIEW_VISPY_PATCH"
 
 _MARK = "_nwbview_reuses_color_transform"
-_logged: set[str] = set()
 
 
 def fix_applies() -> bool:
@@ -60,25 +59,11 @@ def fix_applies() -> bool:
     >>> fix_applies()  # vispy 0.17, NWBVIEW_VISPY_PATCH unset  # doctest: +SKIP
     True
     """
-    if os.environ.get(ENV_SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
-        return False
-    try:
-        import vispy
-    except ImportError:
-        return False
-    version = str(getattr(vispy, "__version__", ""))
-    series = ".".join(version.split(".")[:2])
-    if series in TESTED_VISPY:
-        return True
-    if version not in _logged:
-        _logged.add(version)
-        log.warning(
-            "nwbview's vispy shader fix (vispy/vispy#2568) is not applied: it was tested on vispy %s and this "
-            "is vispy %s. The viewer works; stepping may be slower.",
-            ", ".join(TESTED_VISPY),
-            version or "of unknown version",
-        )
-    return False
+    return workaround_applies(
+        ENV_SWITCH, "vispy", TESTED_VISPY,
+        "nwbview's vispy shader fix (vispy/vispy#2568) is not applied: it was tested on vispy %s and this "
+        "is vispy %s. The viewer works; stepping may be slower.", level=logging.WARNING,
+    )  # fmt: skip
 
 
 def reuse_color_transform(visual: Any) -> bool:
@@ -170,20 +155,10 @@ _following: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 def text_fix_applies() -> bool:
     """Whether :func:`hide_empty_text` may change anything: not switched off, a tested napari."""
-    if os.environ.get(TEXT_ENV_SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
-        return False
-    try:
-        import napari
-    except ImportError:
-        return False
-    version = str(getattr(napari, "__version__", ""))
-    if ".".join(version.split(".")[:2]) in TESTED_NAPARI:
-        return True
-    if "napari " + version not in _logged:
-        _logged.add("napari " + version)
-        log.info("nwbview draws the empty text of its Points layers: hiding it was tested on napari %s, not %s.",
-                 ", ".join(TESTED_NAPARI), version or "of unknown version")  # fmt: skip
-    return False
+    return workaround_applies(
+        TEXT_ENV_SWITCH, "napari", TESTED_NAPARI,
+        "nwbview draws the empty text of its Points layers: hiding it was tested on napari %s, not %s.",
+    )  # fmt: skip
 
 
 def _has_text(layer: Any) -> bool:

@@ -14,18 +14,53 @@ Examples
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
+import os
 import traceback
 import warnings
-from typing import Callable
+from typing import Callable, Sequence
 
 from nwbview.errors import NWBViewError, NWBViewWarning
 
-__all__ = ["notify", "report_errors", "report_bug", "forward_warnings", "log"]
+__all__ = ["notify", "report_errors", "report_bug", "forward_warnings", "log", "workaround_applies", "OFF_WORDS"]
 
 log = logging.getLogger("nwbview.napari")
 
 KINDS = ("error", "warning", "info")
+#: values of a workaround's environment switch that turn it off
+OFF_WORDS = ("0", "false", "no", "off")
+# (switch, version) pairs already logged as untested, so each is said once per process
+logged_untested: set[tuple[str, str]] = set()
+
+
+def workaround_applies(switch: str, module: str, tested: Sequence[str], untested: str, level: int = logging.INFO) -> bool:
+    """Whether a version-gated workaround of nwbview's may be applied here.
+
+    It applies unless the environment variable ``switch`` turns it off (:data:`OFF_WORDS`), and
+    only when ``module`` imports and its ``major.minor`` is one of ``tested``. On another
+    version it does not apply, and ``untested`` (a message with two ``%s``: the tested series
+    and this version) is logged once per switch and version on the ``nwbview.napari`` logger.
+
+    Examples
+    --------
+    >>> workaround_applies("NWBVIEW_VISPY_PATCH", "vispy", ("0.17",),
+    ...                    "vispy fix tested on %s, not %s.")  # vispy 0.17  # doctest: +SKIP
+    True
+    """
+    if os.environ.get(switch, "").strip().lower() in OFF_WORDS:
+        return False
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return False
+    version = str(getattr(mod, "__version__", ""))
+    if ".".join(version.split(".")[:2]) in tested:
+        return True
+    if (switch, version) not in logged_untested:
+        logged_untested.add((switch, version))
+        log.log(level, untested, ", ".join(tested), version or "of unknown version")
+    return False
 
 
 def notify(kind: str, message: str) -> None:
