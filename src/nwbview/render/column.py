@@ -345,7 +345,8 @@ class Column:
                 text = f"{tr.label} {tr.fmt.format(v) if np.isfinite(v) else '--'.rjust(len(tr.fmt.format(0.0)))} {tr.units}".rstrip()
                 tw = self.atlas.size(text)[0]
                 box = ax[ty : ty + self.atlas.height, 2 : 6 + tw]
-                box[:] = box // 4 + 191  # a light box (75% white) behind the readout
+                box >>= 2  # a light box (75% white) behind the readout: box // 4 + 191
+                box += 191
                 self.atlas.draw(ax, text, 4, ty, tr.color, anchor="lt")
                 ty += self.atlas.height + 1
 
