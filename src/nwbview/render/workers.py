@@ -6,7 +6,11 @@ rendering needs is imported) as soon as an export begins, so their start overlap
 own set-up; each then waits for the path of its job on its stdin. They import the same nwbview
 source as the parent: the parent's ``sys.path`` is passed on as ``PYTHONPATH`` (``-P``: the
 worker's current folder is not put in front of it), and a worker that finds another nwbview
-refuses to run. A job is a pickle of ``(plan, chunk_ids, bounds, tmpdir, crf, preset)`` (the
+refuses to run. Before its job, the first worker may be asked to draw the column's static
+background (a line ``draw PATH``, the pickle of :attr:`~nwbview.render.column.Column.background_spec`;
+it answers ``drawn PATH`` once ``PATH.npy`` holds the image, :meth:`WorkerPool.draw`): it does so
+while the parent loads the overlays' data, and matplotlib's figure code is imported there, not
+in the parent. A job is a pickle of ``(plan, chunk_ids, bounds, tmpdir, crf, preset)`` (the
 plan cut to the worker's frames, :meth:`~nwbview.render.plan.ExportPlan.part`); a worker writes
 ``frames N``, ``chunk C`` and, on failure, ``error`` followed by a JSON object, one a line on
 its stdout. The parent renders the first run of chunks itself and remuxes the chunks in order
