@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,9 +100,9 @@ def test_the_parent_renders_the_first_run_and_short_clips_use_one_process(demo_p
     seen = []
     real_init, real_run = workers_mod.WorkerPool.__init__, workers_mod.WorkerPool.run
 
-    def init(self, n):
+    def init(self, n, **kw):
         seen.append(("pool", n))
-        real_init(self, n)
+        real_init(self, n, **kw)
 
     def run(self, plan, bounds, segs, *a, **k):
         seen.append(("run", len(bounds), segs))
@@ -134,8 +135,8 @@ def test_a_failed_export_stops_its_early_workers(demo_plan, tmp_path, monkeypatc
     pools = []
     real_init = workers_mod.WorkerPool.__init__
 
-    def init(self, n):
-        real_init(self, n)
+    def init(self, n, **kw):
+        real_init(self, n, **kw)
         pools.append(list(self.procs))
 
     monkeypatch.setattr(workers_mod.WorkerPool, "__init__", init)
@@ -143,3 +144,53 @@ def test_a_failed_export_stops_its_early_workers(demo_plan, tmp_path, monkeypatc
         export_video(demo_plan["nwb"], tmp_path / "x.mp4", start=500.0, stop=600.0, workers=2, progress=False)
     assert pools and all(p.returncode is not None for p in pools[0])
     assert not (tmp_path / "x.mp4").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_the_column_background_drawn_by_a_worker_is_the_one_drawn_here_and_the_worker_then_renders(demo_plan, tmp_path):
+    """The export asks its idle worker for the column's background while the overlays load; the
+    image is the same, the worker then takes its job, the spec files are removed."""
+    import glob
+    import tempfile
+
+    from nwbview.render.column import Column, draw_background
+    from nwbview.render.encoding import chunk_path
+    from nwbview.render.workers import WorkerPool
+
+    import nwbview
+    from nwbview.render import build_plan
+
+    with nwbview.open(demo_plan["nwb"]) as s:  # its own readers: other tests close the shared plan's
+        plan = build_plan(s, start=0.5, stop=5.5, calibration=demo_plan["cal"])
+    spec = plan.column.background_spec
+    here = draw_background(spec)
+    assert np.array_equal(here, plan.column.background) and here.min() < 100  # ticks and labels drawn
+    bounds = export_bounds(len(plan))
+    with WorkerPool(1, draws=True) as pool:
+        drawing = pool.draw(spec)
+        assert not isinstance(drawing, np.ndarray)  # asked of the worker, not drawn here
+        assert np.array_equal(drawing.result(), here) and drawing.result() is drawing.result()
+        assert not glob.glob(f"{tempfile.gettempdir()}/nwbview-draw-*")
+        # a Column holding the pending drawing pickles (for a worker's job) with the image
+        col = pickle.loads(pickle.dumps(plan.column))
+        col.background = pool.draw(spec)
+        assert np.array_equal(pickle.loads(pickle.dumps(col)).background, here)
+        done = []
+        segs = segments(len(bounds), 2)
+        pool.run(plan.part(0, len(plan)), bounds, segs, str(tmp_path), 23, "veryfast", type("Bar", (), {"update": lambda self, n: None})(),
+                 lambda c: done.append(c))
+    assert done == list(range(len(bounds))) and not any(Path(chunk_path(str(tmp_path), c)).stat().st_size == 0 for c in done)
+    assert isinstance(plan.column, Column)
+
+
+def test_a_background_is_drawn_here_when_the_worker_is_gone(demo_plan):
+    from nwbview.render.column import draw_background
+    from nwbview.render.workers import WorkerPool
+
+    plan = demo_plan["plan"]
+    spec = plan.column.background_spec
+    with WorkerPool(1, draws=True) as pool:
+        pool.procs[0].kill()
+        pool.procs[0].wait()
+        got = pool.draw(spec)
+        img = got if isinstance(got, np.ndarray) else got.result()
+    assert np.array_equal(img, draw_background(spec))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from nwbview.errors import NWBViewWarning
 from nwbview.render.draw import PALETTE, SHIFT, GlyphAtlas, to_rgb
 from nwbview.render.overlays import TimeSeriesOverlay
 
-__all__ = ["Column", "group_rows", "y_limits"]
+__all__ = ["Column", "draw_background", "group_rows", "y_limits"]
 
 _ONE = 1 << SHIFT
 _DPI = 100
@@ -174,7 +174,8 @@ class Column:
     >>> img = col.background.copy(); col.draw(img, 0)  # doctest: +SKIP
     """
 
-    def __init__(self, specs: Sequence[TimeSeriesOverlay], timeline: Any, size: tuple[int, int], atlas: GlyphAtlas | None = None):
+    def __init__(self, specs: Sequence[TimeSeriesOverlay], timeline: Any, size: tuple[int, int], atlas: GlyphAtlas | None = None,
+                 draw: Callable[[dict], Any] | None = None):
         self.size = (int(size[0]), int(size[1]))
         W, H = self.size
         groups = group_rows(specs)
@@ -196,7 +197,6 @@ class Column:
         t_lo = float(self.times.min()) if self.times.size else 0.0
         t_hi = float(self.times.max()) if self.times.size else 0.0
         color_i = 0
-        limits = []
         for r, (settings, members) in enumerate(groups):
             y0 = top + r * (row_h + gap)
             aw = max(W - left - right, 11)
@@ -218,7 +218,6 @@ class Column:
             else:
                 norm = [None] * len(loaded)
                 lo, hi = y_limits(shown, settings["vmin"], settings["vmax"])
-            limits.append((lo, hi))
             row.limits, row.label = (float(lo), float(hi)), group_ylabel(settings, members)
             for (spec, t, v), nm in zip(loaded, norm):
                 color = to_rgb(spec.color) if spec.color is not None else PALETTE[color_i % len(PALETTE)]
@@ -246,7 +245,26 @@ class Column:
                     )
                 )
             self.rows.append(row)
-        self.background = _background(self.size, self.rows, groups, limits, fs)
+        #: what :func:`draw_background` needs to draw the static part
+        self.background_spec = {"size": self.size, "fs": fs, "rows": [(row.rect, row.window, row.limits, row.label) for row in self.rows]}
+        self.background = (draw or draw_background)(self.background_spec)
+
+    @property
+    def background(self) -> np.ndarray:
+        """The static part, ``(height, width, 3)`` uint8 (waited for when another process draws it)."""
+        bg = self._background
+        if not isinstance(bg, np.ndarray):  # drawn elsewhere (:class:`~nwbview.render.workers.WorkerPool`)
+            bg = self._background = bg.result()
+        return bg
+
+    @background.setter
+    def background(self, value: Any) -> None:
+        self._background = value
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_background"] = self.background
+        return state
 
     def restrict(self, k0: int, k1: int) -> "Column":
         """A copy holding only the samples frames ``[k0, k1)`` draw (what one export worker needs).
@@ -345,7 +363,8 @@ class Column:
                 text = f"{tr.label} {tr.fmt.format(v) if np.isfinite(v) else '--'.rjust(len(tr.fmt.format(0.0)))} {tr.units}".rstrip()
                 tw = self.atlas.size(text)[0]
                 box = ax[ty : ty + self.atlas.height, 2 : 6 + tw]
-                box[:] = box // 4 + 191  # a light box (75% white) behind the readout
+                box >>= 2  # a light box (75% white) behind the readout: box // 4 + 191
+                box += 191
                 self.atlas.draw(ax, text, 4, ty, tr.color, anchor="lt")
                 ty += self.atlas.height + 1
 
@@ -371,26 +390,39 @@ def _load(data: xr.DataArray, t0: float, t1: float) -> tuple[np.ndarray, np.ndar
     return t[i0:i1].copy(), v
 
 
-def _background(size, rows: list[_Row], groups, limits, fs: float) -> np.ndarray:
-    """The static part of the column, rendered once with matplotlib (Agg, no pyplot)."""
+def draw_background(spec: dict) -> np.ndarray:
+    """The static part of the column from its spec, rendered with matplotlib (Agg, no pyplot).
+
+    ``spec`` holds the column's ``size`` (width, height), the font size ``fs`` (pt) and, per
+    row, ``(rect, window, limits, label)``: the axes rectangle in column pixels, the window in
+    seconds, the y-limits and the y label. A spec is small and picklable: an idle export worker
+    can draw it while the parent loads the rest of the session.
+
+    Examples
+    --------
+    >>> img = draw_background({"size": (320, 240), "fs": 9.0, "rows": [((61, 11, 249, 180), 2.0, (0.0, 1.0), "speed (cm/s)")]})
+    >>> img.shape, img.dtype.name
+    ((240, 320, 3), 'uint8')
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    W, H = size
+    W, H = spec["size"]
+    fs = spec["fs"]
+    rows = spec["rows"]
     fig = Figure(figsize=(W / 72.0, H / 72.0), dpi=72, facecolor="white")
     FigureCanvasAgg(fig)
-    for r, (row, (settings, members), (lo, hi)) in enumerate(zip(rows, groups, limits)):
-        x0, y0, w, h = row.rect
+    for r, ((x0, y0, w, h), window, (lo, hi), label) in enumerate(rows):
         ax = fig.add_axes((x0 / W, 1.0 - (y0 + h) / H, w / W, h / H))
-        half = row.window / 2
+        half = window / 2
         ax.set_xlim(-half, half)
         ax.set_ylim(lo, hi)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, symmetric=True))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.tick_params(labelsize=fs * 0.9, length=3, pad=2)
         ax.grid(True, color="0.9", linewidth=0.6)
-        ax.set_ylabel(group_ylabel(settings, members), fontsize=fs)
+        ax.set_ylabel(label, fontsize=fs)
         if r == len(rows) - 1:
             ax.set_xlabel("time from now (s)", fontsize=fs)
         for side in ("top", "right"):

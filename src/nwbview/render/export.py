@@ -178,12 +178,12 @@ def export_video(
     if workers > 1:  # started now: their interpreters start while the file is opened and the plan built
         from nwbview.render.workers import WorkerPool  # not at import: `python -m` runs it fresh
 
-        pool = WorkerPool(workers - 1)
+        pool = WorkerPool(workers - 1, draws=timeseries is None or bool(timeseries))
     try:
         session, own = open_source(session)
         try:
             plan = build_plan(session, start=start, stop=stop, video=video, overlays=overlays, timeseries=timeseries, fps=fps, size=size,
-                              calibration=calibration)
+                              calibration=calibration, draw=None if pool is None else pool.draw)
             return _export(plan, out, workers, crf, preset, progress, pool)
         finally:
             if own:

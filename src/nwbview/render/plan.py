@@ -249,11 +249,15 @@ def build_plan(
     size: Any = None,
     calibration: Any = None,
     time: float | None = None,
+    draw: Any = None,
 ) -> ExportPlan:
     """Prepare an export: timeline, layout, bound overlays and column (all per-frame lookups).
 
     Parameters are those of :func:`~nwbview.render.export_video` (``session`` may be a path);
-    ``time`` builds a one-frame plan at that session time (for :func:`~nwbview.render.snapshot`).
+    ``time`` builds a one-frame plan at that session time (for :func:`~nwbview.render.snapshot`);
+    ``draw`` draws the column's static background from its spec (default: here, with
+    :func:`~nwbview.render.column.draw_background`; the export hands it to an idle worker,
+    :meth:`~nwbview.render.workers.WorkerPool.draw`, while the overlays' data load).
     The plan holds its own video readers: close them with :meth:`ExportPlan.close` when done.
 
     Examples
@@ -276,7 +280,7 @@ def build_plan(
     try:
         for n in _video_names(session, video):
             readers.append(session.video(n))
-        return _build(session, readers, start, stop, overlays, timeseries, fps, size, calibration, time)
+        return _build(session, readers, start, stop, overlays, timeseries, fps, size, calibration, time, draw)
     except BaseException:
         for r in readers:
             r.close()
@@ -286,25 +290,31 @@ def build_plan(
             session.close()
 
 
-def _build(session, readers, start, stop, overlays, timeseries, fps, size, calibration, time) -> ExportPlan:
-    if overlays is None:
-        overlays = default_overlays(session)
+def _build(session, readers, start, stop, overlays, timeseries, fps, size, calibration, time, draw=None) -> ExportPlan:
+    overlays = None if overlays is None else list(overlays)
+    for o in overlays or ():
+        if isinstance(o, TimeSeriesOverlay) and o.visible:
+            raise ExportError(f"TimeSeriesOverlay {o.label!r} was passed in overlays=; put it in timeseries= (the column).")
     if timeseries is None:
         timeseries = default_timeseries(session)
-    overlays = [o for o in overlays if getattr(o, "visible", True)]
-    for o in overlays:
-        if isinstance(o, TimeSeriesOverlay):
-            raise ExportError(f"TimeSeriesOverlay {o.label!r} was passed in overlays=; put it in timeseries= (the column).")
     timeseries = [t for t in timeseries if t.visible]
-
-    # -- timeline -----------------------------------------------------------------------
-    timeline, constant = _timeline(session, readers, start, stop, fps, overlays, timeseries, time)
-    times = timeline.times
-
-    # -- layout ---------------------------------------------------------------------------
     has_column = bool(timeseries)
     sizes = [tuple(r.size) for r in readers]
-    rects, col_rect, canvas = _layout(sizes, has_column, size)
+    column = None
+    if readers:
+        # with a video, the timeline, the layout and the column need no overlay: the column comes
+        # first, so that its background is drawn (``draw``: by an idle worker) while the overlays load
+        timeline, constant = _timeline(session, readers, start, stop, fps, (), timeseries, time)
+        rects, col_rect, canvas = _layout(sizes, has_column, size)
+        column = _column(timeseries, timeline, col_rect, draw)
+    if overlays is None:
+        overlays = default_overlays(session)
+    overlays = [o for o in overlays if getattr(o, "visible", True) and not isinstance(o, TimeSeriesOverlay)]
+    if not readers:  # the arena view: the timeline spans the overlays' data
+        timeline, constant = _timeline(session, readers, start, stop, fps, overlays, timeseries, time)
+        rects, col_rect, canvas = _layout(sizes, has_column, size)
+        column = _column(timeseries, timeline, col_rect, draw)
+    times = timeline.times
     atlas = GlyphAtlas(max(9.0, min(16.0, canvas[1] / 55.0)))
 
     panels: list[Panel] = []
@@ -345,13 +355,6 @@ def _build(session, readers, start, stop, overlays, timeseries, fps, size, calib
                 raise
             warnings.warn(f"{type(spec).__name__} not drawn: {exc}", NWBViewWarning, stacklevel=3)
 
-    # -- column -------------------------------------------------------------------------------
-    column = None
-    if has_column:
-        from nwbview.render.column import Column
-
-        column = Column(timeseries, timeline, (col_rect[2], col_rect[3]))
-
     # -- timing -------------------------------------------------------------------------------
     if constant:
         rate = Fraction(30.0 if fps is None else fps).limit_denominator(1001)  # 30: the arena's default
@@ -371,6 +374,14 @@ def _build(session, readers, start, stop, overlays, timeseries, fps, size, calib
         size=canvas, times=times, pts=pts, time_base=tb, rate=rate, panels=panels,
         column=column, column_rect=col_rect, constant_rate=constant,
     )  # fmt: skip
+
+
+def _column(timeseries, timeline, col_rect, draw):
+    if not timeseries:
+        return None
+    from nwbview.render.column import Column
+
+    return Column(timeseries, timeline, (col_rect[2], col_rect[3]), draw=draw)
 
 
 def _resolve_cal(session, reader, n_videos, calibration, first):

@@ -6,7 +6,11 @@ rendering needs is imported) as soon as an export begins, so their start overlap
 own set-up; each then waits for the path of its job on its stdin. They import the same nwbview
 source as the parent: the parent's ``sys.path`` is passed on as ``PYTHONPATH`` (``-P``: the
 worker's current folder is not put in front of it), and a worker that finds another nwbview
-refuses to run. A job is a pickle of ``(plan, chunk_ids, bounds, tmpdir, crf, preset)`` (the
+refuses to run. Before its job, the first worker may be asked to draw the column's static
+background (a line ``draw PATH``, the pickle of :attr:`~nwbview.render.column.Column.background_spec`;
+it answers ``drawn PATH`` once ``PATH.npy`` holds the image, :meth:`WorkerPool.draw`): it does so
+while the parent loads the overlays' data, and matplotlib's figure code is imported there, not
+in the parent. A job is a pickle of ``(plan, chunk_ids, bounds, tmpdir, crf, preset)`` (the
 plan cut to the worker's frames, :meth:`~nwbview.render.plan.ExportPlan.part`); a worker writes
 ``frames N``, ``chunk C`` and, on failure, ``error`` followed by a JSON object, one a line on
 its stdout. The parent renders the first run of chunks itself and remuxes the chunks in order
@@ -27,7 +31,7 @@ import sys
 import traceback
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from nwbview.errors import NWBViewError, NWBViewWarning
 from nwbview.render.encoding import render_segment, segments
@@ -90,7 +94,7 @@ class WorkerPool:
     ...     pool.run(plan, bounds, segments(len(bounds), 2), tmp, 23, "veryfast", bar, take)
     """
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, *, draws: bool = False):
         import subprocess
         import tempfile
         import threading
@@ -98,20 +102,51 @@ class WorkerPool:
         self.events: queue_mod.Queue = queue_mod.Queue()
         self.procs: list = []
         self.logs: list[str] = []
+        self.drawings: list[str] = []  # spec files sent to be drawn (removed by close)
         env = worker_env()
         try:
             for w in range(n):
                 fd, log = tempfile.mkstemp(prefix="nwbview-worker-", suffix=".log")
                 self.logs.append(log)
                 with os.fdopen(fd, "wb") as err:
-                    proc = subprocess.Popen(
-                        worker_command("-"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env, text=True,
-                    )  # fmt: skip
+                    cmd = worker_command("-") + (["draw"] if draws and w == 0 else [])
+                    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env, text=True)
                 self.procs.append(proc)
                 threading.Thread(target=self._pump, args=(proc, w), daemon=True).start()
         except BaseException:
             self.close()
             raise
+
+    def draw(self, spec: dict) -> Any:
+        """Have the first worker draw a column background (:func:`~nwbview.render.column.draw_background`)
+        while this process goes on; returns an object whose ``result()`` is the image.
+
+        Drawn here when there is no worker left to ask.
+
+        Examples
+        --------
+        >>> with WorkerPool(1, draws=True) as pool:  # doctest: +SKIP
+        ...     img = pool.draw(spec).result()
+        """
+        import pickle
+        import tempfile
+
+        from nwbview.render.column import draw_background
+
+        proc = self.procs[0] if self.procs else None
+        if proc is None or proc.poll() is not None or proc.stdin is None or proc.stdin.closed:
+            return draw_background(spec)
+        fd, path = tempfile.mkstemp(prefix="nwbview-draw-", suffix=".pkl")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(spec, f, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            proc.stdin.write(f"draw {path}\n")
+            proc.stdin.flush()
+        except OSError:
+            os.unlink(path)
+            return draw_background(spec)
+        self.drawings.append(path)
+        return _Drawing(self, path, spec)
 
     def _pump(self, proc, w: int) -> None:
         try:
@@ -137,12 +172,12 @@ class WorkerPool:
                 except OSError:
                     pass
         _stop(self.procs, grace=1.0)
-        for log in self.logs:
+        for f in self.logs + self.drawings + [d + ".npy" for d in self.drawings]:
             try:
-                os.unlink(log)
+                os.unlink(f)
             except OSError:
                 pass
-        self.procs, self.logs = [], []
+        self.procs, self.logs, self.drawings = [], [], []
 
     def run(self, plan: ExportPlan, bounds: list[tuple[int, int]], segs: list[list[int]], tmpdir: str, crf: int, preset: str, bar,
             take: Callable[[int], None]) -> None:
@@ -213,6 +248,44 @@ class WorkerPool:
             p.wait()
 
 
+class _Drawing:
+    """A background being drawn by the pool's first worker: ``result()`` waits for it (once)."""
+
+    def __init__(self, pool: WorkerPool, path: str, spec: dict):
+        self.pool, self.path, self.spec = pool, path, spec
+        self.image = None
+
+    def result(self):
+        import numpy as np
+
+        if self.image is not None:
+            return self.image
+        other = []  # events of other kinds are put back for :meth:`WorkerPool.run`
+        try:
+            while self.image is None:
+                w, kind, rest = self.pool.events.get()
+                if w == 0 and kind == "drawn" and rest == self.path:
+                    self.image = np.load(self.path + ".npy")
+                elif w == 0 and kind == "error":
+                    raise _worker_error(rest)
+                elif w == 0 and kind == "exit":  # the worker is gone: draw it here
+                    from nwbview.render.column import draw_background
+
+                    other.append((w, kind, rest))
+                    self.image = draw_background(self.spec)
+                else:
+                    other.append((w, kind, rest))
+        finally:
+            for ev in other:
+                self.pool.events.put(ev)
+            for f in (self.path, self.path + ".npy"):
+                try:
+                    os.unlink(f)
+                except OSError:
+                    pass
+        return self.image
+
+
 def _worker_error(rest: str) -> ExportError:
     import json
 
@@ -257,7 +330,7 @@ def _stop(procs, grace: float = 0.0) -> None:
             pass
 
 
-def main(job_file: str) -> None:  # pragma: no cover - runs in a child
+def main(job_file: str, draws: bool = False) -> None:  # pragma: no cover - runs in a child
     """Entry point of a worker process: render a contiguous run of chunks, report on stdout.
 
     Examples
@@ -266,6 +339,8 @@ def main(job_file: str) -> None:  # pragma: no cover - runs in a child
     """
     import json
     import pickle
+
+    import numpy as np
 
     out = sys.stdout
 
@@ -287,9 +362,20 @@ def main(job_file: str) -> None:  # pragma: no cover - runs in a child
             import av  # noqa: F401
 
             import nwbview.io.video  # noqa: F401
-            import nwbview.render.column  # noqa: F401
+            from nwbview.render.column import draw_background
 
-            job_file = sys.stdin.readline().strip()
+            if draws:  # the parent will ask for the column's background: matplotlib is imported while it sets up
+                import matplotlib.backends.backend_agg  # noqa: F401
+                import matplotlib.figure  # noqa: F401
+            while True:  # "draw PATH" lines (a background spec to draw), then the job's path
+                job_file = sys.stdin.readline().strip()
+                if not job_file.startswith("draw "):
+                    break
+                spec_file = job_file[len("draw ") :]
+                with open(spec_file, "rb") as f:
+                    spec = pickle.load(f)
+                np.save(spec_file + ".npy", draw_background(spec))
+                say(f"drawn {spec_file}")
             if not job_file:
                 return
         with open(job_file, "rb") as f:
@@ -306,4 +392,4 @@ def main(job_file: str) -> None:  # pragma: no cover - runs in a child
 
 
 if __name__ == "__main__":  # pragma: no cover - a worker process
-    main(sys.argv[1])
+    main(sys.argv[1], draws="draw" in sys.argv[2:])
