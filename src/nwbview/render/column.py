@@ -147,6 +147,16 @@ class _Row:
     label: str = ""  # the y-axis label (group_ylabel)
 
 
+class _DrawnOnUse:
+    """A column background drawn by :func:`draw_background` when first asked for (``result()``)."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+
+    def result(self) -> np.ndarray:
+        return draw_background(self.spec)
+
+
 class Column:
     """The bound time-series column: a static background and per-frame traces.
 
@@ -247,7 +257,8 @@ class Column:
             self.rows.append(row)
         #: what :func:`draw_background` needs to draw the static part
         self.background_spec = {"size": self.size, "fs": fs, "rows": [(row.rect, row.window, row.limits, row.label) for row in self.rows]}
-        self.background = (draw or draw_background)(self.background_spec)
+        # drawn on first use when no ``draw`` is given: the browser's scene never uses it
+        self.background = draw(self.background_spec) if draw is not None else _DrawnOnUse(self.background_spec)
 
     @property
     def background(self) -> np.ndarray:
