@@ -132,15 +132,21 @@ def test_series_default_starting_frames(videos):
         assert reader.fps == pytest.approx(30.0)
 
 
-def test_sorted_reads_do_not_reseek_inside_a_gop(videos, monkeypatch):
-    seeks = []
+@pytest.fixture
+def seeks(monkeypatch) -> list[int]:
+    """The expected frame of every seek the decoders make (appended as they happen)."""
+    out: list[int] = []
     real_seek = decode.FileBackend._seek
 
     def counting_seek(of, index, ts, expected):
-        seeks.append(expected)
+        out.append(expected)
         return real_seek(of, index, ts, expected)
 
     monkeypatch.setattr(decode.FileBackend, "_seek", staticmethod(counting_seek))
+    return out
+
+
+def test_sorted_reads_do_not_reseek_inside_a_gop(videos, seeks):
     entry = videos["h264"]
     with open_reader(entry) as reader:
         idx = [5, 40, 41, 90, 180, 249, 250, 260, 400, 520, 599]
@@ -160,16 +166,8 @@ def test_sorted_reads_do_not_reseek_inside_a_gop(videos, monkeypatch):
         assert [read_frame_index(reader[i]) for i in (285, 299, 302)] == [285, 299, 302]
 
 
-def test_decoders_stay_parked_where_reads_come_back(videos, monkeypatch):
+def test_decoders_stay_parked_where_reads_come_back(videos, seeks):
     """Jumping between two places of a file: each place keeps its decoder (no seek on return)."""
-    seeks = []
-    real_seek = decode.FileBackend._seek
-
-    def counting_seek(of, index, ts, expected):
-        seeks.append(expected)
-        return real_seek(of, index, ts, expected)
-
-    monkeypatch.setattr(decode.FileBackend, "_seek", staticmethod(counting_seek))
     entry = videos["h264"]  # GOP 250: keyframes 0, 250, 500
     with open_reader(entry) as reader:
         backend = reader._backend
@@ -537,20 +535,15 @@ def test_decoder_knows_the_x264_build_after_a_seek(old_x264_444):
     assert "2 of 3 keyframes are not clean starting points" in probe_video(old_x264_444)["seek_note"]
 
 
-def test_bad_keyframes_are_remembered_and_their_frames_never_cached(old_x264_444, monkeypatch):
+def test_bad_keyframes_are_remembered_and_their_frames_never_cached(old_x264_444, seeks, monkeypatch):
     packets._index_cache.clear()
-    seeks, puts = [], []
-    real_seek, real_put = decode.FileBackend._seek, VideoReader._put
-
-    def counting_seek(of, index, ts, expected):
-        seeks.append(expected)
-        return real_seek(of, index, ts, expected)
+    puts = []
+    real_put = VideoReader._put
 
     def recording_put(self, fi, k, frame):
         puts.append(k)
         return real_put(self, fi, k, frame)
 
-    monkeypatch.setattr(decode.FileBackend, "_seek", staticmethod(counting_seek))
     monkeypatch.setattr(VideoReader, "_put", recording_put)
     with VideoReader([old_x264_444], cache_size=200) as reader:
         reader[70]

@@ -41,7 +41,7 @@ import numpy as np
 from nwbview.render.napari.notifications import workaround_applies
 
 __all__ = ["TESTED_VISPY", "ENV_SWITCH", "fix_applies", "reuse_color_transform", "mend_layer_visuals", "TESTED_NAPARI",
-           "TEXT_ENV_SWITCH", "text_fix_applies", "hide_empty_text"]
+           "TEXT_ENV_SWITCH", "text_fix_applies", "hide_empty_text", "layer_nodes"]
 
 #: vispy release series (``major.minor``) the fix was tested on
 TESTED_VISPY = ("0.17",)
@@ -133,16 +133,17 @@ def mend_layer_visuals(viewer: Any, layers: Sequence[Any]) -> int:
     >>> mend_layer_visuals(viewer, [viewer.layers["skeleton + head direction + position trail"]])  # doctest: +SKIP
     1
     """
+    return sum(1 for _, node in layer_nodes(viewer, layers) if node is not None and reuse_color_transform(node))
+
+
+def layer_nodes(viewer: Any, layers: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """``(layer, vispy node or None)`` for each of ``layers`` shown in ``viewer``'s window; empty
+    without a window (napari has no public way: ``window._qt_viewer.layer_to_visual``)."""
     qt_viewer = getattr(getattr(viewer, "window", None), "_qt_viewer", None)
     visuals = getattr(qt_viewer, "layer_to_visual", None)
     if not visuals:
-        return 0
-    mended = 0
-    for layer in layers:
-        node = getattr(visuals.get(layer), "node", None)
-        if node is not None and reuse_color_transform(node):
-            mended += 1
-    return mended
+        return []
+    return [(layer, getattr(visuals.get(layer), "node", None)) for layer in layers]
 
 
 #: napari release series (``major.minor``) the empty-text fix was tested on
@@ -190,13 +191,9 @@ def hide_empty_text(viewer: Any, layers: Sequence[Any]) -> int:
     """
     if not text_fix_applies():
         return 0
-    qt_viewer = getattr(getattr(viewer, "window", None), "_qt_viewer", None)
-    visuals = getattr(qt_viewer, "layer_to_visual", None)
-    if not visuals:
-        return 0
     done = 0
-    for layer in layers:
-        text_node = getattr(getattr(visuals.get(layer), "node", None), "text", None)
+    for layer, node in layer_nodes(viewer, layers):
+        text_node = getattr(node, "text", None)
         events = getattr(getattr(layer, "text", None), "events", None)
         if text_node is None or events is None:
             continue
