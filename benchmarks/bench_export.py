@@ -85,10 +85,11 @@ def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: s
     import av
     import cv2
 
-    from nwbview.render.encoding import encoder_options
+    from nwbview.render.encoding import YuvFrame, encoder_options
 
     W, H = size
     canvas = np.zeros((H, W, 3), np.uint8)
+    yuv = YuvFrame(W, H)
     with av.open(video_path) as inp, av.open(out_path, "w") as out:
         ist = inp.streams.video[0]
         ist.thread_type = "AUTO"
@@ -111,7 +112,7 @@ def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: s
                 roi[:] = img
             else:
                 cv2.resize(img, (vw, vh), dst=roi, interpolation=cv2.INTER_LINEAR)
-            f = av.VideoFrame.from_ndarray(cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+            f = yuv.fill(canvas)  # the export's own conversion into one reused frame
             f.pts = done
             for p in ost.encode(f):
                 out.mux(p)

@@ -194,3 +194,58 @@ def test_a_background_is_drawn_here_when_the_worker_is_gone(demo_plan):
         got = pool.draw(spec)
         img = got if isinstance(got, np.ndarray) else got.result()
     assert np.array_equal(img, draw_background(spec))
+
+
+@pytest.mark.parametrize("size", [(64, 48), (1000, 480), (250, 142)])  # 1000 and 250: rows padded in the frame's planes
+def test_the_reused_yuv_frame_holds_what_a_fresh_frame_does(size):
+    import av
+    import cv2
+
+    from nwbview.render.encoding import YuvFrame
+
+    W, H = size
+    rng = np.random.default_rng(1)
+    yuv = YuvFrame(W, H)
+    for _ in range(3):  # refilled: nothing of the previous picture is left
+        rgb = rng.integers(0, 256, (H, W, 3), np.uint8)
+        fresh = av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+        got = yuv.fill(rgb)
+        assert got.format.name == "yuv420p" and (got.width, got.height) == (W, H)
+        for a, b in zip(got.planes, fresh.planes):
+            assert np.array_equal(np.frombuffer(a, np.uint8).reshape(-1, a.line_size)[:, : a.width],
+                                  np.frombuffer(b, np.uint8).reshape(-1, b.line_size)[:, : b.width])  # fmt: skip
+    with pytest.raises(ValueError, match="even"):
+        YuvFrame(63, 48)
+
+
+def test_refilling_the_frame_the_encoder_was_sent_changes_nothing_it_encodes(tmp_path):
+    """The encoder copies each picture when it is sent (it holds frames for its lookahead): the
+    file made with one reused frame is the file made with a fresh frame per picture, byte for byte."""
+    import av
+    import cv2
+
+    from nwbview.render.encoding import YuvFrame, encoder_options
+
+    W, H = 160, 120
+    rng = np.random.default_rng(2)
+    pictures = [rng.integers(0, 256, (H, W, 3), np.uint8) for _ in range(30)]
+
+    def encode(path, frame_of):
+        with av.open(str(path), "w", format="mp4") as out:
+            st = out.add_stream("libx264", rate=30)
+            st.width, st.height, st.pix_fmt = W, H, "yuv420p"
+            st.options = encoder_options(23, "veryfast")
+            for i, rgb in enumerate(pictures):
+                f = frame_of(rgb)
+                f.pts = i
+                for p in st.encode(f):
+                    out.mux(p)
+            for p in st.encode():
+                out.mux(p)
+        with av.open(str(path)) as c:
+            return [bytes(p) for p in c.demux(video=0) if p.size]
+
+    reused = YuvFrame(W, H)
+    a = encode(tmp_path / "reused.mp4", reused.fill)
+    b = encode(tmp_path / "fresh.mp4", lambda rgb: av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p"))
+    assert len(a) == 30 and a == b

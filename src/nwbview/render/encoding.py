@@ -32,6 +32,7 @@ __all__ = [
     "CHUNK_FRAMES",
     "X264_PRESETS",
     "Muxer",
+    "YuvFrame",
     "chunk_bounds",
     "chunk_path",
     "encode_chunk",
@@ -89,17 +90,15 @@ def encode_chunk(renderer: Renderer, plan: ExportPlan, k0: int, k1: int, path: s
     """
     import av
 
-    cv2 = renderer.cv2
     renderer.forget()
     container = av.open(path, mode="w", format="mp4")
     try:
         stream = _encoder(container, plan, crf, preset)
         tb = plan.time_base
+        yuv = YuvFrame(*plan.size)
         n_since = 0
         for k in range(k0, k1):
-            img = renderer.render(k)
-            yuv = cv2.cvtColor(img, cv2.COLOR_RGB2YUV_I420)
-            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+            frame = yuv.fill(renderer.render(k))
             frame.pts = int(plan.pts[k])
             frame.time_base = tb
             for packet in stream.encode(frame):
@@ -114,6 +113,52 @@ def encode_chunk(renderer: Renderer, plan: ExportPlan, k0: int, k1: int, path: s
             tick(n_since)
     finally:
         container.close()
+
+
+class YuvFrame:
+    """One ``yuv420p`` frame, refilled from an RGB image for each frame an encoder is sent.
+
+    OpenCV converts RGB to I420 (BT.601, limited range) into a buffer kept between frames, whose
+    planes are then copied into the frame's own (their rows are padded). Allocating a new frame
+    for every picture cost more than the conversion itself (page faults on fresh memory: 1.0 ms
+    against 0.27 ms at 1000x480). Reuse is safe because an encoder copies the picture when it is
+    sent (libx264 keeps its own copy of every frame it holds for lookahead): once
+    ``stream.encode(frame)`` has returned, the frame can be refilled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> yuv = YuvFrame(64, 48)
+    >>> frame = yuv.fill(np.zeros((48, 64, 3), np.uint8))
+    >>> frame.format.name, frame.width, frame.height
+    ('yuv420p', 64, 48)
+    """
+
+    def __init__(self, width: int, height: int):
+        import av
+        import cv2
+
+        self.cv2 = cv2
+        if width % 2 or height % 2:
+            raise ValueError(f"yuv420p needs an even width and height, not {width}x{height}")
+        self.frame = av.VideoFrame(width, height, "yuv420p")
+        self.buf = np.empty((height * 3 // 2, width), np.uint8)
+        h2, w2 = height // 2, width // 2
+        # the I420 buffer holds Y (height rows), then U and V (a quarter of the pixels each)
+        flat = self.buf.reshape(-1)
+        y, c = width * height, h2 * w2
+        self.src = [self.buf[:height], flat[y : y + c].reshape(h2, w2), flat[y + c :].reshape(h2, w2)]
+        self.dst = [
+            np.frombuffer(p, np.uint8).reshape(-1, p.line_size)[:h, :w]
+            for p, (h, w) in zip(self.frame.planes, ((height, width), (h2, w2), (h2, w2)))
+        ]
+
+    def fill(self, rgb: np.ndarray):
+        """Convert ``rgb`` (``(height, width, 3)`` uint8) into the frame and return the frame."""
+        self.cv2.cvtColor(rgb, self.cv2.COLOR_RGB2YUV_I420, dst=self.buf)
+        for s, d in zip(self.src, self.dst):
+            d[:] = s
+        return self.frame
 
 
 def export_bounds(n: int) -> list[tuple[int, int]]:
