@@ -22,20 +22,14 @@ from nwbview.io.nwb import (
     looks_like_frame_numbers,
     nwb_path,
     pose_keypoints,
+    scaled_data,
     series_length,
-    series_scale,
     series_times,
     skeleton_nodes,
 )
 from nwbview.units import is_pixel_unit
 
 __all__ = ["pose_dataset", "stack_individuals", "one_recording", "stackable", "frame_number_times"]
-
-def scaled(ts: Any) -> np.ndarray:
-    """A series' data in physical units (``data * conversion + offset``)."""
-    conv, off = series_scale(ts)
-    return np.asarray(ts.data[:], dtype=np.float64) * conv + off
-
 
 def pose_dataset(info: StreamInfo, times_of: Callable[[Any], np.ndarray]) -> xr.Dataset:
     """One PoseEstimation as a Dataset on the union of its keypoints' times (as stored).
@@ -61,7 +55,7 @@ def pose_dataset(info: StreamInfo, times_of: Callable[[Any], np.ndarray]) -> xr.
     conf = np.full((n, len(series)), np.nan)
     for k, (s, ts) in enumerate(zip(series, times)):
         rows = slice(None) if same else rows_in(t, ts)
-        v = scaled(s)
+        v = scaled_data(s)
         if v.ndim != 2 or v.shape[1] < 2:
             raise DataShapeError(f"{nwb_path(s)} has shape {v.shape}; keypoints need (time, 2) or (time, 3).")
         pos[rows, :, k] = v[:, :2]

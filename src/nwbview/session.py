@@ -41,6 +41,7 @@ from nwbview.io.nwb import (
     norm_name,
     nwb_path,
     open_nwb,
+    scaled_data,
     series_length,
     series_scale,
     series_times,
@@ -50,7 +51,7 @@ from nwbview.units import cm_per_unit, is_pixel_unit, normalize_unit, same_unit
 from nwbview.io.nwb import coordinate_pairs as _coordinate_pairs
 from nwbview.io.paths import is_remote
 
-from nwbview.posedata import scaled, frame_number_times, one_recording, pose_dataset, stack_individuals, stackable
+from nwbview.posedata import frame_number_times, one_recording, pose_dataset, stack_individuals, stackable
 
 __all__ = ["Session", "open"]
 
@@ -310,7 +311,7 @@ class Session:
         t = self._series_times(first)
         self._warn_clock([self._info_of(s) for s in series])
         if len(series) == 1:
-            values = scaled(first)
+            values = scaled_data(first)
             if values.ndim == 1:
                 values = values[:, None]
             if labels is None:
@@ -318,7 +319,7 @@ class Session:
         else:
             cols = []
             for s in series:
-                v = scaled(s)
+                v = scaled_data(s)
                 if v.shape[0] != t.size:
                     raise DataShapeError(
                         f"The one-column position series of {nwb_path(first.parent)} differ in length "
@@ -476,7 +477,7 @@ class Session:
         self._warn_clock([info])
         ts = info.obj
         t = series_times(ts)
-        v = scaled(ts)
+        v = scaled_data(ts)
         if v.ndim > 1:
             if v.shape[1] != 1:
                 raise DataShapeError(

@@ -39,6 +39,7 @@ __all__ = [
     "series_times",
     "series_window",
     "series_scale",
+    "scaled_data",
     "check_times",
     "LazySeriesArray",
     "norm_name",
@@ -521,6 +522,19 @@ def series_scale(ts: Any) -> tuple[float, float]:
     conversion = float(getattr(ts, "conversion", 1.0) or 1.0)
     offset = float(getattr(ts, "offset", 0.0) or 0.0)
     return conversion, offset
+
+
+def scaled_data(ts: Any) -> np.ndarray:
+    """A TimeSeries' whole data in physical units (``data * conversion + offset``), as float64.
+
+    Examples
+    --------
+    >>> from pynwb.testing.mock.base import mock_TimeSeries
+    >>> scaled_data(mock_TimeSeries(data=[1, 2], conversion=2.0, offset=1.0)).tolist()
+    [3.0, 5.0]
+    """
+    conv, off = series_scale(ts)
+    return np.asarray(ts.data[:], dtype=np.float64) * conv + off
 
 
 class LazySeriesArray(BackendArray):
