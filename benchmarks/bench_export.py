@@ -29,6 +29,13 @@ Figures, one per line:
   ``threads=1`` (what the export does: the fair one on 2 cores, and the faster). Goal >= 0.8.
   ``--speed-only`` runs this table alone; ``--repeat N`` runs it N times.
 
+- ``export.breakdown`` (``--breakdown``, alone): where one frame's time goes, in one process, per
+  size: decoding + RGB (the reader), each overlay's drawer, the column, the conversion for the
+  encoder and x264 (``threads=1``, as a worker), CPU ms per frame, best of 3 passes over 600
+  frames. The last line gives the bound the drawing alone puts on the export's ratio to the
+  ceiling: ``ceiling / (ceiling + drawing)``, the ceiling's frame being decoding + scaling +
+  conversion + encoding.
+
 ``--data DIR`` keeps the generated demo session there between runs.
 """
 
@@ -359,6 +366,74 @@ def speed_table(nwb: Path, out_dir: Path, clips, sizes, repeat: int = 1) -> None
                 )
 
 
+def frame_breakdown(nwb: Path, size, n: int = 600, passes: int = 3) -> None:
+    """export.breakdown lines: CPU ms per frame of each part of an export frame, one process
+    (the default overlays and column, the demo's landmark calibration), best of ``passes``."""
+    import av
+    import cv2
+
+    import nwbview
+    from nwbview.calibration import fit_landmarks, read_landmarks_csv
+    from nwbview.render import build_plan
+    from nwbview.render.encoding import YuvFrame, _encoder
+    from nwbview.render.plan import Renderer
+
+    labels, pix, world = read_landmarks_csv(nwb.parent / "demo_landmarks.csv")
+    cal = fit_landmarks(pix, world, labels=labels, frame_dimension=(640, 480))
+    with nwbview.open(nwb) as s:
+        plan = build_plan(s, start=100.0, stop=100.0 + n / 30.0, size=size, calibration=cal)
+        plan.column.background  # drawn once (by a worker in an export): not a per-frame cost
+        r = Renderer(plan)
+        n = len(plan)
+        frames = [r.render(k).copy() for k in range(n)]
+        parts: dict[str, list[float]] = {}
+
+        def timed(name, fn) -> None:
+            c = time.process_time()
+            fn()
+            parts.setdefault(name, []).append((time.process_time() - c) / n * 1e3)
+
+        tmp = Path(tempfile.mkdtemp())
+        for _ in range(passes):
+            for p, roi in zip(plan.panels, r.views):
+                if p.reader is not None:
+                    timed("decode + RGB", lambda p=p: [p.reader[int(i)] for i in p.frames if i >= 0])
+                    src = p.reader[int(p.frames[0])]
+                    if src.shape[:2] != roi.shape[:2]:  # scaled into the canvas (the ceiling scales too)
+                        timed("scale", lambda src=src, roi=roi: [cv2.resize(src, roi.shape[1::-1], dst=roi) for _ in range(n)])
+            for j, (p, roi) in enumerate(zip(plan.panels, r.views)):
+                for d in p.drawers:
+                    timed(f"draw {type(d).__name__.strip('_')}", lambda d=d, roi=roi: [d.draw(roi, k) for k in range(n)])
+            timed("draw column", lambda: [plan.column.draw(r.col_view, k) for k in range(n)])
+            yuv = YuvFrame(*plan.size)
+            timed("conversion", lambda: [yuv.fill(f) for f in frames])
+            with av.open(str(tmp / "b.mp4"), "w", format="mp4") as out:
+                st = _encoder(out, plan, 23, "veryfast")
+
+                def encode() -> None:
+                    for k, f in enumerate(frames):
+                        fr = yuv.fill(f)
+                        fr.pts = int(plan.pts[k])
+                        fr.time_base = plan.time_base
+                        for pk in st.encode(fr):
+                            out.mux(pk)
+                    for pk in st.encode():
+                        out.mux(pk)
+
+                timed("x264 (+ conversion)", encode)
+        plan.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    best = {k: min(v) for k, v in parts.items()}
+    W, H = plan.size
+    for k, v in best.items():
+        print(f"export.breakdown {W}x{H} {k}: {v:.2f} ms", flush=True)
+    drawing = sum(v for k, v in best.items() if k.startswith("draw"))
+    ceiling = best.get("decode + RGB", 0.0) + best.get("scale", 0.0) + best["x264 (+ conversion)"]
+    print(f"export.breakdown {W}x{H} bound: drawing {drawing:.2f} ms against the ceiling's {ceiling:.2f} ms a frame: "
+          f"the export's ratio to the ceiling is at most {ceiling / (ceiling + drawing):.2f} "
+          f"({n} frames, CPU time, best of {passes})", flush=True)
+
+
 def fresh_export_peak(nwb: Path, out: Path, start: float, stop: float, size) -> int:
     """Peak RSS (bytes) of a fresh Python process (and its workers) running one export."""
     import subprocess
@@ -380,6 +455,7 @@ def main() -> int:
     ap.add_argument("--data", default=None, help="folder to keep the demo session in")
     ap.add_argument("--repeat", type=int, default=1, help="runs of the export.speed table")
     ap.add_argument("--speed-only", action="store_true", help="only the export.speed table (issue 21)")
+    ap.add_argument("--breakdown", action="store_true", help="only where a frame's time goes (issue 21)")
     args = ap.parse_args()
 
     import nwbview
@@ -397,6 +473,10 @@ def main() -> int:
         make_demo_session(data, duration=duration)
         meta.write_text(str(duration))
         print(f"# made a {duration:g} s demo session in {time.perf_counter() - t0:.0f} s ({data})", flush=True)
+    if args.breakdown:
+        for size in (None, (1280, 720)):
+            frame_breakdown(nwb, size)
+        return 0
     if args.speed_only:
         out_dir = Path(tempfile.mkdtemp(prefix="nwbview-bench-out-"))
         speed_table(nwb, out_dir, (20.0,) if quick else (20.0, 600.0), (None, (1280, 720)), repeat=args.repeat)
