@@ -34,8 +34,8 @@ Figures, one per line:
   encoder and x264 (``threads=1``, as a worker), CPU ms per frame, best of 3 passes over 600
   frames; then all the drawing in turn per frame, as an export draws (more than the sum of the
   parts, each run alone with its code and data hot). The last line gives the bound that drawing
-  puts on the export's ratio to the ceiling: ``ceiling / (ceiling + drawing)``, the ceiling's frame being decoding + scaling +
-  conversion + encoding.
+  puts on the export's ratio to the ceiling: ``ceiling / (ceiling + drawing)``, the ceiling's
+  frame being decoding + scaling + conversion + encoding.
 
 ``--data DIR`` keeps the generated demo session there between runs.
 """
@@ -402,7 +402,7 @@ def frame_breakdown(nwb: Path, size, n: int = 600, passes: int = 3) -> None:
                     src = p.reader[int(p.frames[0])]
                     if src.shape[:2] != roi.shape[:2]:  # scaled into the canvas (the ceiling scales too)
                         timed("scale", lambda src=src, roi=roi: [cv2.resize(src, roi.shape[1::-1], dst=roi) for _ in range(n)])
-            for j, (p, roi) in enumerate(zip(plan.panels, r.views)):
+            for p, roi in zip(plan.panels, r.views):
                 for d in p.drawers:
                     timed(f"draw {type(d).__name__.strip('_')}", lambda d=d, roi=roi: [d.draw(roi, k) for k in range(n)])
             timed("draw column", lambda: [plan.column.draw(r.col_view, k) for k in range(n)])
