@@ -28,6 +28,11 @@ Figures, one per line:
   one process (x264's own threads) and two processes each doing half the frames with
   ``threads=1`` (what the export does: the fair one on 2 cores, and the faster). Goal >= 0.8.
   ``--speed-only`` runs this table alone; ``--repeat N`` runs it N times.
+  A second line per clip and size gives the ratio to the ceiling of the export's *own pictures*:
+  the same decoding and scaling, but x264 fed the export's output (its first 240 pictures,
+  played back and forth) instead of the bare video. x264 spends more on the drawn picture (the
+  column's scrolling traces and changing readouts, the overlays) than on the video with a black
+  column, so no export of this content can reach the first ceiling; the second is its own.
 
 - ``export.breakdown`` (``--breakdown``, alone): where one frame's time goes, in one process, per
   size: decoding + RGB (the reader), each overlay's drawer, the column, the conversion for the
@@ -35,7 +40,8 @@ Figures, one per line:
   frames; then all the drawing in turn per frame, as an export draws (more than the sum of the
   parts, each run alone with its code and data hot). The last line gives the bound that drawing
   puts on the export's ratio to the ceiling: ``ceiling / (ceiling + drawing)``, the ceiling's
-  frame being decoding + scaling + conversion + encoding.
+  frame being decoding + scaling + conversion + encoding of the export's pictures; and what x264
+  spends on those pictures beyond the same canvases with the video alone (the bare ceiling's).
 
 ``--data DIR`` keeps the generated demo session there between runs.
 """
@@ -83,12 +89,38 @@ def content(session, cal, window_s=2.0):
     return dict(overlays=overlays, timeseries=timeseries, calibration=cal)
 
 
-def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: str, threads: str, out_path: str) -> int:
+#: pictures each process of the content ceiling holds (one chunk: one GOP), played back and forth
+RING = 240
+
+
+def _pictures(path: str, n: int) -> list[np.ndarray]:
+    """The first ``n`` pictures of an encoded video, RGB."""
+    import av
+
+    out: list[np.ndarray] = []
+    with av.open(path) as c:
+        st = c.streams.video[0]
+        st.thread_type = "AUTO"
+        for f in c.decode(st):
+            out.append(f.to_ndarray(format="rgb24"))
+            if len(out) >= n:
+                break
+    return out
+
+
+def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: str, threads: str, out_path: str,
+                  pictures: str | None = None, barrier=None) -> tuple[int, float]:
     """Decode frames ``[first, first + n)``, scale into the canvas, encode: the export's work minus drawing.
 
     The encoder takes the export's own options (``encoder_options``: crf, preset, GOP, colour
     tags), with ``threads`` (x264's ``threads`` option: "1" as each export worker uses, "0" for
-    x264's own threading). Returns the number of frames encoded.
+    x264's own threading). Without ``pictures`` the canvas encoded is the scaled video alone (the
+    rest of the canvas black). With ``pictures`` (the path of the export's output) the encoder is
+    fed the export's own pictures instead: the first ``RING`` of them, loaded before the clock
+    starts and played back and forth, while the source is still decoded and scaled as the export
+    does. That is the ceiling of this output: x264 spends more on the drawn picture (the column's
+    scrolling traces and readouts, the overlays) than on the bare video. Waits on ``barrier``
+    (when given) before the clock starts. Returns the frames encoded and the seconds they took.
     """
     import av
     import cv2
@@ -96,6 +128,10 @@ def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: s
     from nwbview.render.encoding import YuvFrame, encoder_options
 
     W, H = size
+    ring = _pictures(pictures, min(n, RING)) if pictures else []
+    if barrier is not None:
+        barrier.wait()
+    t0 = time.perf_counter()
     canvas = np.zeros((H, W, 3), np.uint8)
     yuv = YuvFrame(W, H)
     with av.open(video_path) as inp, av.open(out_path, "w") as out:
@@ -120,7 +156,12 @@ def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: s
                 roi[:] = img
             else:
                 cv2.resize(img, (vw, vh), dst=roi, interpolation=cv2.INTER_LINEAR)
-            f = yuv.fill(canvas)  # the export's own conversion into one reused frame
+            if ring:  # back and forth through the output's pictures: no jump at the turn
+                j = done % (2 * len(ring) - 2) if len(ring) > 1 else 0
+                picture = ring[j if j < len(ring) else 2 * len(ring) - 2 - j]
+            else:
+                picture = canvas
+            f = yuv.fill(picture)  # the export's own conversion into one reused frame
             f.pts = done
             for p in ost.encode(f):
                 out.mux(p)
@@ -129,29 +170,43 @@ def _ceiling_part(video_path: str, first: int, n: int, size, crf: int, preset: s
                 break
         for p in ost.encode():
             out.mux(p)
-    return done
+    return done, time.perf_counter() - t0
 
 
-def ceiling(video_path: Path, first: int, n: int, size=(1280, 720), crf=23, preset="veryfast", processes: int = 1) -> float:
+def _ceiling_process(args: tuple, barrier, results) -> None:
+    results.put(_ceiling_part(*args, barrier=barrier))
+
+
+def ceiling(video_path: Path, first: int, n: int, size=(1280, 720), crf=23, preset="veryfast", processes: int = 1,
+            pictures: Path | None = None) -> float:
     """Frames/s of decode -> scale into the canvas -> encode (the export's x264 options), no drawing.
 
     ``processes=1``: one process, x264's own threading (all cores). ``processes=P``: P forked
     processes each doing a contiguous 1/P of the frames with ``threads=1``, as the export's
-    workers do. Wall clock from the start to the last frame encoded.
+    workers do; they start together. ``pictures``: the export's output, whose pictures are
+    encoded instead of the bare video (see ``_ceiling_part``). Clock: from the start to the last
+    frame encoded (loading the pictures does not count).
     """
     import multiprocessing as mp
 
     tmp = Path(tempfile.mkdtemp())
-    t0 = time.perf_counter()
+    pics = str(pictures) if pictures is not None else None
     if processes == 1:
-        done = _ceiling_part(str(video_path), first, n, size, crf, preset, "0", str(tmp / "c.mp4"))
+        done, dt = _ceiling_part(str(video_path), first, n, size, crf, preset, "0", str(tmp / "c.mp4"), pics)
     else:
         ctx = mp.get_context("fork")
         step = -(-n // processes)
         parts = [(first + a, min(step, n - a)) for a in range(0, n, step)]
-        with ctx.Pool(len(parts)) as pool:
-            done = sum(pool.starmap(_ceiling_part, [(str(video_path), f, m, size, crf, preset, "1", str(tmp / f"c{i}.mp4")) for i, (f, m) in enumerate(parts)]))
-    dt = time.perf_counter() - t0
+        barrier = ctx.Barrier(len(parts))
+        results = ctx.Queue()
+        procs = [ctx.Process(target=_ceiling_process, args=((str(video_path), f, m, size, crf, preset, "1", str(tmp / f"c{i}.mp4"), pics),
+                                                            barrier, results)) for i, (f, m) in enumerate(parts)]  # fmt: skip
+        for p in procs:
+            p.start()
+        got = [results.get() for _ in procs]
+        for p in procs:
+            p.join()
+        done, dt = sum(g[0] for g in got), max(g[1] for g in got)
     shutil.rmtree(tmp, ignore_errors=True)
     return done / dt
 
@@ -356,6 +411,8 @@ def speed_table(nwb: Path, out_dir: Path, clips, sizes, repeat: int = 1) -> None
                 # one process is the slower ceiling (its Python thread serialises decode, conversion and
                 # encode); measured on short clips only, to keep the 10-minute runs short
                 c1 = ceiling(nwb.parent / "demo_video.mp4", first, n, size=canvas, processes=1) if n <= 1800 else float("nan")
+                # the ceiling of this output: the same, encoding the export's own pictures (2 processes)
+                cc = ceiling(nwb.parent / "demo_video.mp4", first, n, size=canvas, processes=2, pictures=out_dir / "speed.mp4")
                 fps = n / r["total"]
                 loop = n / (r["total"] - r["setup"])
                 ceil = c2 if c1 != c1 else max(c1, c2)
@@ -363,6 +420,11 @@ def speed_table(nwb: Path, out_dir: Path, clips, sizes, repeat: int = 1) -> None
                     f"export.speed {clip:g} s {canvas[0]}x{canvas[1]}: {fps:.1f} fps, ratio {fps / ceil:.2f} "
                     f"(ceiling {ceil:.1f}: 1 process {c1:.1f}, 2 processes {c2:.1f}); setup {r['setup']:.2f} s, "
                     f"frame loop {loop:.1f} fps, {r['workers']} workers, {n} frames",
+                    flush=True,
+                )
+                print(
+                    f"export.speed {clip:g} s {canvas[0]}x{canvas[1]} against its own pictures' ceiling {cc:.1f} fps "
+                    f"(x264 fed the export's output, 2 processes): ratio {fps / cc:.2f}, frame loop {loop / cc:.2f}",
                     flush=True,
                 )
 
@@ -387,6 +449,19 @@ def frame_breakdown(nwb: Path, size, n: int = 600, passes: int = 3) -> None:
         r = Renderer(plan)
         n = len(plan)
         frames = [r.render(k).copy() for k in range(n)]
+        bare = []  # the same canvases with the video alone (the rest black): what the ceiling encodes
+        for k in range(n):
+            canvas = np.zeros_like(frames[k])
+            for p in plan.panels:
+                if p.reader is not None and p.frames[k] >= 0:
+                    x, y, w, h = p.rect
+                    src = p.reader[int(p.frames[k])]
+                    view = canvas[y : y + h, x : x + w]
+                    if src.shape[:2] == view.shape[:2]:
+                        view[:] = src
+                    else:
+                        cv2.resize(src, (w, h), dst=view)
+            bare.append(canvas)
         parts: dict[str, list[float]] = {}
 
         def timed(name, fn) -> None:
@@ -417,20 +492,21 @@ def frame_breakdown(nwb: Path, size, n: int = 600, passes: int = 3) -> None:
             timed("drawing, all in turn per frame", draw_all)
             yuv = YuvFrame(*plan.size)
             timed("conversion", lambda: [yuv.fill(f) for f in frames])
-            with av.open(str(tmp / "b.mp4"), "w", format="mp4") as out:
-                st = _encoder(out, plan, 23, "veryfast")
+            for name, pictures in (("x264 (+ conversion)", frames), ("x264 (+ conversion), bare video", bare)):
+                with av.open(str(tmp / "b.mp4"), "w", format="mp4") as out:
+                    st = _encoder(out, plan, 23, "veryfast")
 
-                def encode() -> None:
-                    for k, f in enumerate(frames):
-                        fr = yuv.fill(f)
-                        fr.pts = int(plan.pts[k])
-                        fr.time_base = plan.time_base
-                        for pk in st.encode(fr):
+                    def encode(pictures=pictures, st=st, out=out) -> None:
+                        for k, f in enumerate(pictures):
+                            fr = yuv.fill(f)
+                            fr.pts = int(plan.pts[k])
+                            fr.time_base = plan.time_base
+                            for pk in st.encode(fr):
+                                out.mux(pk)
+                        for pk in st.encode():
                             out.mux(pk)
-                    for pk in st.encode():
-                        out.mux(pk)
 
-                timed("x264 (+ conversion)", encode)
+                    timed(name, encode)
         plan.close()
         shutil.rmtree(tmp, ignore_errors=True)
     best = {k: min(v) for k, v in parts.items()}
@@ -443,6 +519,10 @@ def frame_breakdown(nwb: Path, size, n: int = 600, passes: int = 3) -> None:
     print(f"export.breakdown {W}x{H} bound: drawing {drawing:.2f} ms against the ceiling's {ceiling:.2f} ms a frame: "
           f"the export's ratio to the ceiling is at most {ceiling / (ceiling + drawing):.2f} "
           f"({n} frames, CPU time, best of {passes})", flush=True)
+    bare = best["x264 (+ conversion), bare video"]
+    print(f"export.breakdown {W}x{H} x264 on the export's pictures costs {best['x264 (+ conversion)'] - bare:.2f} ms a frame more "
+          f"than on the bare video ({best['x264 (+ conversion)']:.2f} against {bare:.2f}): the drawn content's own encoding cost, "
+          "which the bare-video ceiling leaves out", flush=True)
 
 
 def fresh_export_peak(nwb: Path, out: Path, start: float, stop: float, size) -> int:
