@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import shutil
 import sys
 import tempfile
@@ -203,7 +204,15 @@ def ceiling(video_path: Path, first: int, n: int, size=(1280, 720), crf=23, pres
                                                             barrier, results)) for i, (f, m) in enumerate(parts)]  # fmt: skip
         for p in procs:
             p.start()
-        got = [results.get() for _ in procs]
+        got: list[tuple[int, float]] = []
+        while len(got) < len(procs):
+            try:
+                got.append(results.get(timeout=1.0))
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in procs):  # one died: the others would wait forever
+                    for p in procs:
+                        p.terminate()
+                    raise RuntimeError(f"a ceiling process failed (exit codes {[p.exitcode for p in procs]})") from None
         for p in procs:
             p.join()
         done, dt = sum(g[0] for g in got), max(g[1] for g in got)
