@@ -13,6 +13,10 @@ and access cost, not disk. The files are built once into a cache folder
 Goals (issue 21): the same cost for 1 h and 10 h: open + inventory < 0.5 s;
 10 s of one LFP channel in < 20 ms, with < 20 MB of peak memory for that read.
 
+``session.fresh_info_s``: a fresh ``nwbview info FILE`` process, as a user at the command line
+waits for it (interpreter, imports, opening, inventory), best of 3: for a small ecephys file
+written without ndx-pose (nwbview then does not import it) and for the 1-hour session (pose).
+
 Run: ``python benchmarks/bench_session.py``
 """
 
@@ -185,6 +189,31 @@ def bench(path: Path, label: str, align: bool) -> None:
             print(f"session.{label}.alignment_s: {t_al:.3f} ({len(vt)} frames x position, pose nearest + LFP windows; goal < 1 s)")
 
 
+_NO_POSE = """
+from pynwb import NWBHDF5IO
+from pynwb.testing.mock.ecephys import mock_ElectricalSeries
+from pynwb.testing.mock.file import mock_NWBFile
+f = mock_NWBFile()
+mock_ElectricalSeries(nwbfile=f)
+with NWBHDF5IO({path!r}, "w") as io:
+    io.write(f)
+"""
+
+
+def fresh_info(path: Path, label: str, repeat: int = 3) -> None:
+    """session.fresh_info_s: wall time of a fresh ``nwbview info PATH`` process, best of ``repeat``."""
+    import subprocess
+    import sys
+
+    code = f"import sys; from nwbview.cli import main; sys.argv = ['nwbview', 'info', {str(path)!r}]; main()"
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        best = min(best, time.perf_counter() - t0)
+    print(f"session.fresh_info_s.{label}: {best:.2f} (a fresh `nwbview info` process, best of {repeat})", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=tempfile.gettempdir(), help="folder for the test files")
@@ -199,6 +228,15 @@ def main() -> None:
             build(path, h)
             print(f"built {path} ({path.stat().st_size / 1e6:.0f} MB on disk) in {time.perf_counter() - t0:.1f} s")
         bench(path, f"{h:g}h", align=not args.no_align and h == 1.0)
+        if h == 1.0:
+            fresh_info(path, "1h_session_with_pose")
+    import subprocess
+    import sys
+
+    no_pose = Path(args.cache) / "nwbview-bench-no-pose.nwb"
+    if not no_pose.exists():  # written by a process without ndx-pose: the file does not cache its namespace
+        subprocess.run([sys.executable, "-c", _NO_POSE.format(path=str(no_pose))], check=True)
+    fresh_info(no_pose, "ecephys_file_without_pose")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ __all__ = [
     "open_nwb",
     "open_remote",
     "import_extensions",
+    "cached_namespaces",
+    "file_namespaces",
     "nwb_path",
     "series_length",
     "series_times",
@@ -52,23 +54,68 @@ __all__ = [
 
 from nwbview.units import PIXEL_UNITS  # noqa: E402,F401  (re-exported: the one set lives in nwbview.units)
 
-#: extensions whose Python classes must be imported before reading, so that
-#: pynwb builds their objects (not generic containers) from a file.
-_EXTENSION_MODULES = ("ndx_pose", "ndx_video_calibration")
+#: extensions whose Python classes must be imported before reading, so that pynwb builds their
+#: objects (not generic containers) from a file, with the namespace each one's files cache
+_EXTENSION_MODULES = {"ndx_pose": "ndx-pose", "ndx_video_calibration": "ndx-video-calibration"}
 
 
-def import_extensions() -> None:
+def cached_namespaces(h5: Any) -> set[str] | None:
+    """The names of the namespaces an open HDF5 file caches (its ``/specifications``).
+
+    ``None`` when the file caches none (written with ``cache_spec=False``) or they cannot be
+    listed: then what the file uses is unknown. A cached namespace may be unused: pynwb caches
+    every namespace its writing process had loaded.
+
+    Examples
+    --------
+    >>> with h5py.File("session.nwb", "r") as h5:  # doctest: +SKIP
+    ...     cached_namespaces(h5)
+    {'core', 'hdmf-common', 'hdmf-experimental', 'ndx-pose'}
+    """
+    try:
+        specs = h5.get("specifications")
+        return set(specs.keys()) if isinstance(specs, h5py.Group) and len(specs) else None
+    except Exception:  # noqa: BLE001 - a damaged file: pynwb's own read reports it
+        return None
+
+
+def file_namespaces(path: str | os.PathLike) -> set[str] | None:
+    """:func:`cached_namespaces` of a local file (``None`` if it cannot be opened: its reader says why).
+
+    Examples
+    --------
+    >>> "core" in file_namespaces("session.nwb")  # doctest: +SKIP
+    True
+    """
+    try:
+        with h5py.File(path, "r") as h5:
+            return cached_namespaces(h5)
+    except Exception:  # noqa: BLE001 - pynwb's open, next, reports what is wrong
+        return None
+
+
+def import_extensions(namespaces: set[str] | None = None) -> None:
     """Import the extensions nwbview reads (ndx-pose, ndx-video-calibration) that are installed.
 
     Call it before reading a file, so that pynwb builds their objects, not generic containers.
 
+    Parameters
+    ----------
+    namespaces : set of str, optional
+        The namespaces the file caches (:func:`cached_namespaces`): only the extensions among
+        them are imported (importing ndx-pose costs 0.5-1 s; most files hold no pose). ``None``
+        (unknown): all of them.
+
     Examples
     --------
     >>> import_extensions()
+    >>> import_extensions({"core", "hdmf-common"})  # a file without extensions: nothing to import
     """
     import importlib
 
-    for mod in _EXTENSION_MODULES:
+    for mod, namespace in _EXTENSION_MODULES.items():
+        if namespaces is not None and namespace not in namespaces:
+            continue
         try:
             importlib.import_module(mod)
         except ImportError:
@@ -187,7 +234,7 @@ def open_nwb(source: Any, *, timeout: float | None = None, cache: str | os.PathL
             f"{path} is not an NWB file: it has no HDF5 signature. nwbview reads NWB 2.x files "
             "stored in HDF5 (.nwb); check that this is the right file and that it was copied whole."
         )
-    import_extensions()
+    import_extensions(file_namespaces(path))
     try:
         io = pynwb.NWBHDF5IO(str(path), mode="r", load_namespaces=True)
     except OSError as exc:
@@ -254,7 +301,7 @@ def open_remote(source: str, *, timeout: float | None = None, cache: str | os.Pa
     try:
         h5 = h5py.File(rf, "r")
         keep.append(h5)
-        import_extensions()
+        import_extensions(cached_namespaces(h5))
         io = pynwb.NWBHDF5IO(file=h5, mode="r", load_namespaces=True)
         nwbfile, broken = read_noting_damage(io)
     except NWBViewError:

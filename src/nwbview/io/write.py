@@ -34,7 +34,7 @@ import h5py
 
 from nwbview.errors import FileLockedError, MissingFileError, NWBViewError, WriteError, renamed_keywords
 from nwbview.io.atomic import atomic_output, file_state, is_locked, writer_lock
-from nwbview.io.nwb import import_extensions, open_remote
+from nwbview.io.nwb import file_namespaces, import_extensions, open_remote
 from nwbview.io.paths import is_remote
 
 __all__ = ["write_results", "check_unlocked", "recover_append", "MODES"]
@@ -288,7 +288,9 @@ def write_results(
         raise WriteError(f"new_file= is only for mode='new' (mode is {mode!r}).")
     else:
         target = path
-    import_extensions()
+    # the extensions the session's file caches, and ours (a calibration among the results)
+    namespaces = None if remote else file_namespaces(path)
+    import_extensions(None if namespaces is None else namespaces | {"ndx-video-calibration"})
     target.parent.mkdir(parents=True, exist_ok=True)
     # nwbview's writers of one file take turns, from their read to their rename; then a file
     # still open elsewhere (a viewer, a notebook) is refused
