@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -202,9 +204,6 @@ with NWBHDF5IO({path!r}, "w") as io:
 
 def fresh_info(path: Path, label: str, repeat: int = 3) -> None:
     """session.fresh_info_s: wall time of a fresh ``nwbview info PATH`` process, best of ``repeat``."""
-    import subprocess
-    import sys
-
     code = f"import sys; from nwbview.cli import main; sys.argv = ['nwbview', 'info', {str(path)!r}]; main()"
     best = float("inf")
     for _ in range(repeat):
@@ -230,9 +229,6 @@ def main() -> None:
         bench(path, f"{h:g}h", align=not args.no_align and h == 1.0)
         if h == 1.0:
             fresh_info(path, "1h_session_with_pose")
-    import subprocess
-    import sys
-
     no_pose = Path(args.cache) / "nwbview-bench-no-pose.nwb"
     if not no_pose.exists():  # written by a process without ndx-pose: the file does not cache its namespace
         subprocess.run([sys.executable, "-c", _NO_POSE.format(path=str(no_pose))], check=True)

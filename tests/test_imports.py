@@ -9,14 +9,19 @@ import sys
 HEAVY = ("av", "matplotlib", "cv2", "scipy", "napari", "movement", "pynapple", "nwbinspector")
 
 
+def _fresh(code: str):
+    """Run ``code`` in a fresh interpreter; the JSON value its last line of output prints."""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def test_import_nwbview_loads_no_heavy_library():
     code = (
         "import json, sys, nwbview, nwbview.interop; nwbview.to_movement; nwbview.to_pynapple; "
         f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout.strip().splitlines()[-1]) == []
+    assert _fresh(code) == []
 
 
 def test_a_browser_scene_draws_no_column_background(demo_session):
@@ -29,9 +34,7 @@ def test_a_browser_scene_draws_no_column_background(demo_session):
         "    scene = build_scene(s, start=0, stop=2)\n"
         "print(json.dumps([scene.meta['column_width'], len(scene.meta['column']), 'matplotlib.figure' in sys.modules]))"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    width, rows, mpl = json.loads(r.stdout.strip().splitlines()[-1])
+    width, rows, mpl = _fresh(code)
     assert width > 0 and rows == 2  # the column is there (speed, LFP)...
     assert not mpl  # ...and no background was drawn for it (matplotlib's Figure; glyphs use its FreeType only)
 
@@ -43,9 +46,7 @@ def _modules_after_open(path) -> dict:
         "    kinds = sorted({type(o).__module__.split('.')[0] for o in s.nwbfile.objects.values()})\n"
         "print(json.dumps({'ndx_pose': 'ndx_pose' in sys.modules, 'kinds': kinds}))"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return _fresh(code)
 
 
 def test_opening_a_file_without_pose_does_not_import_ndx_pose(tmp_path):
@@ -61,9 +62,9 @@ def test_opening_a_file_without_pose_does_not_import_ndx_pose(tmp_path):
         "mock_ElectricalSeries(nwbfile=f)\n"
         f"with NWBHDF5IO({str(path)!r}, 'w') as io:\n"
         "    io.write(f)\n"
+        "print('null')"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
+    _fresh(code)
     from nwbview.io.nwb import file_namespaces
 
     assert "ndx-pose" not in file_namespaces(path)
